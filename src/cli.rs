@@ -1,0 +1,173 @@
+//! Command-line parsing (clap derive) and its conversion into plain [`crate::Command`] values.
+//! No logic beyond parsing and conversion lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+use crate::{ColorChoice, Command, CommonOptions, RulesCommand};
+
+/// Find leaked API keys (OpenAI first) in files, staged changes and git history.
+///
+/// Exit status: 0 nothing found, 1 findings, 2 error or incomplete scan.
+#[derive(Debug, Parser)]
+#[command(name = "keyhound", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: CliCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum CliCommand {
+    /// Scan files and directories (default: the current directory); `-` reads standard input.
+    Scan {
+        /// Files or directories to scan; `-` for standard input.
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Do not respect .gitignore, .ignore or .keyhoundignore files.
+        #[arg(long, help_heading = "Input")]
+        no_ignore: bool,
+    },
+    /// List the rules, or check rule files' examples.
+    Rules {
+        #[command(subcommand)]
+        action: Option<RulesAction>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesAction {
+    /// List the rules in force: id, provider, what it finds (the default).
+    List {
+        /// Read `.keyhound.toml` custom rules from this file too.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Run each rule's examples and counter-examples through the full detector.
+    Check {
+        /// Rule files (`rules/*.toml` shape); none = the built-in rules.
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CliFormat {
+    Human,
+    Json,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CliColor {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Flags shared by every scanning command.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
+    format: CliFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
+    output: Option<PathBuf>,
+    /// Print secrets in full (they are redacted by default).
+    #[arg(long, help_heading = "Output")]
+    show_secrets: bool,
+    /// When to colour the human report.
+    #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]
+    color: CliColor,
+    /// No notes or summary on standard error (warnings still print).
+    #[arg(long, short = 'q', help_heading = "Output")]
+    quiet: bool,
+    /// Config file (default: .keyhound.toml at the scanned root).
+    #[arg(long, value_name = "FILE", help_heading = "Input")]
+    config: Option<PathBuf>,
+    /// Skip files larger than this many bytes (suffixes K, M, G allowed).
+    #[arg(long, value_name = "SIZE", default_value = "25M", value_parser = parse_size, help_heading = "Input")]
+    max_file_size: u64,
+    /// Scan binary files too (files with a NUL byte in their first 8 KiB).
+    #[arg(long, help_heading = "Input")]
+    binary: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", help_heading = "Input")]
+    threads: Option<usize>,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (digits, mult) = match s.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&s[..i], 1u64 << 10),
+        Some((i, 'M' | 'm')) => (&s[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("\"{s}\" is not a size (examples: 1000, 512K, 25M, 1G)"))
+}
+
+impl CommonArgs {
+    fn into_options(self) -> CommonOptions {
+        CommonOptions {
+            format: match self.format {
+                CliFormat::Human => Format::Human,
+                CliFormat::Json => Format::Json,
+                CliFormat::Jsonl => Format::Jsonl,
+            },
+            output: self.output,
+            show_secrets: self.show_secrets,
+            color: match self.color {
+                CliColor::Auto => ColorChoice::Auto,
+                CliColor::Always => ColorChoice::Always,
+                CliColor::Never => ColorChoice::Never,
+            },
+            quiet: self.quiet,
+            config: self.config,
+            max_file_size: self.max_file_size,
+            binary: self.binary,
+            threads: self.threads,
+        }
+    }
+}
+
+impl Cli {
+    /// Convert parsed arguments into the command to run.
+    pub fn into_command(self) -> Command {
+        match self.command {
+            CliCommand::Scan {
+                paths,
+                common,
+                no_ignore,
+            } => Command::Scan {
+                paths,
+                no_ignore,
+                common: common.into_options(),
+            },
+            CliCommand::Rules { action } => Command::Rules(match action {
+                None => RulesCommand::List { config: None },
+                Some(RulesAction::List { config }) => RulesCommand::List { config },
+                Some(RulesAction::Check { files }) => RulesCommand::Check { files },
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("512K"), Ok(512 * 1024));
+        assert_eq!(parse_size("25M"), Ok(25 << 20));
+        assert!(parse_size("lots").is_err());
+    }
+}

@@ -1,0 +1,331 @@
+//! The detector: bytes in, matches out, no I/O. [`Detector::find`] runs the literal prefilter,
+//! each rule's regex only inside the windows around its keyword hits, then the per-match checks
+//! (boundary, entropy, checksum, placeholder, `keyhound:allow`, nearby-rule requirement), and
+//! finally scans base64 runs that contain an encoded keyword, reporting the encoded text's place.
+//! It knows nothing of paths, commits or formats (see `crate::scan` and `crate::report`).
+
+pub mod checksum;
+pub mod entropy;
+pub mod filter;
+pub mod prefilter;
+
+use std::collections::HashSet;
+
+use base64::Engine;
+
+use crate::rules::{Rule, RuleSet};
+use prefilter::Prefilter;
+
+/// One surviving match in a blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the rule in the rule set.
+    pub rule: usize,
+    /// The secret's bytes (decoded, when `encoding` is set).
+    pub secret: Vec<u8>,
+    /// Byte range in the scanned blob: the secret, or the encoded text that holds it.
+    pub start: usize,
+    pub end: usize,
+    pub encoding: Option<&'static str>,
+}
+
+/// A compiled rule set ready to scan bytes; cheap to share between threads.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    rules: RuleSet,
+    prefilter: Prefilter,
+    /// For each rule, the index of the rule named by its `requires_nearby`.
+    requires: Vec<Option<usize>>,
+}
+
+/// Shortest base64 run that can hold a key worth decoding.
+const MIN_BASE64_RUN: usize = 24;
+/// Longest base64 run decoded; longer runs are data blobs, not wrapped credentials.
+const MAX_BASE64_RUN: usize = 1 << 20;
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+fn is_base64_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-')
+}
+
+impl Detector {
+    pub fn new(rules: RuleSet) -> Detector {
+        let prefilter = Prefilter::new(&rules.rules);
+        let requires = rules
+            .rules
+            .iter()
+            .map(|r| r.requires_nearby.as_deref().and_then(|id| rules.index_of(id)))
+            .collect();
+        Detector {
+            rules,
+            prefilter,
+            requires,
+        }
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub fn rule(&self, index: usize) -> &Rule {
+        &self.rules.rules[index]
+    }
+
+    /// Every match in `bytes`, ordered by position, including keys inside base64 text.
+    pub fn find(&self, bytes: &[u8]) -> Vec<Match> {
+        let hits = self.prefilter.hits(bytes, true);
+        let mut matches = self.find_plain(bytes, hits.windows);
+        if !hits.encoded.is_empty() {
+            matches.extend(self.find_encoded(bytes, &hits.encoded));
+            matches.sort_by_key(|m| (m.start, m.end, m.rule));
+            matches.dedup_by(|a, b| a.rule == b.rule && a.secret == b.secret && a.start == b.start);
+        }
+        matches
+    }
+
+    fn find_plain(&self, bytes: &[u8], mut windows: Vec<Vec<(usize, usize)>>) -> Vec<Match> {
+        let mut out = Vec::new();
+        for (ri, rule_windows) in windows.iter_mut().enumerate() {
+            if rule_windows.is_empty() {
+                continue;
+            }
+            normalize(rule_windows);
+            let rule = &self.rules.rules[ri];
+            for &(start, end) in rule_windows.iter() {
+                let hay = &bytes[..end];
+                let mut pos = start;
+                while pos <= end {
+                    let Some(caps) = rule.regex.captures_at(hay, pos) else {
+                        break;
+                    };
+                    let whole = caps.get(0).expect("group 0 always participates");
+                    pos = if whole.end() > whole.start() {
+                        whole.end()
+                    } else {
+                        whole.end() + 1
+                    };
+                    let Some(secret) = caps.get(1) else { continue };
+                    if self.accepts(rule, bytes, secret.start(), secret.end()) {
+                        out.push(Match {
+                            rule: ri,
+                            secret: secret.as_bytes().to_vec(),
+                            start: secret.start(),
+                            end: secret.end(),
+                            encoding: None,
+                        });
+                    }
+                }
+            }
+        }
+        self.resolve(bytes, out)
+    }
+
+    /// The checks every match must pass, in order of cost.
+    fn accepts(&self, rule: &Rule, bytes: &[u8], start: usize, end: usize) -> bool {
+        let secret = &bytes[start..end];
+        if secret.is_empty() {
+            return false;
+        }
+        if rule.boundary && !has_boundaries(bytes, start, end) {
+            return false;
+        }
+        if let Some(min) = rule.min_entropy {
+            if entropy::shannon(secret) < min {
+                return false;
+            }
+        }
+        if let Some(name) = &rule.checksum {
+            if checksum::validate(name, secret) != Some(true) {
+                return false;
+            }
+        }
+        !filter::is_placeholder(secret) && !filter::line_allows(bytes, start)
+    }
+
+    /// Drop overlapping matches (the longer secret wins, then the earlier rule) and matches
+    /// whose required companion rule did not match nearby.
+    fn resolve(&self, bytes: &[u8], mut matches: Vec<Match>) -> Vec<Match> {
+        matches.sort_by(|a, b| {
+            a.start
+                .cmp(&b.start)
+                .then((b.end - b.start).cmp(&(a.end - a.start)))
+                .then(a.rule.cmp(&b.rule))
+        });
+        let mut kept: Vec<Match> = Vec::with_capacity(matches.len());
+        for m in matches {
+            if let Some(last) = kept.last() {
+                if m.start < last.end {
+                    continue;
+                }
+            }
+            kept.push(m);
+        }
+        if self.requires.iter().any(Option::is_some) {
+            let lines: Vec<usize> = kept.iter().map(|m| line_number(bytes, m.start)).collect();
+            let keep: Vec<bool> = kept
+                .iter()
+                .enumerate()
+                .map(|(i, m)| match self.requires[m.rule] {
+                    None if self.rules.rules[m.rule].requires_nearby.is_some() => false,
+                    None => true,
+                    Some(other) => {
+                        let within = self.rules.rules[m.rule].nearby_lines;
+                        kept.iter()
+                            .enumerate()
+                            .any(|(j, n)| n.rule == other && lines[i].abs_diff(lines[j]) <= within)
+                    }
+                })
+                .collect();
+            let mut flags = keep.into_iter();
+            kept.retain(|_| flags.next().unwrap_or(true));
+        }
+        kept
+    }
+
+    /// Decode the base64 runs around encoded keyword hits and scan the decoded bytes once
+    /// (no recursion); a match reports the place of the encoded run.
+    fn find_encoded(&self, bytes: &[u8], offsets: &[usize]) -> Vec<Match> {
+        let mut done = HashSet::new();
+        let mut out = Vec::new();
+        for &offset in offsets {
+            let (start, end) = base64_run(bytes, offset);
+            if end - start < MIN_BASE64_RUN || end - start > MAX_BASE64_RUN || !done.insert(start) {
+                continue;
+            }
+            let Some(decoded) = decode_base64(&bytes[start..end]) else {
+                continue;
+            };
+            let hits = self.prefilter.hits(&decoded, false);
+            for m in self.find_plain(&decoded, hits.windows) {
+                if filter::line_allows(bytes, start) {
+                    continue;
+                }
+                out.push(Match {
+                    rule: m.rule,
+                    secret: m.secret,
+                    start,
+                    end,
+                    encoding: Some("base64"),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Sort windows by start and merge overlaps.
+fn normalize(windows: &mut Vec<(usize, usize)>) {
+    windows.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(windows.len());
+    for &(s, e) in windows.iter() {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    *windows = merged;
+}
+
+/// The secret is not glued to more token characters on either side. A letter right after a
+/// backslash (`\n`, `\t` in an escaped string) does not count as glued on the left.
+fn has_boundaries(bytes: &[u8], start: usize, end: usize) -> bool {
+    let left_ok = start == 0
+        || !is_token_byte(bytes[start - 1])
+        || (start >= 2 && bytes[start - 2] == b'\\' && bytes[start - 1].is_ascii_alphabetic());
+    let right_ok = end >= bytes.len() || !is_token_byte(bytes[end]);
+    left_ok && right_ok
+}
+
+/// The run of base64 characters around `offset`, with trailing `=` padding.
+fn base64_run(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let mut start = offset;
+    while start > 0 && is_base64_byte(bytes[start - 1]) && offset - start < MAX_BASE64_RUN {
+        start -= 1;
+    }
+    let mut end = offset;
+    while end < bytes.len() && is_base64_byte(bytes[end]) && end - offset < MAX_BASE64_RUN {
+        end += 1;
+    }
+    while end < bytes.len() && bytes[end] == b'=' && end - offset < MAX_BASE64_RUN {
+        end += 1;
+    }
+    (start, end)
+}
+
+/// Decode standard or URL-safe base64, padded or not; `None` when it is not base64 after all.
+fn decode_base64(run: &[u8]) -> Option<Vec<u8>> {
+    let body: &[u8] = {
+        let trimmed = run.iter().rposition(|&b| b != b'=').map_or(&run[..0], |i| &run[..=i]);
+        // A length of 4n+1 cannot be base64; drop the stray last character.
+        if trimmed.len() % 4 == 1 {
+            &trimmed[..trimmed.len() - 1]
+        } else {
+            trimmed
+        }
+    };
+    let url_safe = body.iter().any(|&b| b == b'-' || b == b'_');
+    let config = base64::engine::GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone);
+    let alphabet = if url_safe {
+        &base64::alphabet::URL_SAFE
+    } else {
+        &base64::alphabet::STANDARD
+    };
+    base64::engine::GeneralPurpose::new(alphabet, config)
+        .decode(body)
+        .ok()
+}
+
+/// 1-based line number of a byte offset.
+pub fn line_number(bytes: &[u8], offset: usize) -> usize {
+    memchr::memchr_iter(b'\n', &bytes[..offset.min(bytes.len())]).count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundaries() {
+        let cases: &[(&[u8], usize, usize, bool)] = &[
+            (b"KEY", 0, 3, true),
+            (b"xKEY", 1, 4, false),
+            (b"KEYx", 0, 3, false),
+            (b"\"KEY\"", 1, 4, true),
+            (b"a\\nKEY", 3, 6, true),
+            (b"KEY-", 0, 3, false),
+            (b"_KEY", 1, 4, false),
+            (b"=KEY;", 1, 4, true),
+        ];
+        for (bytes, s, e, want) in cases {
+            assert_eq!(has_boundaries(bytes, *s, *e), *want, "{:?}", String::from_utf8_lossy(bytes));
+        }
+    }
+
+    #[test]
+    fn base64_decoding_accepts_both_alphabets() {
+        let std = base64::engine::general_purpose::STANDARD.encode(b"hello>>>?world");
+        let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b"hello>>>?world");
+        assert_eq!(decode_base64(std.as_bytes()).unwrap(), b"hello>>>?world");
+        assert_eq!(decode_base64(url.as_bytes()).unwrap(), b"hello>>>?world");
+        assert!(decode_base64(b"!!!!").is_none());
+    }
+
+    #[test]
+    fn base64_run_stops_at_delimiters() {
+        let text = b"auth: \"QUJDREVGR0g=\" next";
+        let (s, e) = base64_run(text, 10);
+        assert_eq!(&text[s..e], b"QUJDREVGR0g=");
+    }
+
+    #[test]
+    fn line_numbers() {
+        assert_eq!(line_number(b"a\nb\nc", 0), 1);
+        assert_eq!(line_number(b"a\nb\nc", 2), 2);
+        assert_eq!(line_number(b"a\nb\nc", 4), 3);
+    }
+}

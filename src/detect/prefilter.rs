@@ -1,0 +1,185 @@
+//! The literal prefilter: one Aho-Corasick automaton over every rule's keywords, plus each
+//! keyword as it appears inside base64 text at the three possible alignments. One pass over the
+//! bytes yields, per rule, the windows its regex must search, and the positions of encoded
+//! keywords for the base64 decoder. Clean code therefore costs one automaton pass.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use base64::Engine;
+
+use crate::rules::Rule;
+
+/// What one automaton pattern stands for.
+#[derive(Debug, Clone)]
+enum Keyword {
+    /// A plain keyword shared by these rules (indices into the rule list).
+    Plain { rules: Vec<usize> },
+    /// A keyword as it looks in base64 text; the exact (case-sensitive) fragment.
+    Encoded { fragment: Vec<u8> },
+}
+
+/// Keyword hits of one blob.
+#[derive(Debug, Default)]
+pub struct Hits {
+    /// Per rule, merged byte windows `[start, end)` to search.
+    pub windows: Vec<Vec<(usize, usize)>>,
+    /// Offsets where an encoded keyword starts.
+    pub encoded: Vec<usize>,
+}
+
+/// The compiled prefilter for a rule list.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    automaton: AhoCorasick,
+    keywords: Vec<Keyword>,
+    lengths: Vec<usize>,
+    windows: Vec<usize>,
+    rule_count: usize,
+}
+
+/// Shortest base64 fragment worth looking for: shorter ones hit ordinary text too often.
+const MIN_FRAGMENT: usize = 4;
+
+impl Prefilter {
+    pub fn new(rules: &[Rule]) -> Prefilter {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut keywords: Vec<Keyword> = Vec::new();
+        let mut plain_index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+        for (ri, rule) in rules.iter().enumerate() {
+            for kw in &rule.keywords {
+                let lower = kw.to_ascii_lowercase().into_bytes();
+                match plain_index.get(&lower) {
+                    Some(&i) => {
+                        if let Keyword::Plain { rules } = &mut keywords[i] {
+                            if !rules.contains(&ri) {
+                                rules.push(ri);
+                            }
+                        }
+                    }
+                    None => {
+                        plain_index.insert(lower.clone(), patterns.len());
+                        patterns.push(lower);
+                        keywords.push(Keyword::Plain { rules: vec![ri] });
+                    }
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for rule in rules {
+            for kw in &rule.keywords {
+                for fragment in encoded_fragments(kw.as_bytes()) {
+                    if seen.insert(fragment.clone()) {
+                        patterns.push(fragment.to_ascii_lowercase());
+                        keywords.push(Keyword::Encoded { fragment });
+                    }
+                }
+            }
+        }
+        let lengths = patterns.iter().map(Vec::len).collect();
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .expect("keywords are short literals; the automaton always builds");
+        Prefilter {
+            automaton,
+            keywords,
+            lengths,
+            windows: rules.iter().map(|r| r.window).collect(),
+            rule_count: rules.len(),
+        }
+    }
+
+    /// One pass over `bytes`: per-rule windows around plain hits, offsets of encoded hits.
+    pub fn hits(&self, bytes: &[u8], with_encoded: bool) -> Hits {
+        let mut hits = Hits {
+            windows: vec![Vec::new(); self.rule_count],
+            encoded: Vec::new(),
+        };
+        for m in self.automaton.find_overlapping_iter(bytes) {
+            let pid = m.pattern().as_usize();
+            match &self.keywords[pid] {
+                Keyword::Plain { rules } => {
+                    for &ri in rules {
+                        let w = self.windows[ri];
+                        let start = m.start().saturating_sub(w);
+                        let end = (m.start() + self.lengths[pid] + w).min(bytes.len());
+                        push_window(&mut hits.windows[ri], start, end);
+                    }
+                }
+                Keyword::Encoded { fragment } => {
+                    if with_encoded && &bytes[m.start()..m.end()] == fragment.as_slice() {
+                        hits.encoded.push(m.start());
+                    }
+                }
+            }
+        }
+        hits
+    }
+}
+
+/// Add a window, merging with the previous one when they overlap (hits arrive in order of
+/// their end, so starts are nearly sorted; merging with the last is enough to stay linear).
+fn push_window(windows: &mut Vec<(usize, usize)>, start: usize, end: usize) {
+    if let Some(last) = windows.last_mut() {
+        if start <= last.1 && end >= last.0 {
+            last.0 = last.0.min(start);
+            last.1 = last.1.max(end);
+            return;
+        }
+    }
+    windows.push((start, end));
+}
+
+/// The parts of base64 text that are fully determined by `keyword`, at each of the three
+/// alignments it can have inside the encoded data, in both the standard and URL-safe alphabets.
+pub fn encoded_fragments(keyword: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for offset in 0..3usize {
+        let mut data = vec![0u8; offset];
+        data.extend_from_slice(keyword);
+        for engine in [
+            &base64::engine::general_purpose::STANDARD_NO_PAD,
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ] {
+            let encoded = engine.encode(&data).into_bytes();
+            // Character i covers bits [6i, 6i+6); keep those inside the keyword's bits.
+            let first = (8 * offset).div_ceil(6);
+            let last = (8 * (offset + keyword.len())) / 6;
+            if last > first && last - first >= MIN_FRAGMENT {
+                let fragment = encoded[first..last].to_vec();
+                if !out.contains(&fragment) {
+                    out.push(fragment);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragments_appear_in_encoded_text_at_every_alignment() {
+        let keyword = b"T3BlbkFJ";
+        let fragments = encoded_fragments(keyword);
+        for prefix in ["", "a", "ab", "abc"] {
+            let text = format!("{prefix}{}tail", std::str::from_utf8(keyword).unwrap());
+            let enc = base64::engine::general_purpose::STANDARD.encode(text);
+            assert!(
+                fragments.iter().any(|f| enc.as_bytes().windows(f.len()).any(|w| w == f.as_slice())),
+                "no fragment of the keyword found in {enc} (prefix {prefix:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn windows_merge_when_they_overlap() {
+        let mut w = Vec::new();
+        push_window(&mut w, 0, 10);
+        push_window(&mut w, 5, 20);
+        push_window(&mut w, 30, 40);
+        assert_eq!(w, vec![(0, 20), (30, 40)]);
+    }
+}

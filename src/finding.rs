@@ -1,0 +1,95 @@
+//! The shared nouns every stage passes along: [`Blob`] (bytes and where they came from),
+//! [`Provenance`] (where a blob was seen), [`Location`] and [`Finding`] (a rule match that
+//! survived every filter). Nothing here does I/O or formatting.
+
+use serde::Serialize;
+
+/// Where a blob was seen. For history scans, the commit that introduced it at that path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Provenance {
+    /// A file in a working tree, path relative to the scanned root with `/` separators.
+    File { path: String },
+    /// Standard input.
+    Stdin,
+    /// The staged (index) version of a file.
+    Staged { path: String },
+    /// A blob from git history, attributed to the commit that introduced it at `path`.
+    Commit { path: String, commit: CommitInfo },
+}
+
+impl Provenance {
+    /// The path shown to users (`-` for standard input).
+    pub fn path(&self) -> &str {
+        match self {
+            Provenance::File { path } | Provenance::Staged { path } => path,
+            Provenance::Commit { path, .. } => path,
+            Provenance::Stdin => "-",
+        }
+    }
+
+    /// The commit, for history findings.
+    pub fn commit(&self) -> Option<&CommitInfo> {
+        match self {
+            Provenance::Commit { commit, .. } => Some(commit),
+            _ => None,
+        }
+    }
+}
+
+/// A commit as reported with a history finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    pub id: String,
+    pub author: String,
+    pub email: String,
+    /// RFC 3339 date of the author.
+    pub date: String,
+    pub summary: String,
+}
+
+/// A position in a blob: 1-based line and column (columns count bytes), plus the byte range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    /// Byte offset of the start of the secret (or of the encoded text holding it).
+    pub offset: usize,
+}
+
+/// A rule match that survived every filter, with where it was seen.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// Index of the rule in the [`crate::rules::RuleSet`] that produced it.
+    pub rule: usize,
+    pub rule_id: String,
+    pub provider: String,
+    /// The raw secret. Only reports with `--show-secrets` print it.
+    pub secret: String,
+    /// Stable hash of rule id + secret, independent of position.
+    pub fingerprint: String,
+    pub location: Location,
+    /// The line holding the secret, already redacted and shortened around the secret.
+    pub snippet: String,
+    /// `Some("base64")` when the secret was found inside decoded base64 text.
+    pub encoding: Option<&'static str>,
+    pub provenance: Provenance,
+}
+
+impl Finding {
+    /// Sort key that makes report order stable: path, line, column, rule.
+    pub fn sort_key(&self) -> (String, usize, usize, String, String) {
+        (
+            self.provenance.path().to_string(),
+            self.location.line,
+            self.location.column,
+            self.rule_id.clone(),
+            self.provenance
+                .commit()
+                .map(|c| c.id.clone())
+                .unwrap_or_default(),
+        )
+    }
+}

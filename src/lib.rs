@@ -1,0 +1,320 @@
+//! keyhound finds leaked API keys in working trees, staged changes and git history.
+//!
+//! The data flows one way: **scan -> detect -> filter -> report**. [`run`] is the only place
+//! that wires the modules together: it loads the config and rules ([`config`], [`rules`]),
+//! builds the [`detect::Detector`], asks a source in [`scan`] for findings and hands them to
+//! [`report`]. Each command returns an [`Outcome`] that `main.rs` maps to the exit code.
+
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod cli;
+pub mod config;
+pub mod detect;
+pub mod diag;
+pub mod finding;
+pub mod report;
+pub mod rules;
+pub mod scan;
+
+use std::fmt;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use config::Config;
+use detect::Detector;
+use finding::Finding;
+use report::{Format, ReportOptions, Summary};
+use rules::RuleSet;
+use scan::Stats;
+
+/// How a run ended; `main.rs` maps it to the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 0: nothing found.
+    Clean,
+    /// 1: findings.
+    Findings,
+    /// 2: an error, or a scan that could not read everything.
+    Error,
+}
+
+impl From<Outcome> for std::process::ExitCode {
+    fn from(o: Outcome) -> Self {
+        std::process::ExitCode::from(match o {
+            Outcome::Clean => 0,
+            Outcome::Findings => 1,
+            Outcome::Error => 2,
+        })
+    }
+}
+
+/// An error that ends the run (exit 2). Carries a one-line, content-free message.
+#[derive(Debug)]
+pub struct Error {
+    message: String,
+    broken_pipe: bool,
+}
+
+impl Error {
+    pub fn new(message: impl Into<String>) -> Error {
+        Error {
+            message: message.into(),
+            broken_pipe: false,
+        }
+    }
+
+    /// Writing to a closed pipe (`keyhound scan | head`) ends the run quietly.
+    pub fn is_broken_pipe(&self) -> bool {
+        self.broken_pipe
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Error {
+        Error {
+            broken_pipe: e.kind() == std::io::ErrorKind::BrokenPipe,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<config::ConfigError> for Error {
+    fn from(e: config::ConfigError) -> Error {
+        Error::new(e.to_string())
+    }
+}
+
+impl From<rules::LoadError> for Error {
+    fn from(e: rules::LoadError) -> Error {
+        Error::new(e.to_string())
+    }
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Options every scanning command shares.
+#[derive(Debug, Clone)]
+pub struct CommonOptions {
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub show_secrets: bool,
+    pub color: ColorChoice,
+    pub quiet: bool,
+    pub config: Option<PathBuf>,
+    pub max_file_size: u64,
+    pub binary: bool,
+    pub threads: Option<usize>,
+}
+
+/// A command to run, parsed from the command line.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Scan {
+        paths: Vec<PathBuf>,
+        no_ignore: bool,
+        common: CommonOptions,
+    },
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Clone)]
+pub enum RulesCommand {
+    List { config: Option<PathBuf> },
+    Check { files: Vec<PathBuf> },
+}
+
+/// Run a command.
+pub fn run(command: Command) -> Result<Outcome, Error> {
+    match command {
+        Command::Scan {
+            paths,
+            no_ignore,
+            common,
+        } => run_scan(paths, no_ignore, &common),
+        Command::Rules(cmd) => run_rules(cmd),
+    }
+}
+
+/// The rules and detector for a run rooted at `root`, plus the loaded config.
+pub fn prepare(common: &CommonOptions, root: &Path) -> Result<(Detector, Config), Error> {
+    diag::set_quiet(common.quiet);
+    let config = Config::load(common.config.as_deref(), root)?;
+    let mut set = RuleSet::builtin()?;
+    config.apply(&mut set)?;
+    Ok((Detector::new(set), config))
+}
+
+fn run_scan(paths: Vec<PathBuf>, no_ignore: bool, common: &CommonOptions) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    };
+    let stdin = paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && paths.len() > 1 {
+        return Err(Error::new("`-` (standard input) cannot be combined with other paths"));
+    }
+    for p in &paths {
+        if !stdin && std::fs::symlink_metadata(p).is_err() {
+            return Err(Error::new(format!("{}: no such file or directory", p.display())));
+        }
+    }
+    // The scanned root: the one directory given, else the current directory.
+    let root = match paths.as_slice() {
+        [p] if p.is_dir() => p.clone(),
+        _ => PathBuf::from("."),
+    };
+    let (detector, config) = prepare(common, &root)?;
+    let stats = Stats::default();
+    let findings = if stdin {
+        scan::stdin::scan(&detector, &stats, common.max_file_size)?
+    } else {
+        let opts = scan::walk::WalkOptions {
+            paths,
+            exclude: config.exclude(&root)?,
+            root,
+            no_ignore,
+            binary: common.binary,
+            max_file_size: common.max_file_size,
+            threads: common.threads.unwrap_or(0),
+        };
+        scan::walk::scan(&detector, &opts, &stats)
+    };
+    finish(findings, &detector, &config, &stats, common, started)
+}
+
+/// The end every scanning command shares: drop allow-listed findings, sort, write the report
+/// and the summary, and decide the outcome.
+pub fn finish(
+    mut findings: Vec<Finding>,
+    detector: &Detector,
+    config: &Config,
+    stats: &Stats,
+    common: &CommonOptions,
+    started: Instant,
+) -> Result<Outcome, Error> {
+    findings.retain(|f| !config.allow.fingerprints.contains(&f.fingerprint));
+    findings.sort_by_cached_key(Finding::sort_key);
+    let summary = Summary {
+        files: Stats::get(&stats.files),
+        bytes: Stats::get(&stats.bytes),
+        skipped_binary: Stats::get(&stats.skipped_binary),
+        skipped_large: Stats::get(&stats.skipped_large),
+        errors: Stats::get(&stats.errors),
+        findings: findings.len(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        incomplete: stats.incomplete.load(std::sync::atomic::Ordering::Relaxed),
+    };
+    write_report(&findings, detector.rules(), &summary, common)?;
+    if !common.quiet {
+        diag::info(&report::summary_line(&summary));
+    }
+    Ok(if summary.incomplete {
+        Outcome::Error
+    } else if findings.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
+}
+
+/// Write the report to `--output` or stdout.
+pub fn write_report(
+    findings: &[Finding],
+    rules: &RuleSet,
+    summary: &Summary,
+    common: &CommonOptions,
+) -> Result<(), Error> {
+    let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
+    let color = match common.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let opts = ReportOptions {
+        format: common.format,
+        show_secrets: common.show_secrets,
+        color,
+    };
+    match &common.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| Error::new(format!("{}: cannot write report: {e}", path.display())))?;
+            let mut out = std::io::BufWriter::new(file);
+            report::write(&mut out, findings, rules, summary, &opts)?;
+            out.flush()?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            report::write(&mut out, findings, rules, summary, &opts)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+fn run_rules(cmd: RulesCommand) -> Result<Outcome, Error> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match cmd {
+        RulesCommand::List { config } => {
+            let mut set = RuleSet::builtin()?;
+            let config = Config::load(config.as_deref(), Path::new("."))?;
+            config.apply(&mut set)?;
+            for r in &set.rules {
+                writeln!(out, "{:<36} {:<12} {}", r.id, r.provider, r.name)?;
+            }
+            out.flush()?;
+            Ok(Outcome::Clean)
+        }
+        RulesCommand::Check { files } => {
+            let mut set = RuleSet::builtin()?;
+            let mut ids: Vec<String> = Vec::new();
+            if files.is_empty() {
+                ids = set.rules.iter().map(|r| r.id.clone()).collect();
+            }
+            for file in &files {
+                let text = std::fs::read_to_string(file)
+                    .map_err(|e| Error::new(format!("{}: cannot read: {e}", file.display())))?;
+                let loaded = rules::parse_rules(&text, &file.display().to_string())?;
+                ids.extend(loaded.iter().map(|r| r.id.clone()));
+                set.extend(loaded);
+            }
+            let detector = Detector::new(set);
+            let problems = rules::check::check(&detector, &ids);
+            for p in &problems {
+                writeln!(out, "{}: {}", p.rule, p.message)?;
+            }
+            out.flush()?;
+            diag::info(&format!(
+                "keyhound: checked {} rule{}: {} problem{}",
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            ));
+            Ok(if problems.is_empty() {
+                Outcome::Clean
+            } else {
+                Outcome::Findings
+            })
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The default, human report: one block per finding with `path:line:column`, rule, provider,
+//! the redacted secret, the redacted line and what to do.
+
+use std::io::{self, Write};
+
+use super::redact::redact;
+use super::style::Style;
+use super::ReportOptions;
+use crate::finding::Finding;
+use crate::rules::RuleSet;
+
+pub fn write(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    rules: &RuleSet,
+    opts: &ReportOptions,
+) -> io::Result<()> {
+    let style = Style { color: opts.color };
+    for f in findings {
+        let rule = &rules.rules[f.rule];
+        let shown = if opts.show_secrets {
+            f.secret.clone()
+        } else {
+            redact(&f.secret)
+        };
+        writeln!(
+            out,
+            "{}:{}:{}: {} {}",
+            style.path(f.provenance.path()),
+            f.location.line,
+            f.location.column,
+            style.rule(&f.rule_id),
+            style.dim(&format!("({})", rule.name)),
+        )?;
+        let encoded = if f.encoding.is_some() {
+            " (inside base64 text)"
+        } else {
+            ""
+        };
+        writeln!(out, "  secret:  {}{encoded}", style.secret(&shown))?;
+        if !f.snippet.is_empty() {
+            writeln!(out, "  line:    {}", f.snippet)?;
+        }
+        if let Some(c) = f.provenance.commit() {
+            writeln!(
+                out,
+                "  commit:  {} {} <{}> {} {}",
+                &c.id[..c.id.len().min(12)],
+                c.author,
+                c.email,
+                c.date,
+                c.summary
+            )?;
+        }
+        if !rule.remediation.is_empty() {
+            writeln!(out, "  fix:     {}", rule.remediation)?;
+        }
+        if let Some(url) = &rule.revoke_url {
+            writeln!(out, "  revoke:  {url}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! Everything the user reads: the report on stdout (or `--output`), in human, JSON or JSON
+//! Lines form, and the one-line summary on stderr. Formats never read files or scan; they get
+//! findings, the rules that made them and a [`Summary`].
+
+pub mod human;
+pub mod json;
+pub mod redact;
+pub mod style;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::finding::Finding;
+use crate::rules::RuleSet;
+
+/// Report format (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Jsonl,
+}
+
+/// What the run did, for the summary and the JSON `summary` object.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub files: u64,
+    pub bytes: u64,
+    pub skipped_binary: u64,
+    pub skipped_large: u64,
+    pub errors: u64,
+    pub findings: usize,
+    pub elapsed_ms: u64,
+    pub incomplete: bool,
+}
+
+/// How to render.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportOptions {
+    pub format: Format,
+    pub show_secrets: bool,
+    pub color: bool,
+}
+
+/// Write the report for `findings` (already sorted) to `out`.
+pub fn write(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    rules: &RuleSet,
+    summary: &Summary,
+    opts: &ReportOptions,
+) -> io::Result<()> {
+    match opts.format {
+        Format::Human => human::write(out, findings, rules, opts),
+        Format::Json => json::write(out, findings, rules, summary, opts),
+        Format::Jsonl => json::write_lines(out, findings, rules, opts),
+    }
+}
+
+/// The one-line summary on stderr.
+pub fn summary_line(summary: &Summary) -> String {
+    let mb = summary.bytes as f64 / 1_000_000.0;
+    let secs = summary.elapsed_ms as f64 / 1000.0;
+    let mut line = format!(
+        "keyhound: scanned {} file{} ({mb:.1} MB) in {secs:.2} s: {} finding{}",
+        summary.files,
+        if summary.files == 1 { "" } else { "s" },
+        summary.findings,
+        if summary.findings == 1 { "" } else { "s" },
+    );
+    let skipped = summary.skipped_binary + summary.skipped_large;
+    if skipped > 0 {
+        line.push_str(&format!(
+            "; skipped {} binary, {} over the size limit",
+            summary.skipped_binary, summary.skipped_large
+        ));
+    }
+    if summary.errors > 0 {
+        line.push_str(&format!(
+            "; {} could not be read (incomplete scan)",
+            summary.errors
+        ));
+    }
+    line
+}

@@ -1,0 +1,216 @@
+//! Turns rule TOML (the built-in `rules/*.toml`, embedded at build time, or a user's
+//! `[[rule]]` tables) into compiled [`Rule`]s. Every error names the file, the line and what is
+//! wrong; none echoes scanned content. Does not match anything (see `crate::detect`).
+
+use std::fmt;
+
+use regex::bytes::RegexBuilder;
+use serde::Deserialize;
+
+use super::{Rule, Severity};
+use crate::detect::checksum;
+
+/// The built-in rule files, one per provider.
+const BUILTIN: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// Compiled-regex size limit: keeps every rule, built-in or user, small and linear-time.
+const REGEX_SIZE_LIMIT: usize = 4 << 20;
+const DEFAULT_WINDOW: usize = 256;
+const DEFAULT_NEARBY_LINES: usize = 5;
+
+/// A rule file or config could not be turned into rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub origin: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.origin, line, self.message),
+            None => write!(f, "{}: {}", self.origin, self.message),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// One `[[rule]]` table as written in TOML.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub provider: String,
+    pub name: String,
+    pub keywords: Vec<String>,
+    pub pattern: String,
+    pub min_entropy: Option<f64>,
+    pub checksum: Option<String>,
+    #[serde(default)]
+    pub severity: Option<String>,
+    pub revoke_url: Option<String>,
+    #[serde(default)]
+    pub remediation: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+    pub window: Option<usize>,
+    pub boundary: Option<bool>,
+    pub requires_nearby: Option<String>,
+    pub nearby_lines: Option<usize>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub counter_examples: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<RuleSpec>,
+}
+
+/// Compile every built-in rule.
+pub fn builtin() -> Result<Vec<Rule>, LoadError> {
+    let mut rules = Vec::new();
+    for (name, text) in BUILTIN {
+        rules.extend(parse_rules(text, &format!("rules/{name}"))?);
+    }
+    Ok(rules)
+}
+
+/// Parse and compile a rule file's text. `origin` names it in errors.
+pub fn parse_rules(text: &str, origin: &str) -> Result<Vec<Rule>, LoadError> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| toml_error(&e, text, origin))?;
+    file.rule
+        .into_iter()
+        .map(|spec| compile(spec, text, origin))
+        .collect()
+}
+
+/// Convert a TOML error into a [`LoadError`] with a line number and without echoing input.
+pub fn toml_error(e: &toml::de::Error, text: &str, origin: &str) -> LoadError {
+    let line = e.span().map(|s| line_of(text, s.start));
+    LoadError {
+        origin: origin.to_string(),
+        line,
+        message: e.message().trim().to_string(),
+    }
+}
+
+/// 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The line where a rule's `id = "..."` is written, for error messages.
+fn line_of_rule(text: &str, id: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.starts_with("id") && l.contains(&format!("\"{id}\""))
+        })
+        .map(|i| i + 1)
+}
+
+/// Compile one rule, checking every field the detector relies on.
+pub fn compile(spec: RuleSpec, text: &str, origin: &str) -> Result<Rule, LoadError> {
+    let err = |message: String| LoadError {
+        origin: origin.to_string(),
+        line: line_of_rule(text, &spec.id),
+        message: format!("rule \"{}\": {message}", spec.id),
+    };
+    if spec.id.is_empty()
+        || !spec
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'_')
+    {
+        return Err(err(
+            "id must be non-empty lower-case `provider.kind` (a-z, 0-9, '.', '-', '_')".into(),
+        ));
+    }
+    if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.len() < 2) {
+        return Err(err(
+            "needs at least one keyword, each at least 2 characters long".into(),
+        ));
+    }
+    let regex = RegexBuilder::new(&spec.pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| {
+            let detail = match e {
+                regex::Error::CompiledTooBig(limit) => {
+                    format!("pattern compiles to more than {limit} bytes; simplify it")
+                }
+                other => format!("pattern does not compile: {}", first_line(&other.to_string())),
+            };
+            err(detail)
+        })?;
+    if regex.captures_len() != 2 {
+        return Err(err(format!(
+            "pattern must have exactly one capture group (the secret), it has {}; use (?:...) for the others",
+            regex.captures_len() - 1
+        )));
+    }
+    if let Some(name) = &spec.checksum {
+        if checksum::validate(name, b"").is_none() {
+            return Err(err(format!(
+                "unknown checksum \"{name}\"; built-in validators: {}",
+                checksum::NAMES.join(", ")
+            )));
+        }
+    }
+    let severity = match spec.severity.as_deref() {
+        None | Some("high") => Severity::High,
+        Some("medium") => Severity::Medium,
+        Some("low") => Severity::Low,
+        Some(other) => {
+            return Err(err(format!(
+                "severity \"{other}\" is not one of high, medium, low"
+            )))
+        }
+    };
+    if let Some(e) = spec.min_entropy {
+        if !(0.0..=8.0).contains(&e) {
+            return Err(err("min_entropy must be between 0 and 8 bits per byte".into()));
+        }
+    }
+    Ok(Rule {
+        regex,
+        severity,
+        window: spec.window.unwrap_or(DEFAULT_WINDOW).clamp(16, 1 << 20),
+        boundary: spec.boundary.unwrap_or(true),
+        nearby_lines: spec.nearby_lines.unwrap_or(DEFAULT_NEARBY_LINES),
+        origin: origin.to_string(),
+        id: spec.id,
+        provider: spec.provider,
+        name: spec.name,
+        keywords: spec.keywords,
+        pattern: spec.pattern,
+        min_entropy: spec.min_entropy,
+        checksum: spec.checksum,
+        revoke_url: spec.revoke_url,
+        remediation: spec.remediation,
+        references: spec.references,
+        requires_nearby: spec.requires_nearby,
+        examples: spec.examples,
+        counter_examples: spec.counter_examples,
+    })
+}
+
+fn first_line(s: &str) -> String {
+    // regex errors print the pattern over several lines; keep them but on one line.
+    s.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}

@@ -1,0 +1,104 @@
+//! Rules are data: [`Rule`] is one compiled rule, [`RuleSet`] the built-in rules (embedded from
+//! `rules/*.toml`) plus the user's, minus the ones the config disables. Loading and validation
+//! live in [`load`]; matching lives in `crate::detect`.
+
+pub mod check;
+pub mod load;
+
+use regex::bytes::Regex;
+use serde::Serialize;
+
+pub use load::{builtin, parse_rules, LoadError, RuleSpec};
+
+/// How bad a finding of this rule is, independent of verification.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    #[default]
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
+/// One compiled rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub id: String,
+    pub provider: String,
+    pub name: String,
+    pub keywords: Vec<String>,
+    pub pattern: String,
+    pub regex: Regex,
+    pub min_entropy: Option<f64>,
+    pub checksum: Option<String>,
+    pub severity: Severity,
+    pub revoke_url: Option<String>,
+    pub remediation: String,
+    pub references: Vec<String>,
+    /// Bytes searched before and after a keyword hit.
+    pub window: usize,
+    /// Reject a secret preceded or followed by `[A-Za-z0-9_-]`.
+    pub boundary: bool,
+    pub requires_nearby: Option<String>,
+    pub nearby_lines: usize,
+    pub examples: Vec<String>,
+    pub counter_examples: Vec<String>,
+    /// Where the rule came from: `rules/openai.toml` (built in) or a config path.
+    pub origin: String,
+}
+
+/// The rules in force for a run.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// The built-in rules, without any user configuration.
+    pub fn builtin() -> Result<RuleSet, LoadError> {
+        Ok(RuleSet { rules: builtin()? })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.rules.iter().position(|r| r.id == id)
+    }
+
+    /// Add user rules; a user rule with the id of an existing rule replaces it.
+    pub fn extend(&mut self, rules: Vec<Rule>) {
+        for rule in rules {
+            match self.index_of(&rule.id) {
+                Some(i) => self.rules[i] = rule,
+                None => self.rules.push(rule),
+            }
+        }
+    }
+
+    /// Drop the rules with these ids (or id prefixes ending in `.`, e.g. `stripe.`); returns the
+    /// names that matched nothing so the caller can report them.
+    pub fn disable(&mut self, ids: &[String]) -> Vec<String> {
+        let mut unknown = Vec::new();
+        for id in ids {
+            let before = self.rules.len();
+            self.rules
+                .retain(|r| !(r.id == *id || (id.ends_with('.') && r.id.starts_with(id.as_str()))));
+            if self.rules.len() == before {
+                unknown.push(id.clone());
+            }
+        }
+        unknown
+    }
+}

@@ -1,0 +1,212 @@
+//! Sources of blobs and the step that turns a blob into findings. [`walk`] reads a working
+//! tree in parallel, [`stdin`] reads standard input; each hands bytes plus a
+//! [`Provenance`] to [`findings_in`], which runs the detector and builds [`Finding`]s (position,
+//! fingerprint, redacted snippet). Nothing here formats output.
+
+pub mod stdin;
+pub mod walk;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use sha2::{Digest, Sha256};
+
+use crate::detect::{Detector, Match};
+use crate::finding::{Finding, Location, Provenance};
+use crate::report::redact::redact;
+
+/// Default for `--max-file-size`.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 25 * 1024 * 1024;
+/// Bytes sniffed for a NUL to call a file binary.
+const BINARY_SNIFF: usize = 8192;
+/// Characters of context kept on each side of a secret in a snippet.
+const SNIPPET_CONTEXT: usize = 60;
+
+/// Counters shared by the threads of one scan.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub files: AtomicU64,
+    pub bytes: AtomicU64,
+    pub skipped_binary: AtomicU64,
+    pub skipped_large: AtomicU64,
+    pub errors: AtomicU64,
+    /// Set when something could not be scanned: the run then exits 2.
+    pub incomplete: AtomicBool,
+}
+
+impl Stats {
+    pub fn add_file(&self, bytes: usize) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub fn error(&self) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        self.incomplete.store(true, Ordering::Relaxed);
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// True when the first bytes hold a NUL: the file is binary.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF)]).is_some()
+}
+
+/// Stable hash of rule id and secret, independent of position: the key of baselines, SARIF
+/// fingerprints and the verification cache.
+pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(rule_id.as_bytes());
+    h.update([0]);
+    h.update(secret);
+    let digest = h.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Run the detector over `bytes` and build findings that carry `provenance`.
+pub fn findings_in(detector: &Detector, bytes: &[u8], provenance: &Provenance) -> Vec<Finding> {
+    let matches = detector.find(bytes);
+    if matches.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(matches.len());
+    let mut lines = LineCounter::default();
+    for m in &matches {
+        let rule = detector.rule(m.rule);
+        let (line, column) = lines.position(bytes, m.start);
+        let (end_line, end_column) = lines.peek(bytes, m.end);
+        out.push(Finding {
+            rule: m.rule,
+            rule_id: rule.id.clone(),
+            provider: rule.provider.clone(),
+            secret: String::from_utf8_lossy(&m.secret).into_owned(),
+            fingerprint: fingerprint(&rule.id, &m.secret),
+            location: Location {
+                line,
+                column,
+                end_line,
+                end_column,
+                offset: m.start,
+            },
+            snippet: snippet(bytes, m, &matches),
+            encoding: m.encoding,
+            provenance: provenance.clone(),
+        });
+    }
+    out
+}
+
+/// Counts lines incrementally for offsets that arrive in increasing order.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl LineCounter {
+    fn position(&mut self, bytes: &[u8], offset: usize) -> (usize, usize) {
+        if offset < self.offset {
+            *self = LineCounter::default();
+        }
+        for i in memchr::memchr_iter(b'\n', &bytes[self.offset..offset]) {
+            self.line += 1;
+            self.line_start = self.offset + i + 1;
+        }
+        self.offset = offset;
+        (self.line + 1, offset - self.line_start + 1)
+    }
+
+    fn peek(&self, bytes: &[u8], offset: usize) -> (usize, usize) {
+        let mut copy = LineCounter {
+            offset: self.offset,
+            line: self.line,
+            line_start: self.line_start,
+        };
+        copy.position(bytes, offset)
+    }
+}
+
+/// The line holding `m`, cut to some context around it, with every match on it redacted and
+/// control characters replaced so a snippet cannot drive the terminal.
+fn snippet(bytes: &[u8], m: &Match, all: &[Match]) -> String {
+    let line_start = memchr::memrchr(b'\n', &bytes[..m.start]).map_or(0, |i| i + 1);
+    let line_end = memchr::memchr(b'\n', &bytes[m.end..]).map_or(bytes.len(), |i| m.end + i);
+    let from = m.start.saturating_sub(SNIPPET_CONTEXT * 4).max(line_start);
+    let to = (m.end + SNIPPET_CONTEXT * 4).min(line_end);
+    let mut out = String::new();
+    let mut pos = from;
+    let mut spans: Vec<&Match> = all
+        .iter()
+        .filter(|o| o.start < to && o.end > from)
+        .collect();
+    spans.sort_by_key(|o| o.start);
+    for o in spans {
+        if o.start < pos {
+            continue;
+        }
+        push_clean(&mut out, &bytes[pos..o.start]);
+        let shown = match o.encoding {
+            Some(_) => format!("{}(base64)", redact(&String::from_utf8_lossy(&bytes[o.start..o.end]))),
+            None => redact(&String::from_utf8_lossy(&o.secret)),
+        };
+        out.push_str(&shown);
+        pos = o.end.min(to);
+    }
+    push_clean(&mut out, &bytes[pos.min(to)..to]);
+    let text = trim_context(&out);
+    let mut result = String::new();
+    if from > line_start {
+        result.push('…');
+    }
+    result.push_str(text.trim());
+    if to < line_end {
+        result.push('…');
+    }
+    result
+}
+
+fn push_clean(out: &mut String, bytes: &[u8]) {
+    for c in String::from_utf8_lossy(bytes).chars() {
+        out.push(if c.is_control() && c != '\t' { '?' } else { c });
+    }
+}
+
+/// Keep at most a few hundred characters of a snippet.
+fn trim_context(s: &str) -> &str {
+    match s.char_indices().nth(SNIPPET_CONTEXT * 5) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_sniff() {
+        assert!(is_binary(b"abc\0def"));
+        assert!(!is_binary(b"plain text\n"));
+    }
+
+    #[test]
+    fn fingerprint_depends_on_rule_and_secret_only() {
+        assert_eq!(fingerprint("a.b", b"s1"), fingerprint("a.b", b"s1"));
+        assert_ne!(fingerprint("a.b", b"s1"), fingerprint("a.c", b"s1"));
+        assert_ne!(fingerprint("a.b", b"s1"), fingerprint("a.b", b"s2"));
+        assert_eq!(fingerprint("a.b", b"s1").len(), 32);
+    }
+
+    #[test]
+    fn line_counter_positions() {
+        let text = b"ab\ncde\nf";
+        let mut lc = LineCounter::default();
+        assert_eq!(lc.position(text, 1), (1, 2));
+        assert_eq!(lc.position(text, 4), (2, 2));
+        assert_eq!(lc.peek(text, 7), (3, 1));
+        assert_eq!(lc.position(text, 7), (3, 1));
+    }
+}

@@ -1,0 +1,161 @@
+//! The working-tree source: a parallel walk (the `ignore` crate) that respects `.gitignore`,
+//! `.ignore` and `.keyhoundignore`, scans hidden files, never follows symlinks, skips `.git`,
+//! binary files and files over the size limit, and hands each file's bytes to the detector.
+//! One unreadable file is a diagnostic, not the end of the scan.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::gitignore::Gitignore;
+use ignore::{WalkBuilder, WalkState};
+
+use super::{findings_in, is_binary, Stats};
+use crate::detect::Detector;
+use crate::diag;
+use crate::finding::{Finding, Provenance};
+
+/// What to walk and how.
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    pub paths: Vec<PathBuf>,
+    /// Paths are reported relative to this directory when they are under it.
+    pub root: PathBuf,
+    pub no_ignore: bool,
+    pub binary: bool,
+    pub max_file_size: u64,
+    pub threads: usize,
+    /// Config `paths` to skip, gitignore syntax, anchored at `root`.
+    pub exclude: Option<Gitignore>,
+}
+
+/// Walk every path and return the findings (unsorted).
+pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Finding> {
+    let findings = Mutex::new(Vec::new());
+    let mut builder = WalkBuilder::new(&opts.paths[0]);
+    for p in &opts.paths[1..] {
+        builder.add(p);
+    }
+    builder
+        .hidden(false)
+        .follow_links(false)
+        .require_git(false)
+        .git_global(false)
+        .threads(opts.threads)
+        .add_custom_ignore_filename(".keyhoundignore");
+    if opts.no_ignore {
+        builder.standard_filters(false).hidden(false);
+    }
+    let exclude = opts.exclude.clone();
+    builder.filter_entry(move |entry| {
+        if entry.file_name() == ".git" {
+            return false;
+        }
+        match &exclude {
+            Some(gi) => {
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                !gi.matched_path_or_any_parents(entry.path(), is_dir).is_ignore()
+            }
+            None => true,
+        }
+    });
+    builder.build_parallel().run(|| {
+        let findings = &findings;
+        Box::new(move |entry| {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(err) => {
+                    diag::warn(&format!("cannot read: {}", one_line(&err.to_string())));
+                    stats.error();
+                    return WalkState::Continue;
+                }
+            };
+            let is_file = entry.file_type().is_some_and(|t| t.is_file());
+            if !is_file {
+                return WalkState::Continue;
+            }
+            let found = scan_file(detector, opts, stats, entry.path());
+            if !found.is_empty() {
+                findings
+                    .lock()
+                    .expect("no thread panics while holding the lock")
+                    .extend(found);
+            }
+            WalkState::Continue
+        })
+    });
+    findings
+        .into_inner()
+        .expect("no thread panics while holding the lock")
+}
+
+/// Scan one regular file; problems become diagnostics.
+pub fn scan_file(detector: &Detector, opts: &WalkOptions, stats: &Stats, path: &Path) -> Vec<Finding> {
+    let shown = display_path(&opts.root, path);
+    let size = match path.metadata() {
+        Ok(m) => m.len(),
+        Err(err) => {
+            diag::warn(&format!("{shown}: cannot read: {err}"));
+            stats.error();
+            return Vec::new();
+        }
+    };
+    if size > opts.max_file_size {
+        diag::note(&format!(
+            "{shown}: skipped, {size} bytes is over --max-file-size {}",
+            opts.max_file_size
+        ));
+        stats.skipped_large.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Vec::new();
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(err) => {
+            diag::warn(&format!("{shown}: cannot read: {err}"));
+            stats.error();
+            return Vec::new();
+        }
+    };
+    if !opts.binary && is_binary(&bytes) {
+        stats.skipped_binary.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Vec::new();
+    }
+    stats.add_file(bytes.len());
+    findings_in(detector, &bytes, &Provenance::File { path: shown })
+}
+
+/// `path` relative to `root` with `/` separators, or as given when it is outside `root`.
+pub fn display_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let rel = rel.strip_prefix("./").unwrap_or(rel);
+    let s = rel.to_string_lossy();
+    let s = if std::path::MAIN_SEPARATOR == '\\' {
+        s.replace('\\', "/")
+    } else {
+        s.into_owned()
+    };
+    if s.is_empty() {
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| ".".into())
+    } else {
+        s
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.lines().collect::<Vec<_>>().join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::display_path;
+    use std::path::Path;
+
+    #[test]
+    fn display_paths() {
+        assert_eq!(display_path(Path::new("/r"), Path::new("/r/a/b.txt")), "a/b.txt");
+        assert_eq!(display_path(Path::new("."), Path::new("./a.txt")), "a.txt");
+        assert_eq!(display_path(Path::new("/r"), Path::new("/x/a.txt")), "/x/a.txt");
+        assert_eq!(display_path(Path::new("/r/f.env"), Path::new("/r/f.env")), "f.env");
+    }
+}
