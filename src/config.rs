@@ -55,7 +55,10 @@ pub struct Config {
 /// A config that could not be used.
 #[derive(Debug)]
 pub enum ConfigError {
-    Read { path: PathBuf, error: std::io::Error },
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     Invalid(LoadError),
 }
 

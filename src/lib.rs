@@ -159,7 +159,11 @@ pub fn prepare(common: &CommonOptions, root: &Path) -> Result<(Detector, Config)
     Ok((Detector::new(set), config))
 }
 
-fn run_scan(paths: Vec<PathBuf>, no_ignore: bool, common: &CommonOptions) -> Result<Outcome, Error> {
+fn run_scan(
+    paths: Vec<PathBuf>,
+    no_ignore: bool,
+    common: &CommonOptions,
+) -> Result<Outcome, Error> {
     let started = Instant::now();
     let paths = if paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -168,11 +172,16 @@ fn run_scan(paths: Vec<PathBuf>, no_ignore: bool, common: &CommonOptions) -> Res
     };
     let stdin = paths.iter().any(|p| p.as_os_str() == "-");
     if stdin && paths.len() > 1 {
-        return Err(Error::new("`-` (standard input) cannot be combined with other paths"));
+        return Err(Error::new(
+            "`-` (standard input) cannot be combined with other paths",
+        ));
     }
     for p in &paths {
         if !stdin && std::fs::symlink_metadata(p).is_err() {
-            return Err(Error::new(format!("{}: no such file or directory", p.display())));
+            return Err(Error::new(format!(
+                "{}: no such file or directory",
+                p.display()
+            )));
         }
     }
     // The scanned root: the one directory given, else the current directory.
@@ -245,7 +254,9 @@ pub fn write_report(
     let color = match common.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let opts = ReportOptions {
         format: common.format,

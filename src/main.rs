@@ -4,6 +4,17 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    // A panic message can quote scanned text (a failed string slice prints the string), so the
+    // hook prints only where it happened, and the run ends with the error status.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "keyhound: error: internal error at {at}; please report it (details withheld: they may hold scanned content)"
+        );
+    }));
     let cli = match keyhound::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -12,16 +23,14 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(code);
         }
     };
-    let outcome = match keyhound::run(cli.into_command()) {
-        Ok(outcome) => outcome,
-        Err(err) => {
-            if !err.is_broken_pipe() {
-                eprintln!("keyhound: error: {err}");
-                keyhound::Outcome::Error
-            } else {
-                keyhound::Outcome::Clean
-            }
+    let outcome = match std::panic::catch_unwind(|| keyhound::run(cli.into_command())) {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(err)) if err.is_broken_pipe() => keyhound::Outcome::Clean,
+        Ok(Err(err)) => {
+            eprintln!("keyhound: error: {err}");
+            keyhound::Outcome::Error
         }
+        Err(_) => keyhound::Outcome::Error,
     };
     std::process::ExitCode::from(outcome)
 }

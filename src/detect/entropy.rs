@@ -36,7 +36,10 @@ mod tests {
         ];
         for (input, want) in cases {
             let got = shannon(input);
-            assert!((got - want).abs() < 1e-9, "{input:?}: got {got}, want {want}");
+            assert!(
+                (got - want).abs() < 1e-9,
+                "{input:?}: got {got}, want {want}"
+            );
         }
     }
 }

@@ -67,8 +67,16 @@ fn has_long_run(s: &[u8]) -> bool {
         let (a, b) = (w[0], w[1]);
         same = if a == b { same + 1 } else { 1 };
         let alnum = a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric();
-        up = if alnum && b == a.wrapping_add(1) { up + 1 } else { 1 };
-        down = if alnum && a == b.wrapping_add(1) { down + 1 } else { 1 };
+        up = if alnum && b == a.wrapping_add(1) {
+            up + 1
+        } else {
+            1
+        };
+        down = if alnum && a == b.wrapping_add(1) {
+            down + 1
+        } else {
+            1
+        };
         if same > MAX_RUN || up > MAX_RUN || down > MAX_RUN {
             return true;
         }
@@ -118,7 +126,10 @@ mod tests {
             "abcdef12",
         ];
         for c in cases {
-            assert!(!is_placeholder(c.as_bytes()), "{c} should not be a placeholder");
+            assert!(
+                !is_placeholder(c.as_bytes()),
+                "{c} should not be a placeholder"
+            );
         }
     }
 

@@ -57,7 +57,11 @@ impl Detector {
         let requires = rules
             .rules
             .iter()
-            .map(|r| r.requires_nearby.as_deref().and_then(|id| rules.index_of(id)))
+            .map(|r| {
+                r.requires_nearby
+                    .as_deref()
+                    .and_then(|id| rules.index_of(id))
+            })
             .collect();
         Detector {
             rules,
@@ -258,7 +262,10 @@ fn base64_run(bytes: &[u8], offset: usize) -> (usize, usize) {
 /// Decode standard or URL-safe base64, padded or not; `None` when it is not base64 after all.
 fn decode_base64(run: &[u8]) -> Option<Vec<u8>> {
     let body: &[u8] = {
-        let trimmed = run.iter().rposition(|&b| b != b'=').map_or(&run[..0], |i| &run[..=i]);
+        let trimmed = run
+            .iter()
+            .rposition(|&b| b != b'=')
+            .map_or(&run[..0], |i| &run[..=i]);
         // A length of 4n+1 cannot be base64; drop the stray last character.
         if trimmed.len() % 4 == 1 {
             &trimmed[..trimmed.len() - 1]
@@ -302,7 +309,12 @@ mod tests {
             (b"=KEY;", 1, 4, true),
         ];
         for (bytes, s, e, want) in cases {
-            assert_eq!(has_boundaries(bytes, *s, *e), *want, "{:?}", String::from_utf8_lossy(bytes));
+            assert_eq!(
+                has_boundaries(bytes, *s, *e),
+                *want,
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
         }
     }
 

@@ -168,7 +168,9 @@ mod tests {
             let text = format!("{prefix}{}tail", std::str::from_utf8(keyword).unwrap());
             let enc = base64::engine::general_purpose::STANDARD.encode(text);
             assert!(
-                fragments.iter().any(|f| enc.as_bytes().windows(f.len()).any(|w| w == f.as_slice())),
+                fragments
+                    .iter()
+                    .any(|f| enc.as_bytes().windows(f.len()).any(|w| w == f.as_slice())),
                 "no fragment of the keyword found in {enc} (prefix {prefix:?})"
             );
         }

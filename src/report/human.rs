@@ -30,7 +30,7 @@ pub fn write(
             f.location.line,
             f.location.column,
             style.rule(&f.rule_id),
-            style.dim(&format!("({})", rule.name)),
+            style.dim(&format!("({}; provider: {})", rule.name, f.provider)),
         )?;
         let encoded = if f.encoding.is_some() {
             " (inside base64 text)"

@@ -5,7 +5,9 @@
 /// `sk-proj-AbCd…wxyz`. Short secrets keep only two characters; PEM blocks keep their header.
 pub fn redact(secret: &str) -> String {
     if let Some(rest) = secret.strip_prefix("-----BEGIN ") {
-        let header_end = rest.find("-----").map_or(0, |i| i + "-----BEGIN ".len() + 5);
+        let header_end = rest
+            .find("-----")
+            .map_or(0, |i| i + "-----BEGIN ".len() + 5);
         return format!("{}…", &secret[..header_end.min(secret.len())]);
     }
     let chars: Vec<char> = secret.chars().collect();
@@ -32,7 +34,10 @@ mod tests {
     #[test]
     fn redaction_table() {
         let cases = [
-            ("sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123wxyz", "sk-proj-AbCd…wxyz"),
+            (
+                "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123wxyz",
+                "sk-proj-AbCd…wxyz",
+            ),
             ("ghp_Abcd1234Efgh5678Ijkl9012Mnop3456Qrst", "ghp_Abcd…Qrst"),
             ("AKIAZ3MQ7VJ5KX2PLW4N", "AKIA…LW4N"),
             ("short", "sh…"),

@@ -40,7 +40,10 @@ fn check_rule(detector: &Detector, rule: &Rule, problems: &mut Vec<Problem>) {
     let set: &RuleSet = detector.rules();
     for (i, ex) in rule.examples.iter().enumerate() {
         let found = detector.find(ex.as_bytes());
-        let ids: Vec<&str> = found.iter().map(|m| set.rules[m.rule].id.as_str()).collect();
+        let ids: Vec<&str> = found
+            .iter()
+            .map(|m| set.rules[m.rule].id.as_str())
+            .collect();
         if ids != [rule.id.as_str()] {
             problem(format!(
                 "example {} should give exactly one finding from this rule, got [{}]",
@@ -52,7 +55,10 @@ fn check_rule(detector: &Detector, rule: &Rule, problems: &mut Vec<Problem>) {
     for (i, ex) in rule.counter_examples.iter().enumerate() {
         let found = detector.find(ex.as_bytes());
         if !found.is_empty() {
-            let ids: Vec<&str> = found.iter().map(|m| set.rules[m.rule].id.as_str()).collect();
+            let ids: Vec<&str> = found
+                .iter()
+                .map(|m| set.rules[m.rule].id.as_str())
+                .collect();
             problem(format!(
                 "counter_example {} should give no finding, got [{}]",
                 i + 1,

@@ -127,10 +127,9 @@ pub fn compile(spec: RuleSpec, text: &str, origin: &str) -> Result<Rule, LoadErr
         message: format!("rule \"{}\": {message}", spec.id),
     };
     if spec.id.is_empty()
-        || !spec
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'_')
+        || !spec.id.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'_'
+        })
     {
         return Err(err(
             "id must be non-empty lower-case `provider.kind` (a-z, 0-9, '.', '-', '_')".into(),
@@ -150,7 +149,10 @@ pub fn compile(spec: RuleSpec, text: &str, origin: &str) -> Result<Rule, LoadErr
                 regex::Error::CompiledTooBig(limit) => {
                     format!("pattern compiles to more than {limit} bytes; simplify it")
                 }
-                other => format!("pattern does not compile: {}", first_line(&other.to_string())),
+                other => format!(
+                    "pattern does not compile: {}",
+                    first_line(&other.to_string())
+                ),
             };
             err(detail)
         })?;
@@ -180,7 +182,9 @@ pub fn compile(spec: RuleSpec, text: &str, origin: &str) -> Result<Rule, LoadErr
     };
     if let Some(e) = spec.min_entropy {
         if !(0.0..=8.0).contains(&e) {
-            return Err(err("min_entropy must be between 0 and 8 bits per byte".into()));
+            return Err(err(
+                "min_entropy must be between 0 and 8 bits per byte".into()
+            ));
         }
     }
     Ok(Rule {

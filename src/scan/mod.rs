@@ -17,7 +17,7 @@ use crate::report::redact::redact;
 /// Default for `--max-file-size`.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 25 * 1024 * 1024;
 /// Bytes sniffed for a NUL to call a file binary.
-const BINARY_SNIFF: usize = 8192;
+pub const BINARY_SNIFF: usize = 8192;
 /// Characters of context kept on each side of a secret in a snippet.
 const SNIPPET_CONTEXT: usize = 60;
 
@@ -47,6 +47,31 @@ impl Stats {
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
     }
+}
+
+/// Text in UTF-16 (a byte-order mark says so, as PowerShell and some Windows editors write it)
+/// decoded to UTF-8, so its keys are found. A mark alone is not enough: `FF FE` also starts
+/// Latin-1 text, so the first block must hold the NULs of ASCII in UTF-16 too.
+pub fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
+    let little = match bytes {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    if !is_binary(bytes) {
+        return None;
+    }
+    let units = bytes[2..].chunks_exact(2).map(|c| {
+        if little {
+            u16::from_le_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], c[1]])
+        }
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    Some(text.into_bytes())
 }
 
 /// True when the first bytes hold a NUL: the file is binary.
@@ -149,7 +174,10 @@ fn snippet(bytes: &[u8], m: &Match, all: &[Match]) -> String {
         }
         push_clean(&mut out, &bytes[pos..o.start]);
         let shown = match o.encoding {
-            Some(_) => format!("{}(base64)", redact(&String::from_utf8_lossy(&bytes[o.start..o.end]))),
+            Some(_) => format!(
+                "{}(base64)",
+                redact(&String::from_utf8_lossy(&bytes[o.start..o.end]))
+            ),
             None => redact(&String::from_utf8_lossy(&o.secret)),
         };
         out.push_str(&shown);
@@ -185,6 +213,18 @@ fn trim_context(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_with_a_bom_is_decoded() {
+        let mut le = vec![0xFF, 0xFE];
+        le.extend("key=sk".encode_utf16().flat_map(|u| u.to_le_bytes()));
+        assert_eq!(decode_utf16(&le).unwrap(), b"key=sk");
+        let mut be = vec![0xFE, 0xFF];
+        be.extend("ab".encode_utf16().flat_map(|u| u.to_be_bytes()));
+        assert_eq!(decode_utf16(&be).unwrap(), b"ab");
+        assert!(decode_utf16(b"plain").is_none());
+        assert!(decode_utf16(b"\xff\xfe latin-1 text").is_none());
+    }
 
     #[test]
     fn binary_sniff() {

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use ignore::gitignore::Gitignore;
 use ignore::{WalkBuilder, WalkState};
 
-use super::{findings_in, is_binary, Stats};
+use super::{decode_utf16, findings_in, is_binary, Stats, BINARY_SNIFF};
 use crate::detect::Detector;
 use crate::diag;
 use crate::finding::{Finding, Provenance};
@@ -40,10 +40,11 @@ pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Findi
         .follow_links(false)
         .require_git(false)
         .git_global(false)
-        .threads(opts.threads)
-        .add_custom_ignore_filename(".keyhoundignore");
+        .threads(opts.threads);
     if opts.no_ignore {
         builder.standard_filters(false).hidden(false);
+    } else {
+        builder.add_custom_ignore_filename(".keyhoundignore");
     }
     let exclude = opts.exclude.clone();
     builder.filter_entry(move |entry| {
@@ -53,7 +54,8 @@ pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Findi
         match &exclude {
             Some(gi) => {
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                !gi.matched_path_or_any_parents(entry.path(), is_dir).is_ignore()
+                !gi.matched_path_or_any_parents(entry.path(), is_dir)
+                    .is_ignore()
             }
             None => true,
         }
@@ -89,7 +91,12 @@ pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Findi
 }
 
 /// Scan one regular file; problems become diagnostics.
-pub fn scan_file(detector: &Detector, opts: &WalkOptions, stats: &Stats, path: &Path) -> Vec<Finding> {
+pub fn scan_file(
+    detector: &Detector,
+    opts: &WalkOptions,
+    stats: &Stats,
+    path: &Path,
+) -> Vec<Finding> {
     let shown = display_path(&opts.root, path);
     let size = match path.metadata() {
         Ok(m) => m.len(),
@@ -104,23 +111,45 @@ pub fn scan_file(detector: &Detector, opts: &WalkOptions, stats: &Stats, path: &
             "{shown}: skipped, {size} bytes is over --max-file-size {}",
             opts.max_file_size
         ));
-        stats.skipped_large.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        stats
+            .skipped_large
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return Vec::new();
     }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let bytes = match read_text(path, size, opts.binary) {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            stats
+                .skipped_binary
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Vec::new();
+        }
         Err(err) => {
             diag::warn(&format!("{shown}: cannot read: {err}"));
             stats.error();
             return Vec::new();
         }
     };
-    if !opts.binary && is_binary(&bytes) {
-        stats.skipped_binary.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return Vec::new();
-    }
     stats.add_file(bytes.len());
     findings_in(detector, &bytes, &Provenance::File { path: shown })
+}
+
+/// Read a file, but stop after the first block when it is binary (`None`) and binary files are
+/// not wanted: most of a tree's bytes can be compiled objects that are never scanned.
+fn read_text(path: &Path, size: u64, binary: bool) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut bytes = Vec::with_capacity(size as usize + 1);
+    if !binary {
+        (&mut file)
+            .take(BINARY_SNIFF as u64)
+            .read_to_end(&mut bytes)?;
+        if is_binary(&bytes) && decode_utf16(&bytes).is_none() {
+            return Ok(None);
+        }
+    }
+    file.read_to_end(&mut bytes)?;
+    Ok(Some(decode_utf16(&bytes).unwrap_or(bytes)))
 }
 
 /// `path` relative to `root` with `/` separators, or as given when it is outside `root`.
@@ -153,9 +182,18 @@ mod tests {
 
     #[test]
     fn display_paths() {
-        assert_eq!(display_path(Path::new("/r"), Path::new("/r/a/b.txt")), "a/b.txt");
+        assert_eq!(
+            display_path(Path::new("/r"), Path::new("/r/a/b.txt")),
+            "a/b.txt"
+        );
         assert_eq!(display_path(Path::new("."), Path::new("./a.txt")), "a.txt");
-        assert_eq!(display_path(Path::new("/r"), Path::new("/x/a.txt")), "/x/a.txt");
-        assert_eq!(display_path(Path::new("/r/f.env"), Path::new("/r/f.env")), "f.env");
+        assert_eq!(
+            display_path(Path::new("/r"), Path::new("/x/a.txt")),
+            "/x/a.txt"
+        );
+        assert_eq!(
+            display_path(Path::new("/r/f.env"), Path::new("/r/f.env")),
+            "f.env"
+        );
     }
 }

@@ -30,8 +30,12 @@ impl Run {
 
     /// The JSON report on stdout.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -190,7 +194,9 @@ pub fn openai_key(seed: u64) -> String {
 
 fn looks_like_placeholder(key: &str) -> bool {
     let l = key.to_ascii_lowercase();
-    ["xxxx", "your", "example", "dummy", "sample", "replace", "insert", "redacted"]
-        .iter()
-        .any(|w| l.contains(w))
+    [
+        "xxxx", "your", "example", "dummy", "sample", "replace", "insert", "redacted",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
 }

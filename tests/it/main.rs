@@ -1,3 +1,4 @@
 //! The one integration-test binary: each module tests one command against the real binary.
 mod harness;
 mod scan;
+mod snapshot;
