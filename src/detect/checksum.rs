@@ -54,9 +54,10 @@ fn openai_marker(secret: &[u8]) -> Option<&[u8]> {
         };
         let prefix_ok = (rest.is_empty() && n == 20)
             || (rest.len() >= 2
-                && rest.len() <= 25
+                && rest.len() <= 41
                 && rest.ends_with(b"-")
-                && rest[..rest.len() - 1].iter().all(u8::is_ascii_alphanumeric));
+                && rest[0].is_ascii_alphanumeric()
+                && rest.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-'));
         let alphabet_ok = if n == 20 {
             first.iter().chain(second).all(u8::is_ascii_alphanumeric)
         } else {

@@ -3,9 +3,10 @@
 //! and the inline `keyhound:allow` marker. Rule-specific checks (entropy, checksums) live in the
 //! detector and `checksum.rs`.
 
-/// Words that mark a documentation placeholder when they appear inside a secret.
-/// A random base62 key contains a given 4-letter word with odds of about 1 in a million per
-/// position, so the cost in missed keys is negligible next to the false alarms it prevents.
+/// Words that mark a documentation placeholder when they appear inside a secret in lower,
+/// upper or title case, next to a delimiter (`sk-your-key`, `YOUR_API_KEY`, `<token>`). The
+/// delimiter and case requirements keep the odds that random key material contains one far below
+/// one in a million, so the filter does not cost real keys.
 const PLACEHOLDER_WORDS: &[&str] = &[
     "xxxx",
     "your",
@@ -17,18 +18,13 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "sample",
     "changeme",
     "insert",
-    "secret_here",
-    "key_here",
-    "key-here",
-    "goes_here",
-    "goes-here",
-    "...",
-    "***",
-    "<",
-    ">",
-    "{{",
-    "${",
+    "here",
+    "todo",
+    "fake",
 ];
+
+/// Markers that never occur in key material.
+const PLACEHOLDER_MARKS: &[&str] = &["...", "***", "<", ">", "{{", "${", "%s", "…"];
 
 /// Vendors' documented example credentials that are published and therefore never live.
 const DOCUMENTED_EXAMPLES: &[&str] = &[
@@ -43,20 +39,42 @@ pub const ALLOW_MARKER: &[u8] = b"keyhound:allow";
 
 /// Longest run of one repeated byte, or of consecutive ascending/descending bytes, tolerated.
 const MAX_RUN: usize = 6;
+/// Runs are only judged in secrets up to this length: long blobs (PEM keys) have real runs.
+const MAX_RUN_CHECKED_LEN: usize = 200;
 
 /// True when `secret` looks like a placeholder rather than key material.
 pub fn is_placeholder(secret: &[u8]) -> bool {
     if DOCUMENTED_EXAMPLES.iter().any(|e| e.as_bytes() == secret) {
         return true;
     }
-    let lower = secret.to_ascii_lowercase();
-    if PLACEHOLDER_WORDS
+    if PLACEHOLDER_MARKS
         .iter()
-        .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+        .any(|m| memchr::memmem::find(secret, m.as_bytes()).is_some())
     {
         return true;
     }
-    has_long_run(secret)
+    if PLACEHOLDER_WORDS.iter().any(|w| has_word(secret, w)) {
+        return true;
+    }
+    secret.len() <= MAX_RUN_CHECKED_LEN && has_long_run(secret)
+}
+
+/// `word` (lower case) occurs in lower, upper or title case with a non-alphanumeric byte, or
+/// the end of the secret, on at least one side.
+fn has_word(secret: &[u8], word: &str) -> bool {
+    let lower = word.as_bytes().to_vec();
+    let upper = word.to_ascii_uppercase().into_bytes();
+    let mut title = lower.clone();
+    title[0] = title[0].to_ascii_uppercase();
+    let delimited = |at: usize, len: usize| {
+        let before = at == 0 || !secret[at - 1].is_ascii_alphanumeric();
+        let after = at + len >= secret.len() || !secret[at + len].is_ascii_alphanumeric();
+        // Long words are distinctive on their own.
+        before || after || len >= 6
+    };
+    [lower, upper, title]
+        .iter()
+        .any(|form| memchr::memmem::find_iter(secret, form).any(|at| delimited(at, form.len())))
 }
 
 /// A run of more than [`MAX_RUN`] identical bytes, or of alphanumerics that climb or fall by one
@@ -121,6 +139,8 @@ mod tests {
     fn random_material_is_not_a_placeholder() {
         let cases: &[&str] = &[
             "Q7hZ2mK9pL4vX8nR3tY6wB1cF5jD0sGa",
+            "sk-proj-Ab3yourQ9Zk2LmXxxXp",
+            "Hq2hereWz8",
             "sk-proj-Jk8Lm2Nq4Rs6Tu8Vw0Xy",
             "a1b2c3d4e5f6",
             "abcdef12",
