@@ -78,6 +78,7 @@ impl Prefilter {
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&patterns)
             .expect("keywords are short literals; the automaton always builds");
         Prefilter {
