@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::Format;
-use crate::{ColorChoice, Command, CommonOptions, RulesCommand};
+use crate::{BaselineCommand, ColorChoice, Command, CommonOptions, HookCommand, RulesCommand};
 
 /// Find leaked API keys (OpenAI first) in files, staged changes and git history.
 ///
@@ -30,10 +30,65 @@ enum CliCommand {
         #[arg(long, help_heading = "Input")]
         no_ignore: bool,
     },
+    /// Scan what is staged for commit (the index), reporting only the lines the change adds.
+    Staged {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Explain how to proceed when a commit is blocked (used by the pre-commit hook).
+        #[arg(long)]
+        hook: bool,
+    },
+    /// Install or remove the git pre-commit hook.
+    Hook {
+        #[command(subcommand)]
+        action: HookAction,
+    },
+    /// Accept today's findings, or drop accepted findings that are gone.
+    Baseline {
+        #[command(subcommand)]
+        action: BaselineAction,
+    },
     /// List the rules, or check rule files' examples.
     Rules {
         #[command(subcommand)]
         action: Option<RulesAction>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum HookAction {
+    /// Write the pre-commit hook (honours core.hooksPath; keeps and chains an existing hook).
+    Install,
+    /// Remove the hook (restoring a chained one).
+    Uninstall,
+}
+
+#[derive(Debug, Subcommand)]
+enum BaselineAction {
+    /// Scan PATH and record every finding in the baseline file.
+    Create {
+        /// Directory to scan.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Baseline file to write.
+        #[arg(long = "file", default_value = crate::baseline::FILE_NAME)]
+        file: PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Scan PATH and remove baseline entries that no longer match any finding.
+    Prune {
+        /// Directory to scan.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Baseline file to prune.
+        #[arg(long = "file", default_value = crate::baseline::FILE_NAME)]
+        file: PathBuf,
+        /// Report stale entries without changing the file.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        common: CommonArgs,
     },
 }
 
@@ -96,6 +151,9 @@ pub struct CommonArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N", help_heading = "Input")]
     threads: Option<usize>,
+    /// Report only findings not accepted in this baseline file.
+    #[arg(long, value_name = "FILE", help_heading = "Input")]
+    baseline: Option<PathBuf>,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -133,6 +191,7 @@ impl CommonArgs {
             max_file_size: self.max_file_size,
             binary: self.binary,
             threads: self.threads,
+            baseline: self.baseline,
         }
     }
 }
@@ -150,6 +209,32 @@ impl Cli {
                 no_ignore,
                 common: common.into_options(),
             },
+            CliCommand::Staged { common, hook } => Command::Staged {
+                common: common.into_options(),
+                hook,
+            },
+            CliCommand::Hook { action } => Command::Hook(match action {
+                HookAction::Install => HookCommand::Install,
+                HookAction::Uninstall => HookCommand::Uninstall,
+            }),
+            CliCommand::Baseline { action } => Command::Baseline(match action {
+                BaselineAction::Create { path, file, common } => BaselineCommand::Create {
+                    path,
+                    output: file,
+                    common: common.into_options(),
+                },
+                BaselineAction::Prune {
+                    path,
+                    file,
+                    dry_run,
+                    common,
+                } => BaselineCommand::Prune {
+                    path,
+                    file,
+                    dry_run,
+                    common: common.into_options(),
+                },
+            }),
             CliCommand::Rules { action } => Command::Rules(match action {
                 None => RulesCommand::List { config: None },
                 Some(RulesAction::List { config }) => RulesCommand::List { config },

@@ -146,10 +146,34 @@ impl Config {
 
     /// The `allow.paths` matcher, anchored at `root`.
     pub fn exclude(&self, root: &Path) -> Result<Option<Gitignore>, ConfigError> {
-        if self.allow.paths.is_empty() {
+        self.exclude_with(root, None)
+    }
+
+    /// The `allow.paths` matcher plus the patterns of `root/.keyhoundignore`, for sources that
+    /// do not walk directories (staged changes, history).
+    pub fn exclude_with_ignore_file(&self, root: &Path) -> Result<Option<Gitignore>, ConfigError> {
+        self.exclude_with(root, Some(&root.join(".keyhoundignore")))
+    }
+
+    fn exclude_with(
+        &self,
+        root: &Path,
+        ignore_file: Option<&Path>,
+    ) -> Result<Option<Gitignore>, ConfigError> {
+        let ignore_file = ignore_file.filter(|p| p.is_file());
+        if self.allow.paths.is_empty() && ignore_file.is_none() {
             return Ok(None);
         }
         let mut b = GitignoreBuilder::new(root);
+        if let Some(file) = ignore_file {
+            if let Some(e) = b.add(file) {
+                return Err(ConfigError::Invalid(LoadError {
+                    origin: file.display().to_string(),
+                    line: None,
+                    message: e.to_string(),
+                }));
+            }
+        }
         for p in &self.allow.paths {
             b.add_line(None, p).map_err(|e| {
                 ConfigError::Invalid(LoadError {

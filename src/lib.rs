@@ -7,11 +7,13 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod diag;
 pub mod finding;
+pub mod hook;
 pub mod report;
 pub mod rules;
 pub mod scan;
@@ -119,6 +121,7 @@ pub struct CommonOptions {
     pub max_file_size: u64,
     pub binary: bool,
     pub threads: Option<usize>,
+    pub baseline: Option<PathBuf>,
 }
 
 /// A command to run, parsed from the command line.
@@ -130,6 +133,36 @@ pub enum Command {
         common: CommonOptions,
     },
     Rules(RulesCommand),
+    /// Scan what is staged; `hook` adds the blocking message for the pre-commit hook.
+    Staged {
+        common: CommonOptions,
+        hook: bool,
+    },
+    Hook(HookCommand),
+    Baseline(BaselineCommand),
+}
+
+#[derive(Debug, Clone)]
+pub enum HookCommand {
+    Install,
+    Uninstall,
+}
+
+#[derive(Debug, Clone)]
+pub enum BaselineCommand {
+    /// Scan `path` and write every finding to `output`.
+    Create {
+        path: PathBuf,
+        output: PathBuf,
+        common: CommonOptions,
+    },
+    /// Scan `path`, report the entries of `file` that no longer match, and remove them.
+    Prune {
+        path: PathBuf,
+        file: PathBuf,
+        dry_run: bool,
+        common: CommonOptions,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -147,6 +180,154 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
             common,
         } => run_scan(paths, no_ignore, &common),
         Command::Rules(cmd) => run_rules(cmd),
+        Command::Staged { common, hook } => run_staged(&common, hook),
+        Command::Hook(cmd) => run_hook(cmd),
+        Command::Baseline(cmd) => run_baseline(cmd),
+    }
+}
+
+fn run_staged(common: &CommonOptions, hook: bool) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let root = git_toplevel(Path::new("."))?;
+    let (detector, config) = prepare(common, &root)?;
+    let stats = Stats::default();
+    let opts = scan::staged::StagedOptions {
+        dir: root.clone(),
+        binary: common.binary,
+        max_file_size: common.max_file_size,
+    };
+    let mut findings = scan::staged::scan(&detector, &opts, &stats)
+        .map_err(|e| Error::new(format!("cannot scan the staged changes: {e}")))?;
+    if let Some(exclude) = config.exclude_with_ignore_file(&root)? {
+        findings.retain(|f| {
+            !exclude
+                .matched_path_or_any_parents(root.join(f.provenance.path()), false)
+                .is_ignore()
+        });
+    }
+    let outcome = finish(findings, &detector, &config, &stats, common, started)?;
+    if hook && outcome == Outcome::Findings {
+        diag::info(hook::BLOCK_MESSAGE);
+    }
+    Ok(outcome)
+}
+
+/// The top directory of the git work tree holding `dir`.
+fn git_toplevel(dir: &Path) -> Result<PathBuf, Error> {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .map_err(|e| Error::new(format!("cannot run git: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::new(format!(
+            "{}: not inside a git work tree ({})",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+fn run_hook(cmd: HookCommand) -> Result<Outcome, Error> {
+    let message = match cmd {
+        HookCommand::Install => {
+            let exe = std::env::current_exe()
+                .map_err(|e| Error::new(format!("cannot find keyhound's own path: {e}")))?;
+            hook::install(Path::new("."), &exe)
+        }
+        HookCommand::Uninstall => hook::uninstall(Path::new(".")),
+    }
+    .map_err(Error::new)?;
+    diag::info(&format!("keyhound: {message}"));
+    Ok(Outcome::Clean)
+}
+
+/// Walk `path` with the options of `common` and return the findings, for baseline commands.
+fn scan_tree(
+    path: &Path,
+    common: &CommonOptions,
+) -> Result<(Vec<Finding>, Detector, Stats), Error> {
+    let (detector, config) = prepare(common, path)?;
+    let stats = Stats::default();
+    let opts = scan::walk::WalkOptions {
+        paths: vec![path.to_path_buf()],
+        exclude: config.exclude(path)?,
+        root: path.to_path_buf(),
+        no_ignore: false,
+        binary: common.binary,
+        max_file_size: common.max_file_size,
+        threads: common.threads.unwrap_or(0),
+    };
+    let mut findings = scan::walk::scan(&detector, &opts, &stats);
+    findings.retain(|f| !config.allow.fingerprints.contains(&f.fingerprint));
+    findings.sort_by_cached_key(Finding::sort_key);
+    Ok((findings, detector, stats))
+}
+
+fn run_baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
+    match cmd {
+        BaselineCommand::Create {
+            path,
+            output,
+            common,
+        } => {
+            let (findings, _, stats) = scan_tree(&path, &common)?;
+            let b = baseline::Baseline::from_findings(&findings);
+            b.save(&output).map_err(Error::new)?;
+            diag::info(&format!(
+                "keyhound: wrote {} entr{} to {}",
+                b.entries.len(),
+                if b.entries.len() == 1 { "y" } else { "ies" },
+                output.display()
+            ));
+            Ok(
+                if stats.incomplete.load(std::sync::atomic::Ordering::Relaxed) {
+                    Outcome::Error
+                } else {
+                    Outcome::Clean
+                },
+            )
+        }
+        BaselineCommand::Prune {
+            path,
+            file,
+            dry_run,
+            common,
+        } => {
+            let mut b = baseline::Baseline::load(&file).map_err(Error::new)?;
+            let (findings, _, stats) = scan_tree(&path, &common)?;
+            if stats.incomplete.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(Error::new(
+                    "the scan was incomplete; not pruning, since a missing file would look stale",
+                ));
+            }
+            let stale = b.stale(&findings);
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            for e in &stale {
+                writeln!(
+                    out,
+                    "stale: {} {} ({}:{})",
+                    e.rule, e.redacted, e.path, e.line
+                )?;
+            }
+            if !dry_run && !stale.is_empty() {
+                b.entries.retain(|e| !stale.contains(e));
+                b.save(&file).map_err(Error::new)?;
+            }
+            diag::info(&format!(
+                "keyhound: {} stale entr{}{}",
+                stale.len(),
+                if stale.len() == 1 { "y" } else { "ies" },
+                if dry_run || stale.is_empty() {
+                    String::new()
+                } else {
+                    format!(" removed from {}", file.display())
+                }
+            ));
+            Ok(Outcome::Clean)
+        }
     }
 }
 
@@ -219,6 +400,10 @@ pub fn finish(
     started: Instant,
 ) -> Result<Outcome, Error> {
     findings.retain(|f| !config.allow.fingerprints.contains(&f.fingerprint));
+    if let Some(path) = &common.baseline {
+        let b = baseline::Baseline::load(path).map_err(Error::new)?;
+        findings.retain(|f| !b.accepts(f));
+    }
     findings.sort_by_cached_key(Finding::sort_key);
     let summary = Summary {
         files: Stats::get(&stats.files),

@@ -15,9 +15,10 @@ fn main() -> std::process::ExitCode {
             "keyhound: error: internal error at {at}; please report it (details withheld: they may hold scanned content)"
         );
     }));
-    let cli = match keyhound::cli::Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
+    let cli = match std::panic::catch_unwind(keyhound::cli::Cli::try_parse) {
+        Err(_) => return std::process::ExitCode::from(2),
+        Ok(Ok(cli)) => cli,
+        Ok(Err(e)) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
             return std::process::ExitCode::from(code);

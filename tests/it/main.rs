@@ -3,3 +3,4 @@ mod harness;
 mod rules;
 mod scan;
 mod snapshot;
+mod staged;

@@ -1,0 +1,98 @@
+//! Baselines: findings accepted once (`keyhound baseline create`), keyed by rule id and secret
+//! fingerprint, never by line, so moving code does not bring a finding back and a new key on an
+//! old line is still reported. `--baseline FILE` drops what the file lists; `keyhound baseline
+//! prune` reports and removes entries that no longer match anything.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::Finding;
+use crate::report::redact::redact;
+
+/// The default baseline file name.
+pub const FILE_NAME: &str = ".keyhound-baseline.json";
+
+/// One accepted finding. `path`, `line` and `redacted` are for the reader only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub rule: String,
+    pub fingerprint: String,
+    #[serde(default)]
+    pub path: String,
+    #[serde(default)]
+    pub line: usize,
+    #[serde(default)]
+    pub redacted: String,
+}
+
+/// A baseline file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Baseline {
+    pub version: u32,
+    pub entries: Vec<Entry>,
+}
+
+impl Baseline {
+    /// A baseline accepting every finding given (one entry per rule and fingerprint).
+    pub fn from_findings(findings: &[Finding]) -> Baseline {
+        let mut seen = HashSet::new();
+        let entries = findings
+            .iter()
+            .filter(|f| seen.insert((f.rule_id.clone(), f.fingerprint.clone())))
+            .map(|f| Entry {
+                rule: f.rule_id.clone(),
+                fingerprint: f.fingerprint.clone(),
+                path: f.provenance.path().to_string(),
+                line: f.location.line,
+                redacted: redact(&f.secret),
+            })
+            .collect();
+        Baseline {
+            version: 1,
+            entries,
+        }
+    }
+
+    /// Read a baseline; the error names the file and, for bad JSON, the line.
+    pub fn load(path: &Path) -> Result<Baseline, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read baseline: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{}:{}: not a keyhound baseline: {}",
+                path.display(),
+                e.line(),
+                e.to_string().split(" at line").next().unwrap_or_default()
+            )
+        })
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        let mut text = serde_json::to_string_pretty(self).expect("a baseline serializes");
+        text.push('\n');
+        std::fs::write(path, text)
+            .map_err(|e| format!("{}: cannot write baseline: {e}", path.display()))
+    }
+
+    /// True when the baseline accepts this finding.
+    pub fn accepts(&self, f: &Finding) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.fingerprint == f.fingerprint && e.rule == f.rule_id)
+    }
+
+    /// Entries that match none of `findings`.
+    pub fn stale(&self, findings: &[Finding]) -> Vec<Entry> {
+        let live: HashSet<(&str, &str)> = findings
+            .iter()
+            .map(|f| (f.rule_id.as_str(), f.fingerprint.as_str()))
+            .collect();
+        self.entries
+            .iter()
+            .filter(|e| !live.contains(&(e.rule.as_str(), e.fingerprint.as_str())))
+            .cloned()
+            .collect()
+    }
+}

@@ -1,0 +1,147 @@
+//! `keyhound hook install|uninstall`: the git pre-commit hook. Installs into the hooks
+//! directory git itself reports (`git rev-parse --git-path hooks`, which honours
+//! `core.hooksPath` and worktrees). An existing hook is kept and chained: it is renamed
+//! `pre-commit.keyhound-chained` and runs first. The hook fails closed: if keyhound cannot be
+//! found or cannot scan, the commit is refused with the reason and the way out.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Marks the hook file as ours.
+const MARKER: &str = "# keyhound pre-commit hook";
+/// Where a previous hook is kept.
+const CHAINED: &str = "pre-commit.keyhound-chained";
+
+/// The hooks directory of the repository at `dir`.
+pub fn hooks_dir(dir: &Path) -> Result<PathBuf, String> {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{}: not a git repository (git rev-parse failed: {})",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// The hook script. `exe` is the keyhound binary that installed it, tried before PATH.
+pub fn script(exe: &Path) -> String {
+    let exe = exe.display().to_string().replace('\'', "'\\''");
+    format!(
+        r#"#!/bin/sh
+{MARKER} (written by `keyhound hook install`; remove with `keyhound hook uninstall`).
+# It scans what is staged and refuses the commit on a key, or when it cannot scan at all.
+hooks=$(dirname "$0")
+if [ -x "$hooks/{CHAINED}" ]; then
+    "$hooks/{CHAINED}" "$@" || exit $?
+fi
+kh='{exe}'
+[ -x "$kh" ] || kh=$(command -v keyhound 2>/dev/null)
+if [ -z "$kh" ]; then
+    echo "keyhound: commit refused: the pre-commit hook cannot find keyhound (not at '{exe}', not on PATH)." >&2
+    echo "keyhound: install it (cargo install keyhound, or cargo install --path <checkout>), or remove the hook with 'keyhound hook uninstall'." >&2
+    echo "keyhound: to commit anyway, once: git commit --no-verify (nothing is scanned then)." >&2
+    exit 1
+fi
+"$kh" staged --hook
+status=$?
+if [ "$status" -gt 1 ]; then
+    echo "keyhound: commit refused: the staged changes could not be scanned (exit $status, see above)." >&2
+    echo "keyhound: fix the cause, or commit once without the check: git commit --no-verify" >&2
+fi
+exit $status
+"#
+    )
+}
+
+/// Install the hook; returns what was done, for the user.
+pub fn install(dir: &Path, exe: &Path) -> Result<String, String> {
+    let hooks = hooks_dir(dir)?;
+    std::fs::create_dir_all(&hooks).map_err(|e| format!("{}: {e}", hooks.display()))?;
+    let hook = hooks.join("pre-commit");
+    let mut note = String::new();
+    if let Ok(existing) = std::fs::read_to_string(&hook) {
+        if existing.contains(MARKER) {
+            note = "updated the keyhound hook".into();
+        } else {
+            let chained = hooks.join(CHAINED);
+            if chained.exists() {
+                return Err(format!(
+                    "{} exists and so does {}; move one of them away first",
+                    hook.display(),
+                    chained.display()
+                ));
+            }
+            std::fs::rename(&hook, &chained).map_err(|e| format!("{}: {e}", hook.display()))?;
+            note = format!(
+                "kept the existing hook as {} and chained it (it runs first)",
+                chained.display()
+            );
+        }
+    } else if hook.exists() {
+        return Err(format!("{}: exists but cannot be read", hook.display()));
+    }
+    std::fs::write(&hook, script(exe)).map_err(|e| format!("{}: {e}", hook.display()))?;
+    make_executable(&hook)?;
+    if note.is_empty() {
+        note = "installed".into();
+    }
+    Ok(format!("{}: {note}", hook.display()))
+}
+
+/// Remove our hook and put back a chained one.
+pub fn uninstall(dir: &Path) -> Result<String, String> {
+    let hooks = hooks_dir(dir)?;
+    let hook = hooks.join("pre-commit");
+    match std::fs::read_to_string(&hook) {
+        Ok(text) if text.contains(MARKER) => {}
+        Ok(_) => {
+            return Err(format!(
+                "{}: not a keyhound hook; left alone",
+                hook.display()
+            ))
+        }
+        Err(_) => return Ok(format!("{}: no hook installed", hook.display())),
+    }
+    std::fs::remove_file(&hook).map_err(|e| format!("{}: {e}", hook.display()))?;
+    let chained = hooks.join(CHAINED);
+    if chained.exists() {
+        std::fs::rename(&chained, &hook).map_err(|e| format!("{}: {e}", chained.display()))?;
+        return Ok(format!(
+            "{}: removed; the previous hook is back",
+            hook.display()
+        ));
+    }
+    Ok(format!("{}: removed", hook.display()))
+}
+
+#[cfg(unix)]
+fn make_executable(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(not(unix))]
+fn make_executable(_: &Path) -> Result<(), String> {
+    Ok(())
+}
+
+/// What the hook prints under the findings when it blocks a commit.
+pub const BLOCK_MESSAGE: &str = "\
+keyhound: commit refused: the staged changes add the key(s) above.
+A key in a commit is a key in every clone, fork and backup of this repository: whoever finds it
+can spend its owner's money or read their data, and deleting it later does not remove it from
+history. Ways forward:
+  1. Remove the key from the file and load it at run time instead: an environment variable
+     (os.environ[\"OPENAI_API_KEY\"]) or your secret manager. Then `git add` the file again.
+     If the key was ever pushed or shared, revoke it too (see `revoke` above).
+  2. If it is not a real key (a test fixture, a documented example), add the comment
+     `keyhound:allow` on its line, or accept it once with `keyhound baseline create`.
+  3. Bypass the check for this one commit: git commit --no-verify
+     (nothing is scanned then; the key, if real, lands in history and must be rotated).";

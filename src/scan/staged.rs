@@ -1,0 +1,306 @@
+//! The staged source (`keyhound staged`, the pre-commit hook): what the index holds, compared
+//! with HEAD. It asks `git` itself, which reads the index through its cache-tree: one
+//! `git diff --cached --raw -z` for the changed paths and blob ids, one `git cat-file --batch`
+//! for the staged and previous contents. It never walks the working tree or loads history.
+//!
+//! Only lines the staged change adds are reported: a line counts as added when the staged file
+//! holds it more times than the HEAD version did (a multiset difference of lines). So a key that
+//! was already committed does not block an unrelated edit of its file, and a moved line is not
+//! new; a key in a line the change adds or edits always is.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::{decode_utf16, findings_in, is_binary, Stats};
+use crate::detect::Detector;
+use crate::diag;
+use crate::finding::{Finding, Provenance};
+
+/// Why the staged changes could not be scanned. The hook refuses the commit on any of these.
+#[derive(Debug)]
+pub enum StagedError {
+    /// `git` could not be started.
+    NoGit(std::io::Error),
+    /// A git command failed; its stderr, one line.
+    Git { command: String, stderr: String },
+    /// Output of git that could not be parsed.
+    Parse(String),
+}
+
+impl fmt::Display for StagedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StagedError::NoGit(e) => write!(f, "cannot run git: {e}"),
+            StagedError::Git { command, stderr } => write!(f, "`{command}` failed: {stderr}"),
+            StagedError::Parse(what) => write!(f, "unexpected output from git: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for StagedError {}
+
+/// One staged file: its path, the staged blob and the blob it replaces (if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedFile {
+    pub path: String,
+    pub new: String,
+    pub old: Option<String>,
+}
+
+const NULL_ID: &str = "0000000000000000000000000000000000000000";
+
+fn git(dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// The files the index changes relative to HEAD (added, copied, modified, renamed, type
+/// changed); submodules and deletions are left out.
+pub fn staged_files(dir: &Path) -> Result<Vec<StagedFile>, StagedError> {
+    let args = [
+        "diff",
+        "--cached",
+        "--raw",
+        "-z",
+        "--no-abbrev",
+        "--no-ext-diff",
+        "-M",
+        "--diff-filter=ACMRT",
+    ];
+    let out = git(dir).args(args).output().map_err(StagedError::NoGit)?;
+    if !out.status.success() {
+        return Err(StagedError::Git {
+            command: format!("git {}", args.join(" ")),
+            stderr: one_line(&String::from_utf8_lossy(&out.stderr)),
+        });
+    }
+    parse_raw(&out.stdout)
+}
+
+/// Parse `git diff --raw -z` output: `:old_mode new_mode old_id new_id status\0path\0`, with a
+/// second path for renames and copies.
+fn parse_raw(raw: &[u8]) -> Result<Vec<StagedFile>, StagedError> {
+    let mut files = Vec::new();
+    let mut fields = raw.split(|&b| b == 0).filter(|f| !f.is_empty());
+    while let Some(meta) = fields.next() {
+        let meta = String::from_utf8_lossy(meta);
+        let parts: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
+        let [_, new_mode, old_id, new_id, status] = parts[..] else {
+            return Err(StagedError::Parse(format!("raw diff line {meta:?}")));
+        };
+        let mut path = fields
+            .next()
+            .ok_or_else(|| StagedError::Parse("raw diff line without a path".into()))?;
+        if status.starts_with('R') || status.starts_with('C') {
+            path = fields
+                .next()
+                .ok_or_else(|| StagedError::Parse("rename without a target path".into()))?;
+        }
+        // Regular files and symlinks only: 160000 is a submodule (a commit id, not content).
+        if !(new_mode.starts_with("100") || new_mode == "120000") {
+            continue;
+        }
+        files.push(StagedFile {
+            path: String::from_utf8_lossy(path).into_owned(),
+            new: new_id.to_string(),
+            old: (old_id != NULL_ID && !status.starts_with('A')).then(|| old_id.to_string()),
+        });
+    }
+    Ok(files)
+}
+
+/// Read blobs with one `git cat-file --batch`; a missing object is an error.
+pub fn read_blobs(dir: &Path, ids: &[&str]) -> Result<HashMap<String, Vec<u8>>, StagedError> {
+    let mut child = git(dir)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(StagedError::NoGit)?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let request: String = ids.iter().map(|id| format!("{id}\n")).collect();
+    // Write on another thread: git answers while we still write, and both pipes have limits.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(request.as_bytes());
+    });
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let mut blobs = HashMap::new();
+    for id in ids {
+        let mut header = String::new();
+        reader
+            .read_line(&mut header)
+            .map_err(|e| StagedError::Parse(format!("cat-file: {e}")))?;
+        let parts: Vec<&str> = header.split_whitespace().collect();
+        if parts.len() != 3 {
+            return Err(StagedError::Git {
+                command: "git cat-file --batch".into(),
+                stderr: format!("object {id}: {}", header.trim()),
+            });
+        }
+        let size: usize = parts[2]
+            .parse()
+            .map_err(|_| StagedError::Parse(format!("cat-file header {header:?}")))?;
+        let mut content = vec![0; size];
+        reader
+            .read_exact(&mut content)
+            .map_err(|e| StagedError::Parse(format!("cat-file: {e}")))?;
+        let mut newline = [0u8; 1];
+        let _ = reader.read_exact(&mut newline);
+        blobs.insert(id.to_string(), content);
+    }
+    let _ = writer.join();
+    let _ = child.wait();
+    Ok(blobs)
+}
+
+/// Options of a staged scan.
+#[derive(Debug, Clone)]
+pub struct StagedOptions {
+    pub dir: PathBuf,
+    pub binary: bool,
+    pub max_file_size: u64,
+}
+
+/// Scan the lines the staged change adds.
+pub fn scan(
+    detector: &Detector,
+    opts: &StagedOptions,
+    stats: &Stats,
+) -> Result<Vec<Finding>, StagedError> {
+    let files = staged_files(&opts.dir)?;
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<&str> = Vec::new();
+    for f in &files {
+        ids.push(&f.new);
+        if let Some(old) = &f.old {
+            ids.push(old);
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let blobs = read_blobs(&opts.dir, &ids)?;
+    let mut findings = Vec::new();
+    for f in &files {
+        let Some(new) = blobs.get(&f.new) else {
+            continue;
+        };
+        if new.len() as u64 > opts.max_file_size {
+            diag::note(&format!(
+                "{}: skipped, {} bytes is over --max-file-size {}",
+                f.path,
+                new.len(),
+                opts.max_file_size
+            ));
+            stats
+                .skipped_large
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            continue;
+        }
+        let new = decode_utf16(new).unwrap_or_else(|| new.clone());
+        if !opts.binary && is_binary(&new) {
+            stats
+                .skipped_binary
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            continue;
+        }
+        stats.add_file(new.len());
+        let found = findings_in(
+            detector,
+            &new,
+            &Provenance::Staged {
+                path: f.path.clone(),
+            },
+        );
+        if found.is_empty() {
+            continue;
+        }
+        let old = f
+            .old
+            .as_ref()
+            .and_then(|id| blobs.get(id))
+            .map(|b| decode_utf16(b).unwrap_or_else(|| b.clone()));
+        let added = added_lines(old.as_deref().unwrap_or(b""), &new);
+        findings.extend(found.into_iter().filter(|finding| {
+            (finding.location.line..=finding.location.end_line).any(|l| added[l - 1])
+        }));
+    }
+    Ok(findings)
+}
+
+/// For each line of `new` (index = line - 1), whether the change adds it: the staged file holds
+/// that line more often than the old one did. Occurrences are matched in order.
+pub fn added_lines(old: &[u8], new: &[u8]) -> Vec<bool> {
+    let mut remaining: HashMap<&[u8], usize> = HashMap::new();
+    for line in lines(old) {
+        *remaining.entry(line).or_default() += 1;
+    }
+    lines(new)
+        .map(|line| match remaining.get_mut(line) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => true,
+        })
+        .collect()
+}
+
+/// Lines without their terminator (`\n` or `\r\n`); a final line without one counts.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let trimmed = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let empty = bytes.is_empty();
+    trimmed
+        .split(|&b| b == b'\n')
+        .filter(move |_| !empty)
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+}
+
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn added_lines_are_the_multiset_difference() {
+        let old = b"a\nkey\nb\n";
+        let new = b"a\nkey\nb changed\nc\nkey\n";
+        assert_eq!(added_lines(old, new), vec![false, false, true, true, true]);
+        assert_eq!(added_lines(b"", b"x\ny"), vec![true, true]);
+        assert_eq!(added_lines(b"x\r\n", b"x\n"), vec![false]);
+    }
+
+    #[test]
+    fn raw_diff_parses_adds_modifies_renames_and_skips_submodules() {
+        let raw = concat!(
+            ":000000 100644 0000000000000000000000000000000000000000 1111111111111111111111111111111111111111 A\0new.txt\0",
+            ":100644 100644 2222222222222222222222222222222222222222 3333333333333333333333333333333333333333 M\0dir/mod.py\0",
+            ":100644 100644 4444444444444444444444444444444444444444 5555555555555555555555555555555555555555 R087\0old name\0new name\0",
+            ":000000 160000 0000000000000000000000000000000000000000 6666666666666666666666666666666666666666 A\0vendor/sub\0",
+        );
+        let files = parse_raw(raw.as_bytes()).unwrap();
+        assert_eq!(files.len(), 3);
+        assert_eq!(files[0].old, None);
+        assert_eq!(files[1].path, "dir/mod.py");
+        assert_eq!(files[2].path, "new name");
+        assert_eq!(
+            files[2].old.as_deref(),
+            Some("4444444444444444444444444444444444444444")
+        );
+    }
+}

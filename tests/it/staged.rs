@@ -1,0 +1,314 @@
+//! `keyhound staged`, the pre-commit hook and baselines (issue 4), with real repositories and a
+//! real `git commit` running the installed hook.
+use crate::harness::{bin, openai_key, Run, TestRepo};
+
+fn rules(run: &Run) -> Vec<(String, u64)> {
+    run.json()["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn issue_4_staged_key_blocks_and_working_tree_only_key_does_not() {
+    let repo = TestRepo::git();
+    repo.write("app.py", "print('hi')\n");
+    repo.commit("initial");
+    // Staged, then removed from the working file: the index still holds it.
+    repo.write(
+        "app.py",
+        format!("print('hi')\nKEY = \"{}\"\n", openai_key(40)),
+    );
+    repo.git_ok(&["add", "app.py"]);
+    repo.write("app.py", "print('hi')\n");
+    // Only in the working tree, never staged.
+    repo.write("local.env", format!("OPENAI_API_KEY={}\n", openai_key(41)));
+    let run = repo.keyhound(&["staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(rules(&run), vec![("app.py".to_string(), 2)]);
+}
+
+#[test]
+fn issue_4_key_already_in_head_does_not_block_an_unrelated_edit() {
+    let repo = TestRepo::git();
+    let key = openai_key(42);
+    repo.write("conf.py", format!("A = 1\nKEY = \"{key}\"\nB = 2\n"));
+    repo.commit("old key");
+    repo.write("conf.py", format!("A = 1\nKEY = \"{key}\"\nB = 3\nC = 4\n"));
+    repo.git_ok(&["add", "conf.py"]);
+    let run = repo.keyhound(&["staged", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    // A new key on an edited line is caught, with the staged file's line number.
+    repo.write(
+        "conf.py",
+        format!(
+            "A = 1\nKEY = \"{key}\"\nB = 3\nC = 4\nD = \"{}\"\n",
+            openai_key(43)
+        ),
+    );
+    repo.git_ok(&["add", "conf.py"]);
+    let run = repo.keyhound(&["staged", "--format", "json"]);
+    assert_eq!(rules(&run), vec![("conf.py".to_string(), 5)]);
+}
+
+#[test]
+fn issue_4_staged_works_without_commits_and_in_subdirectories() {
+    let repo = TestRepo::git();
+    repo.write("src/deep/keys.txt", format!("k={}\n", openai_key(44)));
+    repo.git_ok(&["add", "."]);
+    let run = repo.keyhound(&["staged", "--format", "json"]);
+    assert_eq!(rules(&run), vec![("src/deep/keys.txt".to_string(), 1)]);
+}
+
+#[test]
+fn issue_4_staged_outside_a_repository_is_an_error() {
+    let dir = TestRepo::dir();
+    let run = dir.keyhound(&["staged"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not inside a git work tree"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn issue_4_hook_refuses_a_commit_with_a_key_and_allows_it_after_the_fix() {
+    let repo = TestRepo::git();
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    let run = repo.keyhound(&["hook", "install"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let key = openai_key(45);
+    repo.write("client.py", format!("client = OpenAI(api_key=\"{key}\")\n"));
+    repo.git_ok(&["add", "client.py"]);
+    let commit = repo.git_run(&["commit", "-m", "add client"]);
+    assert_ne!(commit.code, 0, "the hook let a key through");
+    let shown = format!("{}{}", commit.stdout, commit.stderr);
+    assert!(shown.contains("client.py:1:26"), "{shown}");
+    assert!(shown.contains("commit refused"), "{shown}");
+    assert!(shown.contains("--no-verify"), "{shown}");
+    assert!(shown.contains("keyhound:allow"), "{shown}");
+    assert!(!shown.contains(&key), "the hook printed the key");
+    repo.write(
+        "client.py",
+        "import os\nclient = OpenAI(api_key=os.environ[\"OPENAI_API_KEY\"])\n",
+    );
+    repo.git_ok(&["add", "client.py"]);
+    let commit = repo.git_run(&["commit", "-m", "add client"]);
+    assert_eq!(commit.code, 0, "{}{}", commit.stdout, commit.stderr);
+}
+
+#[test]
+fn issue_4_hook_respects_core_hooks_path_and_chains_an_existing_hook() {
+    let repo = TestRepo::git();
+    repo.git_ok(&["config", "core.hooksPath", ".githooks"]);
+    repo.write(
+        ".githooks/pre-commit",
+        "#!/bin/sh\necho existing-hook-ran >&2\nexit 0\n",
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            repo.path().join(".githooks/pre-commit"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let run = repo.keyhound(&["hook", "install"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(repo
+        .path()
+        .join(".githooks/pre-commit.keyhound-chained")
+        .exists());
+    repo.write("a.env", format!("K={}\n", openai_key(46)));
+    repo.git_ok(&["add", "a.env"]);
+    let commit = repo.git_run(&["commit", "-m", "x"]);
+    assert_ne!(commit.code, 0);
+    assert!(
+        commit.stderr.contains("existing-hook-ran"),
+        "{}",
+        commit.stderr
+    );
+    let run = repo.keyhound(&["hook", "uninstall"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let restored = std::fs::read_to_string(repo.path().join(".githooks/pre-commit")).unwrap();
+    assert!(restored.contains("existing-hook-ran"));
+}
+
+#[cfg(unix)]
+#[test]
+fn issue_4_hook_fails_closed_when_keyhound_is_missing() {
+    let repo = TestRepo::git();
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    // Install with a copy of the binary, then delete the copy: PATH has no keyhound either.
+    let tools = tempfile::tempdir().unwrap();
+    let copy = tools.path().join("keyhound");
+    std::fs::copy(bin(), &copy).unwrap();
+    let out = std::process::Command::new(&copy)
+        .args(["hook", "install"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::remove_file(&copy).unwrap();
+    repo.write("notes.txt", "nothing secret\n");
+    repo.git_ok(&["add", "notes.txt"]);
+    let commit = repo.git_run(&["commit", "-m", "x"]);
+    assert_ne!(
+        commit.code, 0,
+        "the hook let a commit through without scanning"
+    );
+    assert!(
+        commit.stderr.contains("cannot find keyhound"),
+        "{}",
+        commit.stderr
+    );
+}
+
+#[test]
+fn issue_4_hooks_pre_commit_script_blocks_a_key() {
+    let repo = TestRepo::git();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("hooks/pre-commit");
+    let hook = repo.path().join(".git/hooks/pre-commit");
+    std::fs::copy(&script, &hook).unwrap();
+    repo.write("a.env", format!("K={}\n", openai_key(47)));
+    repo.git_ok(&["add", "a.env"]);
+    // The copied script finds keyhound on PATH: put the tested binary's directory first.
+    let dir = bin().parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("git")
+        .args(["commit", "-m", "x"])
+        .current_dir(repo.path())
+        .env("PATH", path)
+        .env("HOME", repo.home.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "A")
+        .env("GIT_AUTHOR_EMAIL", "a@example.com")
+        .env("GIT_COMMITTER_NAME", "A")
+        .env("GIT_COMMITTER_EMAIL", "a@example.com")
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn issue_4_baseline_accepts_known_findings_by_fingerprint_not_line() {
+    let repo = TestRepo::dir();
+    let old = openai_key(48);
+    repo.write("a.py", format!("K = \"{old}\"\n"));
+    let run = repo.keyhound(&["baseline", "create"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(repo.path().join(".keyhound-baseline.json")).unwrap();
+    assert!(!text.contains(&old), "the baseline holds the secret");
+    // Moving the accepted key does not bring it back; a new key on its old line is reported.
+    repo.write(
+        "a.py",
+        format!("K = \"{}\"\n\n\nOLD = \"{old}\"\n", openai_key(49)),
+    );
+    let run = repo.keyhound(&[
+        "scan",
+        "--baseline",
+        ".keyhound-baseline.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(rules(&run), vec![("a.py".to_string(), 1)]);
+    // Once the accepted key is gone, prune reports and removes its entry.
+    repo.write("a.py", "K = 1\n");
+    let run = repo.keyhound(&["baseline", "prune"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("stale: openai.project-key"),
+        "{}",
+        run.stdout
+    );
+    let b: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.path().join(".keyhound-baseline.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(b["entries"].as_array().unwrap().len(), 0);
+}
+
+/// The pre-commit framework, if installed: `KEYHOUND_PRE_COMMIT` or `pre-commit` on PATH.
+fn pre_commit_framework() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("KEYHOUND_PRE_COMMIT") {
+        return Some(p.into());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("pre-commit"))
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn issue_4_pre_commit_framework_runs_this_repository_hook() {
+    let Some(pre_commit) = pre_commit_framework() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install the pre-commit framework (pip install pre-commit)"
+        );
+        eprintln!("note: pre-commit framework not installed; skipping (set KEYHOUND_PRE_COMMIT)");
+        return;
+    };
+    let repo = TestRepo::git();
+    repo.write("a.env", format!("K={}\n", openai_key(50)));
+    repo.git_ok(&["add", "a.env"]);
+    let this_repo = env!("CARGO_MANIFEST_DIR");
+    // The built environment is cached under target/ so the hook is compiled once per checkout.
+    let cache = std::path::Path::new(this_repo).join("target/pre-commit-home");
+    let run = |hook: &str, path: String| {
+        std::process::Command::new(&pre_commit)
+            .args(["try-repo", this_repo, hook, "--verbose"])
+            .current_dir(repo.path())
+            .env("PRE_COMMIT_HOME", &cache)
+            .env("PATH", path)
+            .output()
+            .unwrap()
+    };
+    // keyhound-system: the tested binary on PATH.
+    let dir = bin().parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = run("keyhound-system", path.clone());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "pre-commit passed a staged key:\n{text}"
+    );
+    assert!(text.contains("a.env:1:3"), "{text}");
+    // After the fix the same hook passes.
+    repo.write("a.env", "K=${OPENAI_API_KEY}\n");
+    repo.git_ok(&["add", "a.env"]);
+    let out = run("keyhound-system", path);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
