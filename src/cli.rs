@@ -30,6 +30,27 @@ enum CliCommand {
         #[arg(long, help_heading = "Input")]
         no_ignore: bool,
     },
+    /// Scan git history: every blob reachable from any ref, each once, attributed to the commit
+    /// that introduced it.
+    History {
+        /// The repository (default: the current directory).
+        #[arg(default_value = ".")]
+        repo: PathBuf,
+        /// Only what commits in BASE..HEAD introduce (for CI on a pull request).
+        #[arg(long, value_name = "BASE..HEAD")]
+        range: Option<String>,
+        /// Only commits from this date on (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Also scan objects no ref reaches (left by rebases and force-pushes).
+        #[arg(long)]
+        unreachable: bool,
+        /// List every (commit, path) occurrence instead of one per secret and path.
+        #[arg(long)]
+        all_occurrences: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Scan what is staged for commit (the index), reporting only the lines the change adds.
     Staged {
         #[command(flatten)]
@@ -207,6 +228,21 @@ impl Cli {
             } => Command::Scan {
                 paths,
                 no_ignore,
+                common: common.into_options(),
+            },
+            CliCommand::History {
+                repo,
+                range,
+                since,
+                unreachable,
+                all_occurrences,
+                common,
+            } => Command::History {
+                repo,
+                range,
+                since,
+                unreachable,
+                all_occurrences,
                 common: common.into_options(),
             },
             CliCommand::Staged { common, hook } => Command::Staged {

@@ -16,6 +16,8 @@ pub enum Provenance {
     Staged { path: String },
     /// A blob from git history, attributed to the commit that introduced it at `path`.
     Commit { path: String, commit: CommitInfo },
+    /// A blob no ref reaches (left by a rebase or force-push); `path` names the blob.
+    Unreachable { path: String },
 }
 
 impl Provenance {
@@ -23,7 +25,7 @@ impl Provenance {
     pub fn path(&self) -> &str {
         match self {
             Provenance::File { path } | Provenance::Staged { path } => path,
-            Provenance::Commit { path, .. } => path,
+            Provenance::Commit { path, .. } | Provenance::Unreachable { path } => path,
             Provenance::Stdin => "-",
         }
     }
@@ -46,6 +48,9 @@ pub struct CommitInfo {
     /// RFC 3339 date of the author.
     pub date: String,
     pub summary: String,
+    /// Seconds since the epoch, for ordering (not serialized).
+    #[serde(skip)]
+    pub time: i64,
 }
 
 /// A position in a blob: 1-based line and column (columns count bytes), plus the byte range.

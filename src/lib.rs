@@ -140,6 +140,14 @@ pub enum Command {
     },
     Hook(HookCommand),
     Baseline(BaselineCommand),
+    History {
+        repo: PathBuf,
+        range: Option<String>,
+        since: Option<String>,
+        unreachable: bool,
+        all_occurrences: bool,
+        common: CommonOptions,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -183,7 +191,132 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
         Command::Staged { common, hook } => run_staged(&common, hook),
         Command::Hook(cmd) => run_hook(cmd),
         Command::Baseline(cmd) => run_baseline(cmd),
+        Command::History {
+            repo,
+            range,
+            since,
+            unreachable,
+            all_occurrences,
+            common,
+        } => run_history(&repo, range, since, unreachable, all_occurrences, &common),
     }
+}
+
+fn run_history(
+    repo: &Path,
+    range: Option<String>,
+    since: Option<String>,
+    unreachable: bool,
+    all_occurrences: bool,
+    common: &CommonOptions,
+) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let since = match since {
+        None => None,
+        Some(s) => Some(
+            scan::history::parse_date(&s)
+                .ok_or_else(|| Error::new(format!("--since {s}: not a date; use YYYY-MM-DD")))?,
+        ),
+    };
+    let (detector, config) = prepare(common, repo)?;
+    let stats = Stats::default();
+    let opts = scan::history::HistoryOptions {
+        repo: repo.to_path_buf(),
+        range,
+        since,
+        unreachable,
+        all_occurrences,
+        binary: common.binary,
+        max_file_size: common.max_file_size,
+        threads: common.threads.unwrap_or(0),
+    };
+    let mut result =
+        scan::history::scan(&detector, &opts, &stats).map_err(|e| Error::new(e.to_string()))?;
+    if let Some(exclude) = config.exclude_with_ignore_file(repo)? {
+        let keep: Vec<bool> = result
+            .findings
+            .iter()
+            .map(|f| {
+                !exclude
+                    .matched_path_or_any_parents(repo.join(f.provenance.path()), false)
+                    .is_ignore()
+            })
+            .collect();
+        let mut k = keep.iter();
+        result.findings.retain(|_| *k.next().unwrap_or(&true));
+        let mut k = keep.iter();
+        result.blobs.retain(|_| *k.next().unwrap_or(&true));
+    }
+    scan::history::group(&mut result, all_occurrences);
+    // History is scanned in full or in part: a corrupt object is a warning, and only a scan
+    // that read nothing at all is an error.
+    let read_something = result.commits > 0 || Stats::get(&stats.files) > 0;
+    if read_something {
+        stats
+            .incomplete
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+    let secrets = audit(&result, detector.rules());
+    let outcome = finish_with(
+        result.findings,
+        &detector,
+        &config,
+        &stats,
+        common,
+        started,
+        secrets,
+    )?;
+    Ok(outcome)
+}
+
+/// One line per unique secret: first commit, exposure, still present at a branch tip.
+fn audit(result: &scan::history::HistoryResult, rules: &RuleSet) -> Vec<report::SecretSummary> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let mut by_secret: std::collections::BTreeMap<String, report::SecretSummary> =
+        Default::default();
+    let mut first_time: std::collections::HashMap<String, i64> = Default::default();
+    for (f, blob) in result.findings.iter().zip(&result.blobs) {
+        let present = result.at_tips.contains(blob);
+        let entry =
+            by_secret
+                .entry(f.fingerprint.clone())
+                .or_insert_with(|| report::SecretSummary {
+                    rule: f.rule_id.clone(),
+                    provider: rules.rules[f.rule].provider.clone(),
+                    redacted: report::redact::redact(&f.secret),
+                    fingerprint: f.fingerprint.clone(),
+                    present_at_tip: false,
+                    first_commit: String::new(),
+                    first_author: String::new(),
+                    first_date: String::new(),
+                    exposed_days: 0,
+                    paths: Vec::new(),
+                });
+        entry.present_at_tip |= present;
+        if !entry.paths.contains(&f.provenance.path().to_string()) {
+            entry.paths.push(f.provenance.path().to_string());
+        }
+        if let Some(c) = f.provenance.commit() {
+            let t = first_time.entry(f.fingerprint.clone()).or_insert(i64::MAX);
+            if c.time < *t {
+                *t = c.time;
+                entry.first_commit = c.id.clone();
+                entry.first_author = format!("{} <{}>", c.author, c.email);
+                entry.first_date = c.date.clone();
+                entry.exposed_days = (now - c.time).max(0) / 86_400;
+            }
+        }
+    }
+    let mut secrets: Vec<report::SecretSummary> = by_secret.into_values().collect();
+    secrets.sort_by(|a, b| {
+        b.present_at_tip
+            .cmp(&a.present_at_tip)
+            .then(b.exposed_days.cmp(&a.exposed_days))
+            .then(a.fingerprint.cmp(&b.fingerprint))
+    });
+    secrets
 }
 
 fn run_staged(common: &CommonOptions, hook: bool) -> Result<Outcome, Error> {
@@ -392,18 +525,42 @@ fn run_scan(
 /// The end every scanning command shares: drop allow-listed findings, sort, write the report
 /// and the summary, and decide the outcome.
 pub fn finish(
-    mut findings: Vec<Finding>,
+    findings: Vec<Finding>,
     detector: &Detector,
     config: &Config,
     stats: &Stats,
     common: &CommonOptions,
     started: Instant,
 ) -> Result<Outcome, Error> {
+    finish_with(
+        findings,
+        detector,
+        config,
+        stats,
+        common,
+        started,
+        Vec::new(),
+    )
+}
+
+/// [`finish`] with the audit's per-secret summary (history).
+fn finish_with(
+    mut findings: Vec<Finding>,
+    detector: &Detector,
+    config: &Config,
+    stats: &Stats,
+    common: &CommonOptions,
+    started: Instant,
+    mut secrets: Vec<report::SecretSummary>,
+) -> Result<Outcome, Error> {
     findings.retain(|f| !config.allow.fingerprints.contains(&f.fingerprint));
     if let Some(path) = &common.baseline {
         let b = baseline::Baseline::load(path).map_err(Error::new)?;
         findings.retain(|f| !b.accepts(f));
     }
+    let kept: std::collections::HashSet<&str> =
+        findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    secrets.retain(|s| kept.contains(s.fingerprint.as_str()));
     findings.sort_by_cached_key(Finding::sort_key);
     let summary = Summary {
         files: Stats::get(&stats.files),
@@ -414,10 +571,14 @@ pub fn finish(
         findings: findings.len(),
         elapsed_ms: started.elapsed().as_millis() as u64,
         incomplete: stats.incomplete.load(std::sync::atomic::Ordering::Relaxed),
+        secrets,
     };
     write_report(&findings, detector.rules(), &summary, common)?;
     if !common.quiet {
         diag::info(&report::summary_line(&summary));
+        if !summary.secrets.is_empty() && common.format == Format::Human {
+            diag::info(&report::secrets_table(&summary.secrets));
+        }
     }
     Ok(if summary.incomplete {
         Outcome::Error

@@ -55,6 +55,7 @@ impl<'a> JsonFinding<'a> {
                 Stdin => "stdin",
                 Staged { .. } => "staged",
                 Commit { .. } => "commit",
+                Unreachable { .. } => "unreachable",
             },
             path: f.provenance.path(),
             line: f.location.line,

@@ -33,6 +33,51 @@ pub struct Summary {
     pub findings: usize,
     pub elapsed_ms: u64,
     pub incomplete: bool,
+    /// History audits: one entry per unique secret, still-present first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretSummary>,
+}
+
+/// The audit's answer for one unique secret: since when, by whom, still there or not.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretSummary {
+    pub rule: String,
+    pub provider: String,
+    pub redacted: String,
+    pub fingerprint: String,
+    /// Still in the tree of some branch tip (not only in history).
+    pub present_at_tip: bool,
+    pub first_commit: String,
+    pub first_author: String,
+    pub first_date: String,
+    /// Days between the first commit and now.
+    pub exposed_days: i64,
+    /// Paths it was found at.
+    pub paths: Vec<String>,
+}
+
+/// The audit table, for stderr.
+pub fn secrets_table(secrets: &[SecretSummary]) -> String {
+    let mut out = String::from(
+        "\nsecrets (still present first):\n  status   exposed  first commit  author                date        rule / secret\n",
+    );
+    for s in secrets {
+        out.push_str(&format!(
+            "  {:<8} {:>5} d  {:<12}  {:<20}  {:<10}  {} {}\n",
+            if s.present_at_tip {
+                "PRESENT"
+            } else {
+                "history"
+            },
+            s.exposed_days,
+            &s.first_commit[..s.first_commit.len().min(12)],
+            s.first_author.chars().take(20).collect::<String>(),
+            s.first_date.get(..10).unwrap_or(&s.first_date),
+            s.rule,
+            s.redacted
+        ));
+    }
+    out
 }
 
 /// How to render.

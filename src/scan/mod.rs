@@ -3,6 +3,7 @@
 //! [`Provenance`] to [`findings_in`], which runs the detector and builds [`Finding`]s (position,
 //! fingerprint, redacted snippet). Nothing here formats output.
 
+pub mod history;
 pub mod staged;
 pub mod stdin;
 pub mod walk;

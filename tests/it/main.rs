@@ -1,5 +1,6 @@
 //! The one integration-test binary: each module tests one command against the real binary.
 mod harness;
+mod history;
 mod rules;
 mod scan;
 mod snapshot;

@@ -1,0 +1,228 @@
+//! `keyhound history` (issue 3): real repositories built with the git CLI, one per case; each
+//! test asserts the finding, its path and the id of the commit that introduced it.
+use crate::harness::{openai_key, Run, TestRepo};
+
+/// (path, commit id) of each finding.
+fn found(run: &Run) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = run.json()["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings array: {}", run.stdout))
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["commit"]["id"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn history(repo: &TestRepo, extra: &[&str]) -> Run {
+    let mut args = vec!["history", ".", "--format", "json"];
+    args.extend_from_slice(extra);
+    repo.keyhound(&args)
+}
+
+#[test]
+fn issue_3_key_added_then_removed_is_reported_with_its_commit() {
+    let repo = TestRepo::git();
+    repo.write("app.py", format!("KEY = \"{}\"\n", openai_key(60)));
+    let added = repo.commit("add key");
+    repo.write("app.py", "KEY = os.environ['KEY']\n");
+    repo.commit("remove key");
+    let run = history(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(found(&run), vec![("app.py".into(), added)]);
+    let f = &run.json()["findings"][0];
+    assert_eq!(f["commit"]["author"], "Ada Lovelace");
+    assert_eq!(f["commit"]["email"], "ada@example.com");
+    assert_eq!(f["commit"]["summary"], "add key");
+    let secrets = &run.json()["summary"]["secrets"];
+    assert_eq!(secrets[0]["present_at_tip"], false);
+}
+
+#[test]
+fn issue_3_key_in_a_deleted_file_and_in_a_renamed_file() {
+    let repo = TestRepo::git();
+    repo.write("old/config.env", format!("K={}\n", openai_key(61)));
+    repo.write("keep.env", format!("K={}\n", openai_key(62)));
+    let added = repo.commit("add both");
+    repo.remove("old/config.env");
+    repo.git_ok(&["mv", "keep.env", "renamed.env"]);
+    repo.commit("delete one, rename the other");
+    let run = history(&repo, &[]);
+    // The renamed file's key is attributed to the commit and path that introduced it.
+    assert_eq!(
+        found(&run),
+        vec![
+            ("keep.env".into(), added.clone()),
+            ("old/config.env".into(), added)
+        ]
+    );
+    let secrets = run.json()["summary"]["secrets"].as_array().unwrap().clone();
+    assert_eq!(secrets.len(), 2);
+    assert_eq!(
+        secrets[0]["present_at_tip"], true,
+        "still-present secrets come first"
+    );
+    assert_eq!(secrets[1]["present_at_tip"], false);
+}
+
+#[test]
+fn issue_3_side_branch_and_tag_only_keys() {
+    let repo = TestRepo::git();
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    repo.git_ok(&["checkout", "-q", "-b", "feature"]);
+    repo.write("feature.py", format!("K = '{}'\n", openai_key(63)));
+    let on_branch = repo.commit("feature work");
+    repo.git_ok(&["checkout", "-q", "main"]);
+    repo.git_ok(&["checkout", "-q", "--detach"]);
+    repo.write("release.txt", format!("{}\n", openai_key(64)));
+    let tagged = repo.commit("release build");
+    repo.git_ok(&["tag", "v1.0"]);
+    repo.git_ok(&["checkout", "-q", "main"]);
+    let run = history(&repo, &[]);
+    assert_eq!(
+        found(&run),
+        vec![
+            ("feature.py".into(), on_branch),
+            ("release.txt".into(), tagged)
+        ]
+    );
+}
+
+#[test]
+fn issue_3_key_only_in_a_merge_resolution() {
+    let repo = TestRepo::git();
+    repo.write("conf.py", "VALUE = 1\n");
+    repo.commit("initial");
+    repo.git_ok(&["checkout", "-q", "-b", "other"]);
+    repo.write("conf.py", "VALUE = 2\n");
+    repo.commit("other side");
+    repo.git_ok(&["checkout", "-q", "main"]);
+    repo.write("conf.py", "VALUE = 3\n");
+    repo.commit("main side");
+    let conflict = repo.git_run(&["merge", "-q", "other"]);
+    assert_ne!(conflict.code, 0, "the merge should conflict");
+    repo.write(
+        "conf.py",
+        format!("VALUE = 4\nKEY = \"{}\"\n", openai_key(65)),
+    );
+    let merge = repo.commit("merge other");
+    let parents = repo.git_ok(&["rev-list", "--parents", "-n", "1", "HEAD"]);
+    assert_eq!(parents.split_whitespace().count(), 3, "HEAD is a merge");
+    let run = history(&repo, &[]);
+    assert_eq!(found(&run), vec![("conf.py".into(), merge)]);
+}
+
+#[test]
+fn issue_3_range_reports_only_what_the_range_adds() {
+    let repo = TestRepo::git();
+    repo.write("base.env", format!("K={}\n", openai_key(66)));
+    let base = repo.commit("base has a key");
+    repo.git_ok(&["checkout", "-q", "-b", "pr"]);
+    repo.write("base.env", format!("K={}\nX=1\n", openai_key(66)));
+    repo.write("new.env", format!("K={}\n", openai_key(67)));
+    let pr = repo.commit("pr adds a key");
+    let range = format!("{base}..{pr}");
+    let run = history(&repo, &["--range", &range]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(found(&run), vec![("new.env".into(), pr)]);
+    let run = history(&repo, &["--range", "main..nonexistent"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--range"), "{}", run.stderr);
+}
+
+#[test]
+fn issue_3_same_secret_in_many_commits_is_grouped() {
+    let repo = TestRepo::git();
+    let key = openai_key(68);
+    repo.write("a.env", format!("K={key}\n"));
+    let first = repo.commit("one");
+    repo.write("a.env", format!("K={key}\nX=1\n"));
+    repo.commit("two");
+    repo.write("a.env", format!("K={key}\nX=2\n"));
+    repo.commit("three");
+    let run = history(&repo, &[]);
+    assert_eq!(found(&run), vec![("a.env".into(), first)]);
+    let run = history(&repo, &["--all-occurrences"]);
+    assert_eq!(found(&run).len(), 3);
+}
+
+#[test]
+fn issue_3_unreachable_blobs_are_scanned_on_request() {
+    let repo = TestRepo::git();
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    repo.write("leak.env", format!("K={}\n", openai_key(69)));
+    repo.commit("oops");
+    repo.git_ok(&["reset", "-q", "--hard", "HEAD~1"]);
+    repo.git_ok(&["reflog", "expire", "--expire=now", "--all"]);
+    let run = history(&repo, &[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let run = history(&repo, &["--unreachable"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["findings"][0]["source"], "unreachable");
+}
+
+#[test]
+fn issue_3_since_skips_older_commits() {
+    let repo = TestRepo::git();
+    repo.write("a.env", format!("K={}\n", openai_key(70)));
+    repo.commit("old");
+    let run = history(&repo, &["--since", "2100-01-01"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let run = history(&repo, &["--since", "last tuesday"]);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn issue_3_not_a_repository_and_shallow_clone() {
+    let dir = TestRepo::dir();
+    let run = dir.keyhound(&["history", "."]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not a git repository"),
+        "{}",
+        run.stderr
+    );
+
+    let repo = TestRepo::git();
+    repo.write("a.env", format!("K={}\n", openai_key(71)));
+    repo.commit("one");
+    repo.write("b.txt", "b\n");
+    repo.commit("two");
+    let clone = TestRepo::dir();
+    let url = format!("file://{}", repo.path().display());
+    let out = clone.git_run(&["clone", "-q", "--depth", "1", &url, "shallow"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let run = clone.keyhound(&["history", "shallow", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
+}
+
+#[test]
+fn issue_3_corrupt_object_is_a_warning_not_a_crash() {
+    let repo = TestRepo::git();
+    repo.write("a.env", format!("K={}\n", openai_key(72)));
+    repo.write("b.txt", "fine\n");
+    repo.commit("one");
+    let blob = repo.git_ok(&["rev-parse", "HEAD:b.txt"]);
+    let obj = repo
+        .path()
+        .join(".git/objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    let mut perms = std::fs::metadata(&obj).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&obj, perms).unwrap();
+    std::fs::write(&obj, b"not a zlib stream").unwrap();
+    let run = history(&repo, &[]);
+    assert_eq!(run.code, 1, "the rest is still scanned: {}", run.stderr);
+    assert!(run.stderr.contains("cannot be read"), "{}", run.stderr);
+    assert_eq!(found(&run).len(), 1);
+}
