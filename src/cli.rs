@@ -133,6 +133,7 @@ enum CliFormat {
     Human,
     Json,
     Jsonl,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -199,6 +200,7 @@ impl CommonArgs {
                 CliFormat::Human => Format::Human,
                 CliFormat::Json => Format::Json,
                 CliFormat::Jsonl => Format::Jsonl,
+                CliFormat::Sarif => Format::Sarif,
             },
             output: self.output,
             show_secrets: self.show_secrets,

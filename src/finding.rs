@@ -62,6 +62,11 @@ pub struct Location {
     pub end_column: usize,
     /// Byte offset of the start of the secret (or of the encoded text holding it).
     pub offset: usize,
+    /// 1-based columns counted in Unicode code points (SARIF's `unicodeCodePoints`).
+    #[serde(skip)]
+    pub char_column: usize,
+    #[serde(skip)]
+    pub char_end_column: usize,
 }
 
 /// A rule match that survived every filter, with where it was seen.

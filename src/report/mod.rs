@@ -5,6 +5,7 @@
 pub mod human;
 pub mod json;
 pub mod redact;
+pub mod sarif;
 pub mod style;
 
 use std::io::{self, Write};
@@ -20,6 +21,7 @@ pub enum Format {
     Human,
     Json,
     Jsonl,
+    Sarif,
 }
 
 /// What the run did, for the summary and the JSON `summary` object.
@@ -100,6 +102,7 @@ pub fn write(
         Format::Human => human::write(out, findings, rules, opts),
         Format::Json => json::write(out, findings, rules, summary, opts),
         Format::Jsonl => json::write_lines(out, findings, rules, opts),
+        Format::Sarif => sarif::write(out, findings, rules, opts),
     }
 }
 

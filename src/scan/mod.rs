@@ -116,6 +116,8 @@ pub fn findings_in(detector: &Detector, bytes: &[u8], provenance: &Provenance) -
                 end_line,
                 end_column,
                 offset: m.start,
+                char_column: char_column(bytes, m.start, column),
+                char_end_column: char_column(bytes, m.end, end_column),
             },
             snippet: snippet(bytes, m, &matches),
             encoding: m.encoding,
@@ -123,6 +125,13 @@ pub fn findings_in(detector: &Detector, bytes: &[u8], provenance: &Provenance) -
         });
     }
     out
+}
+
+/// The 1-based code-point column of `offset`, whose byte column is `column`.
+fn char_column(bytes: &[u8], offset: usize, column: usize) -> usize {
+    let line = &bytes[offset + 1 - column..offset];
+    // Count the bytes that start a UTF-8 character; invalid bytes count one each.
+    line.iter().filter(|&&b| (b as i8) >= -0x40).count() + 1
 }
 
 /// Counts lines incrementally for offsets that arrive in increasing order.

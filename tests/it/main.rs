@@ -2,6 +2,7 @@
 mod harness;
 mod history;
 mod rules;
+mod sarif;
 mod scan;
 mod snapshot;
 mod staged;

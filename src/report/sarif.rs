@@ -1,0 +1,193 @@
+//! SARIF 2.1.0 for code scanning (GitHub, GitLab, Azure DevOps). One `tool.driver.rules` entry
+//! per rule that fired, one result per finding with a relative `uri` under `%SRCROOT%`, the
+//! region, and `partialFingerprints` from the secret fingerprint so an alert survives code
+//! moving and two keys on one line are two alerts.
+//!
+//! SARIF never carries a secret, not even with `--show-secrets`: code-scanning alerts are shown
+//! to everyone who can read the repository. Output is byte-stable for the same input: rules
+//! sorted by id, results in report order, no timestamps.
+//!
+//! Levels: `error` for a high-severity rule (every key that spends money or grants access),
+//! `warning` for medium, `note` for low.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use super::redact::redact;
+use super::ReportOptions;
+use crate::finding::{Finding, Provenance};
+use crate::rules::{Rule, RuleSet, Severity};
+
+/// Key of `partialFingerprints`; bump the suffix if the fingerprint's definition changes.
+const FINGERPRINT_KEY: &str = "keyhound/secret/v1";
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::High => "9.0",
+        Severity::Medium => "6.0",
+        Severity::Low => "3.0",
+    }
+}
+
+/// Percent-encode a relative path for a SARIF `uri` (RFC 3986: keep unreserved and `/`).
+pub fn uri(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn rule_entry(rule: &Rule) -> Value {
+    let mut markdown = format!("**{}**\n\n{}", rule.name, rule.remediation);
+    let mut text = rule.remediation.clone();
+    if let Some(url) = &rule.revoke_url {
+        markdown.push_str(&format!("\n\nRevoke or rotate it here: [{url}]({url})"));
+        text.push_str(&format!(" Revoke or rotate it: {url}"));
+    }
+    markdown.push_str("\n\nA key in a repository is a key in every clone and fork: rotate it even after removing it, since history keeps it. If it is not a real key, mark the line with `keyhound:allow`.");
+    let mut entry = json!({
+        "id": rule.id,
+        "name": rule.id.replace(['.', '-'], "_"),
+        "shortDescription": {"text": rule.name},
+        "fullDescription": {"text": format!("{} ({} credential). {}", rule.name, rule.provider, rule.remediation)},
+        "help": {"text": text, "markdown": markdown},
+        "defaultConfiguration": {"level": level(rule.severity)},
+        "properties": {
+            "tags": ["security", "secret", "credential", rule.provider],
+            "security-severity": security_severity(rule.severity),
+            "precision": "high",
+        },
+    });
+    if let Some(first) = rule.references.first() {
+        entry["helpUri"] = json!(first);
+    }
+    entry
+}
+
+/// The alert's identity: the secret, its path and its ordinal among the same secret's
+/// occurrences in that path. Lines are left out so the alert survives code moving.
+fn partial_fingerprint(f: &Finding, ordinal: usize) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(f.fingerprint.as_bytes());
+    h.update([0]);
+    h.update(f.provenance.path().as_bytes());
+    h.update([0]);
+    h.update(ordinal.to_le_bytes());
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn result_entry(f: &Finding, rule: &Rule, rule_index: usize, ordinal: usize) -> Value {
+    let path = match &f.provenance {
+        Provenance::Stdin => "stdin".to_string(),
+        p => p.path().to_string(),
+    };
+    let mut message = format!("{} found: {}", rule.name, redact(&f.secret));
+    if f.encoding.is_some() {
+        message.push_str(" (inside base64 text)");
+    }
+    if let Some(c) = f.provenance.commit() {
+        message.push_str(&format!(
+            ", introduced in commit {}",
+            &c.id[..c.id.len().min(12)]
+        ));
+    }
+    message.push_str(&format!(". {}", rule.remediation));
+    let mut result = json!({
+        "ruleId": rule.id,
+        "ruleIndex": rule_index,
+        "level": level(rule.severity),
+        "message": {"text": message},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": {"uri": uri(&path), "uriBaseId": "%SRCROOT%"},
+                "region": {
+                    "startLine": f.location.line,
+                    "startColumn": f.location.char_column,
+                    "endLine": f.location.end_line,
+                    "endColumn": f.location.char_end_column,
+                },
+            },
+        }],
+        "partialFingerprints": {FINGERPRINT_KEY: partial_fingerprint(f, ordinal)},
+        "properties": {"provider": f.provider, "redacted": redact(&f.secret)},
+    });
+    if let Some(c) = f.provenance.commit() {
+        result["properties"]["commit"] = json!({
+            "id": c.id,
+            "author": c.author,
+            "date": c.date,
+            "summary": c.summary,
+        });
+    }
+    result
+}
+
+pub fn write(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    rules: &RuleSet,
+    _opts: &ReportOptions,
+) -> io::Result<()> {
+    let mut fired: Vec<usize> = findings.iter().map(|f| f.rule).collect();
+    fired.sort_by(|a, b| rules.rules[*a].id.cmp(&rules.rules[*b].id));
+    fired.dedup();
+    let index_of = |rule: usize| fired.iter().position(|&r| r == rule).unwrap_or(0);
+    let mut seen: std::collections::HashMap<(&str, &str), usize> = Default::default();
+    let results: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let n = seen
+                .entry((f.fingerprint.as_str(), f.provenance.path()))
+                .or_default();
+            *n += 1;
+            result_entry(f, &rules.rules[f.rule], index_of(f.rule), *n)
+        })
+        .collect();
+    let sarif = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "keyhound",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/keyhound/keyhound",
+                "rules": fired.iter().map(|&r| rule_entry(&rules.rules[r])).collect::<Vec<_>>(),
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &sarif)?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uri;
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(uri("src/app.py"), "src/app.py");
+        assert_eq!(uri("my dir/a#b.txt"), "my%20dir/a%23b.txt");
+        assert_eq!(uri("é"), "%C3%A9");
+    }
+}
