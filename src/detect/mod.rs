@@ -102,7 +102,7 @@ impl Detector {
                 let hay = &bytes[..end];
                 let mut pos = start;
                 while pos <= end {
-                    let Some(caps) = rule.regex.captures_at(hay, pos) else {
+                    let Some(caps) = rule.regex().captures_at(hay, pos) else {
                         break;
                     };
                     let whole = caps.get(0).expect("group 0 always participates");

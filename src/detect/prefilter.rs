@@ -79,6 +79,7 @@ impl Prefilter {
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .start_kind(aho_corasick::StartKind::Unanchored)
             .build(&patterns)
             .expect("keywords are short literals; the automaton always builds");
         Prefilter {

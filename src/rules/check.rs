@@ -31,6 +31,11 @@ fn check_rule(detector: &Detector, rule: &Rule, problems: &mut Vec<Problem>) {
             message,
         })
     };
+    match super::load::build_regex(&rule.pattern) {
+        Ok(re) if re.captures_len() == 2 => {}
+        Ok(_) => problem("pattern must have exactly one capture group".into()),
+        Err(e) => problem(format!("pattern does not compile: {e}")),
+    }
     if rule.examples.is_empty() {
         problem("has no examples".into());
     }

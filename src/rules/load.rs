@@ -76,7 +76,7 @@ struct RuleFile {
 pub fn builtin() -> Result<Vec<Rule>, LoadError> {
     let mut rules = Vec::new();
     for (name, text) in BUILTIN {
-        rules.extend(parse_rules(text, &format!("rules/{name}"))?);
+        rules.extend(parse_lazy(text, &format!("rules/{name}"))?);
     }
     Ok(rules)
 }
@@ -88,6 +88,24 @@ pub fn parse_rules(text: &str, origin: &str) -> Result<Vec<Rule>, LoadError> {
         .into_iter()
         .map(|spec| compile(spec, text, origin))
         .collect()
+}
+
+/// Parse built-in rule text without compiling the patterns (done on first use; the test suite
+/// compiles and checks every one).
+fn parse_lazy(text: &str, origin: &str) -> Result<Vec<Rule>, LoadError> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| toml_error(&e, text, origin))?;
+    file.rule
+        .into_iter()
+        .map(|spec| build(spec, text, origin, false))
+        .collect()
+}
+
+/// Compile a pattern with the size limits every rule gets.
+pub fn build_regex(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
 }
 
 /// Convert a TOML error into a [`LoadError`] with a line number and without echoing input.
@@ -121,6 +139,10 @@ fn line_of_rule(text: &str, id: &str) -> Option<usize> {
 
 /// Compile one rule, checking every field the detector relies on.
 pub fn compile(spec: RuleSpec, text: &str, origin: &str) -> Result<Rule, LoadError> {
+    build(spec, text, origin, true)
+}
+
+fn build(spec: RuleSpec, text: &str, origin: &str, eager: bool) -> Result<Rule, LoadError> {
     let err = |message: String| LoadError {
         origin: origin.to_string(),
         line: line_of_rule(text, &spec.id),
@@ -140,11 +162,9 @@ pub fn compile(spec: RuleSpec, text: &str, origin: &str) -> Result<Rule, LoadErr
             "needs at least one keyword, each at least 2 characters long".into(),
         ));
     }
-    let regex = RegexBuilder::new(&spec.pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|e| {
+    let regex = std::sync::OnceLock::new();
+    if eager {
+        let compiled = build_regex(&spec.pattern).map_err(|e| {
             let detail = match e {
                 regex::Error::CompiledTooBig(limit) => {
                     format!("pattern compiles to more than {limit} bytes; simplify it")
@@ -156,11 +176,13 @@ pub fn compile(spec: RuleSpec, text: &str, origin: &str) -> Result<Rule, LoadErr
             };
             err(detail)
         })?;
-    if regex.captures_len() != 2 {
-        return Err(err(format!(
-            "pattern must have exactly one capture group (the secret), it has {}; use (?:...) for the others",
-            regex.captures_len() - 1
-        )));
+        if compiled.captures_len() != 2 {
+            return Err(err(format!(
+                "pattern must have exactly one capture group (the secret), it has {}; use (?:...) for the others",
+                compiled.captures_len() - 1
+            )));
+        }
+        let _ = regex.set(compiled);
     }
     if let Some(name) = &spec.checksum {
         if checksum::validate(name, b"").is_none() {

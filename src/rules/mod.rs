@@ -38,7 +38,9 @@ pub struct Rule {
     pub name: String,
     pub keywords: Vec<String>,
     pub pattern: String,
-    pub regex: Regex,
+    /// Compiled on first use: most runs touch few rules, and compiling all of them is most of a
+    /// small scan's start-up time. User rules are compiled when loaded, to report errors early.
+    pub(crate) regex: std::sync::OnceLock<Regex>,
     pub min_entropy: Option<f64>,
     pub checksum: Option<String>,
     pub severity: Severity,
@@ -55,6 +57,16 @@ pub struct Rule {
     pub counter_examples: Vec<String>,
     /// Where the rule came from: `rules/openai.toml` (built in) or a config path.
     pub origin: String,
+}
+
+impl Rule {
+    /// The compiled pattern.
+    pub fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            load::build_regex(&self.pattern)
+                .expect("rule patterns are checked when loaded or tested")
+        })
+    }
 }
 
 /// The rules in force for a run.
