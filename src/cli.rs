@@ -59,6 +59,14 @@ enum CliCommand {
         #[arg(long)]
         hook: bool,
     },
+    /// Check the keys of an earlier JSON report (made with --show-secrets) with their providers.
+    Verify {
+        /// The JSON report.
+        #[arg(long, value_name = "REPORT")]
+        from: PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Install or remove the git pre-commit hook.
     Hook {
         #[command(subcommand)]
@@ -176,6 +184,57 @@ pub struct CommonArgs {
     /// Report only findings not accepted in this baseline file.
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     baseline: Option<PathBuf>,
+    /// Check whether each key is live, with a read-only request to its own provider.
+    #[arg(long, help_heading = "Verification (network, opt-in)")]
+    verify: bool,
+    /// Report only keys confirmed live (implies --verify).
+    #[arg(long, help_heading = "Verification (network, opt-in)")]
+    only_live: bool,
+    /// Which findings make the exit status 1.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "any",
+        help_heading = "Verification (network, opt-in)"
+    )]
+    fail_on: CliFailOn,
+    /// Parallel checks in all (each provider also gets at most 2 at once).
+    #[arg(
+        long,
+        default_value_t = 4,
+        value_name = "N",
+        help_heading = "Verification (network, opt-in)"
+    )]
+    verify_concurrency: usize,
+    /// Requests per second to each provider.
+    #[arg(
+        long,
+        default_value_t = 5.0,
+        value_name = "RPS",
+        help_heading = "Verification (network, opt-in)"
+    )]
+    verify_rps: f64,
+    /// Seconds before a check gives up (answer: unknown).
+    #[arg(
+        long,
+        default_value_t = 10.0,
+        value_name = "SECS",
+        help_heading = "Verification (network, opt-in)"
+    )]
+    verify_timeout: f64,
+    /// PROVIDER=BASE_URL: send that provider's checks to another scheme and host (tests,
+    /// proxies); plain http only to loopback. Command line only, never from a config file.
+    #[arg(long, value_name = "PROVIDER=URL", value_parser = crate::verify::parse_endpoint, help_heading = "Verification (network, opt-in)")]
+    verify_endpoint: Vec<(String, String)>,
+    /// Do not read or write the verification cache.
+    #[arg(long, help_heading = "Verification (network, opt-in)")]
+    no_cache: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CliFailOn {
+    Any,
+    Live,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -195,6 +254,14 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 impl CommonArgs {
     fn into_options(self) -> CommonOptions {
+        let settings = crate::verify::VerifyOptions {
+            endpoints: self.verify_endpoint.into_iter().collect(),
+            concurrency: self.verify_concurrency.max(1),
+            requests_per_second: self.verify_rps,
+            timeout: std::time::Duration::from_secs_f64(self.verify_timeout.max(0.1)),
+            cache: !self.no_cache,
+            ..Default::default()
+        };
         CommonOptions {
             format: match self.format {
                 CliFormat::Human => Format::Human,
@@ -215,6 +282,11 @@ impl CommonArgs {
             binary: self.binary,
             threads: self.threads,
             baseline: self.baseline,
+            verify: (self.verify || self.only_live || matches!(self.fail_on, CliFailOn::Live))
+                .then(|| settings.clone()),
+            verify_settings: settings,
+            only_live: self.only_live,
+            fail_on_live: matches!(self.fail_on, CliFailOn::Live),
         }
     }
 }
@@ -245,6 +317,10 @@ impl Cli {
                 since,
                 unreachable,
                 all_occurrences,
+                common: common.into_options(),
+            },
+            CliCommand::Verify { from, common } => Command::Verify {
+                from,
                 common: common.into_options(),
             },
             CliCommand::Staged { common, hook } => Command::Staged {

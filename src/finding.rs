@@ -86,6 +86,8 @@ pub struct Finding {
     /// `Some("base64")` when the secret was found inside decoded base64 text.
     pub encoding: Option<&'static str>,
     pub provenance: Provenance,
+    /// Set by `--verify`.
+    pub verification: Option<crate::verify::Verdict>,
 }
 
 impl Finding {

@@ -17,6 +17,7 @@ pub mod hook;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod verify;
 
 use std::fmt;
 use std::io::{IsTerminal, Write};
@@ -122,6 +123,14 @@ pub struct CommonOptions {
     pub binary: bool,
     pub threads: Option<usize>,
     pub baseline: Option<PathBuf>,
+    /// `--verify`: check each key with its provider.
+    pub verify: Option<verify::VerifyOptions>,
+    /// The verification settings given, used by `keyhound verify` whether or not `--verify` was.
+    pub verify_settings: verify::VerifyOptions,
+    /// `--only-live`: report only keys confirmed live.
+    pub only_live: bool,
+    /// `--fail-on live`: exit 1 only when a key is confirmed live.
+    pub fail_on_live: bool,
 }
 
 /// A command to run, parsed from the command line.
@@ -140,6 +149,11 @@ pub enum Command {
     },
     Hook(HookCommand),
     Baseline(BaselineCommand),
+    /// Check the keys of an earlier JSON report (made with --show-secrets).
+    Verify {
+        from: PathBuf,
+        common: CommonOptions,
+    },
     History {
         repo: PathBuf,
         range: Option<String>,
@@ -191,6 +205,7 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
         Command::Staged { common, hook } => run_staged(&common, hook),
         Command::Hook(cmd) => run_hook(cmd),
         Command::Baseline(cmd) => run_baseline(cmd),
+        Command::Verify { from, common } => run_verify(&from, &common),
         Command::History {
             repo,
             range,
@@ -200,6 +215,77 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
             common,
         } => run_history(&repo, range, since, unreachable, all_occurrences, &common),
     }
+}
+
+fn run_verify(from: &Path, common: &CommonOptions) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let text = std::fs::read_to_string(from)
+        .map_err(|e| Error::new(format!("{}: cannot read report: {e}", from.display())))?;
+    let report: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Error::new(format!(
+            "{}:{}: not a JSON report",
+            from.display(),
+            e.line()
+        ))
+    })?;
+    let (detector, config) = prepare(common, Path::new("."))?;
+    let rules = detector.rules();
+    let mut findings = Vec::new();
+    for (i, f) in report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let rule_id = f["rule"].as_str().unwrap_or_default();
+        let Some(secret) = f["secret"].as_str() else {
+            return Err(Error::new(format!(
+                "{}: finding {} has no secret; make the report with --show-secrets",
+                from.display(),
+                i + 1
+            )));
+        };
+        let Some(rule) = rules.index_of(rule_id) else {
+            return Err(Error::new(format!(
+                "{}: finding {} names rule \"{rule_id}\", which is no rule",
+                from.display(),
+                i + 1
+            )));
+        };
+        let n = |k: &str| f[k].as_u64().unwrap_or(0) as usize;
+        findings.push(Finding {
+            rule,
+            rule_id: rule_id.to_string(),
+            provider: rules.rules[rule].provider.clone(),
+            secret: secret.to_string(),
+            fingerprint: scan::fingerprint(rule_id, secret.as_bytes()),
+            location: finding::Location {
+                line: n("line"),
+                column: n("column"),
+                end_line: n("end_line"),
+                end_column: n("end_column"),
+                offset: 0,
+                char_column: n("column"),
+                char_end_column: n("end_column"),
+            },
+            snippet: f["snippet"].as_str().unwrap_or_default().to_string(),
+            encoding: None,
+            provenance: finding::Provenance::File {
+                path: f["path"].as_str().unwrap_or("-").to_string(),
+            },
+            verification: None,
+        });
+    }
+    let mut common = common.clone();
+    common.verify = Some(common.verify_settings.clone());
+    finish(
+        findings,
+        &detector,
+        &config,
+        &Stats::default(),
+        &common,
+        started,
+    )
 }
 
 fn run_history(
@@ -558,10 +644,49 @@ fn finish_with(
         let b = baseline::Baseline::load(path).map_err(Error::new)?;
         findings.retain(|f| !b.accepts(f));
     }
+    if let Some(opts) = &common.verify {
+        let verdicts = verify::verify(&findings, opts);
+        for (f, v) in findings.iter_mut().zip(verdicts) {
+            f.verification = Some(v);
+        }
+    }
+    if common.only_live {
+        let before = findings.len();
+        let unchecked = findings
+            .iter()
+            .filter(|f| {
+                f.verification.as_ref().is_none_or(|v| {
+                    matches!(
+                        v.status,
+                        verify::Status::Unsupported | verify::Status::Unknown
+                    )
+                })
+            })
+            .count();
+        findings.retain(|f| {
+            f.verification
+                .as_ref()
+                .is_some_and(|v| v.status == verify::Status::Live)
+        });
+        diag::info(&format!(
+            "keyhound: --only-live hid {} finding{} ({} of them could not be checked: no check for the provider, or no answer)",
+            before - findings.len(),
+            if before - findings.len() == 1 { "" } else { "s" },
+            unchecked
+        ));
+    }
     let kept: std::collections::HashSet<&str> =
         findings.iter().map(|f| f.fingerprint.as_str()).collect();
     secrets.retain(|s| kept.contains(s.fingerprint.as_str()));
     findings.sort_by_cached_key(Finding::sort_key);
+    if common.verify.is_some() {
+        // Live keys first: they are what to rotate now.
+        findings.sort_by_key(|f| {
+            f.verification
+                .as_ref()
+                .map_or(verify::Status::Unknown, |v| v.status)
+        });
+    }
     let summary = Summary {
         files: Stats::get(&stats.files),
         bytes: Stats::get(&stats.bytes),
@@ -580,12 +705,21 @@ fn finish_with(
             diag::info(&report::secrets_table(&summary.secrets));
         }
     }
+    let failing = if common.fail_on_live {
+        findings.iter().any(|f| {
+            f.verification
+                .as_ref()
+                .is_some_and(|v| v.status == verify::Status::Live)
+        })
+    } else {
+        !findings.is_empty()
+    };
     Ok(if summary.incomplete {
         Outcome::Error
-    } else if findings.is_empty() {
-        Outcome::Clean
-    } else {
+    } else if failing {
         Outcome::Findings
+    } else {
+        Outcome::Clean
     })
 }
 

@@ -41,6 +41,20 @@ pub fn write(
         if !f.snippet.is_empty() {
             writeln!(out, "  line:    {}", f.snippet)?;
         }
+        if let Some(v) = &f.verification {
+            let status = v.status.as_str().to_ascii_uppercase();
+            let status = if v.status == crate::verify::Status::Live {
+                style.rule(&status)
+            } else {
+                style.dim(&status)
+            };
+            writeln!(out, "  verify:  {status}: {}", v.reason)?;
+            if !v.metadata.is_empty() {
+                let reach: Vec<String> =
+                    v.metadata.iter().map(|(k, x)| format!("{k}={x}")).collect();
+                writeln!(out, "  reach:   {}", reach.join(", "))?;
+            }
+        }
         if let Some(c) = f.provenance.commit() {
             writeln!(
                 out,

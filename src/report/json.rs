@@ -38,6 +38,8 @@ pub struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoke_url: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<&'a crate::verify::Verdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<&'a str>,
 }
 
@@ -69,6 +71,7 @@ impl<'a> JsonFinding<'a> {
             commit: f.provenance.commit(),
             remediation: &rule.remediation,
             revoke_url: rule.revoke_url.as_deref(),
+            verification: f.verification.as_ref(),
             secret: show_secrets.then_some(f.secret.as_str()),
         }
     }

@@ -110,10 +110,21 @@ fn result_entry(f: &Finding, rule: &Rule, rule_index: usize, ordinal: usize) -> 
         ));
     }
     message.push_str(&format!(". {}", rule.remediation));
+    let live = f
+        .verification
+        .as_ref()
+        .is_some_and(|v| v.status == crate::verify::Status::Live);
+    if let Some(v) = &f.verification {
+        message.push_str(&format!(
+            " Verification: {} ({}).",
+            v.status.as_str(),
+            v.reason
+        ));
+    }
     let mut result = json!({
         "ruleId": rule.id,
         "ruleIndex": rule_index,
-        "level": level(rule.severity),
+        "level": if live { "error" } else { level(rule.severity) },
         "message": {"text": message},
         "locations": [{
             "physicalLocation": {

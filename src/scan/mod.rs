@@ -122,6 +122,7 @@ pub fn findings_in(detector: &Detector, bytes: &[u8], provenance: &Provenance) -
             snippet: snippet(bytes, m, &matches),
             encoding: m.encoding,
             provenance: provenance.clone(),
+            verification: None,
         });
     }
     out

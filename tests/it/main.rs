@@ -6,3 +6,4 @@ mod sarif;
 mod scan;
 mod snapshot;
 mod staged;
+mod verify;

@@ -1,0 +1,468 @@
+//! Live-key checks (`--verify`, `keyhound verify`): is each key found still live? Opt-in only;
+//! no other path touches the network. Each unique secret is checked once per run, by its own
+//! provider's check (`providers.rs`: fixed host, read-only zero-cost request), with bounded
+//! concurrency (global and per provider), a per-provider request rate, connect and read
+//! timeouts, and backoff on rate limits. Verdicts are cached on disk under a hash of the secret
+//! (never the secret itself) for [`CACHE_TTL_SECS`]; `unknown` is never cached.
+
+pub mod providers;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::finding::Finding;
+use providers::{check_for, classify, Auth, Check, Outcome, Response};
+
+/// How long a live or invalid verdict is trusted.
+pub const CACHE_TTL_SECS: u64 = 24 * 3600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Live,
+    Invalid,
+    Unknown,
+    Unsupported,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Live => "live",
+            Status::Invalid => "invalid",
+            Status::Unknown => "unknown",
+            Status::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// The answer about one key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub status: Status,
+    pub reason: String,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// Settings of a verification run.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Provider -> base URL (scheme and host) replacing the provider's own, from the command line.
+    pub endpoints: HashMap<String, String>,
+    pub concurrency: usize,
+    pub per_provider: usize,
+    pub requests_per_second: f64,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub cache: bool,
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            endpoints: HashMap::new(),
+            concurrency: 4,
+            per_provider: 2,
+            requests_per_second: 5.0,
+            timeout: Duration::from_secs(10),
+            retries: 3,
+            cache: true,
+            cache_dir: None,
+        }
+    }
+}
+
+/// Parse `PROVIDER=BASE_URL`. Plain `http://` is only allowed to loopback, so a key can never
+/// cross a network in clear text; the path of each check stays the provider's own.
+pub fn parse_endpoint(s: &str) -> Result<(String, String), String> {
+    let (provider, base) = s
+        .split_once('=')
+        .ok_or_else(|| format!("--verify-endpoint {s}: expected PROVIDER=BASE_URL"))?;
+    if check_for(provider).is_none() {
+        return Err(format!(
+            "--verify-endpoint {s}: no check for provider \"{provider}\""
+        ));
+    }
+    let base = base.trim_end_matches('/');
+    let host = if let Some(rest) = base.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        let host = rest.split(['/', ':']).next().unwrap_or("");
+        if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+            return Err(format!(
+                "--verify-endpoint {s}: plain http is only allowed to loopback (127.0.0.1, localhost, [::1]); use https"
+            ));
+        }
+        rest
+    } else {
+        return Err(format!(
+            "--verify-endpoint {s}: BASE_URL must start with https:// (or http:// to loopback)"
+        ));
+    };
+    if host.is_empty() || host.contains('/') {
+        return Err(format!(
+            "--verify-endpoint {s}: give only scheme and host (and port); the path is the provider's"
+        ));
+    }
+    Ok((provider.to_string(), base.to_string()))
+}
+
+/// Counting semaphore.
+struct Gate {
+    free: Mutex<usize>,
+    cv: Condvar,
+}
+
+impl Gate {
+    fn new(n: usize) -> Gate {
+        Gate {
+            free: Mutex::new(n.max(1)),
+            cv: Condvar::new(),
+        }
+    }
+    fn acquire(&self) {
+        let mut free = self.free.lock().expect("gate lock");
+        while *free == 0 {
+            free = self.cv.wait(free).expect("gate lock");
+        }
+        *free -= 1;
+    }
+    fn release(&self) {
+        *self.free.lock().expect("gate lock") += 1;
+        self.cv.notify_one();
+    }
+}
+
+/// Per-provider pacing: request starts at least `interval` apart.
+struct Pace {
+    next: Mutex<Instant>,
+    interval: Duration,
+}
+
+impl Pace {
+    fn wait(&self) {
+        let at = {
+            let mut next = self.next.lock().expect("pace lock");
+            let now = Instant::now();
+            let at = (*next).max(now);
+            *next = at + self.interval;
+            at
+        };
+        let now = Instant::now();
+        if at > now {
+            std::thread::sleep(at - now);
+        }
+    }
+}
+
+/// Verify the secrets of `findings`: one check per unique (provider, secret).
+/// Returns the verdict of each finding, index-aligned.
+pub fn verify(findings: &[Finding], opts: &VerifyOptions) -> Vec<Verdict> {
+    let mut unique: Vec<(String, String)> = findings
+        .iter()
+        .map(|f| (f.provider.clone(), f.secret.clone()))
+        .collect();
+    unique.sort();
+    unique.dedup();
+    let client = reqwest::blocking::Client::builder()
+        .connect_timeout(opts.timeout.min(Duration::from_secs(5)))
+        .timeout(opts.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("keyhound/", env!("CARGO_PKG_VERSION")))
+        .build();
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => {
+            let v = unknown(format!("cannot start an HTTP client: {e}"));
+            return findings.iter().map(|_| v.clone()).collect();
+        }
+    };
+    let gates: HashMap<&str, Gate> = unique
+        .iter()
+        .map(|(p, _)| (p.as_str(), Gate::new(opts.per_provider)))
+        .collect();
+    let paces: HashMap<&str, Pace> = unique
+        .iter()
+        .map(|(p, _)| {
+            (
+                p.as_str(),
+                Pace {
+                    next: Mutex::new(Instant::now()),
+                    interval: Duration::from_secs_f64(1.0 / opts.requests_per_second.max(0.01)),
+                },
+            )
+        })
+        .collect();
+    let queue = Mutex::new(unique.iter().enumerate());
+    let results: Mutex<HashMap<(String, String), Verdict>> = Mutex::new(HashMap::new());
+    std::thread::scope(|s| {
+        for _ in 0..opts.concurrency.max(1).min(unique.len().max(1)) {
+            s.spawn(|| loop {
+                let Some((_, (provider, secret))) = queue.lock().expect("queue lock").next() else {
+                    return;
+                };
+                let verdict = verify_one(&client, provider, secret, opts, &gates, &paces);
+                results
+                    .lock()
+                    .expect("results lock")
+                    .insert((provider.clone(), secret.clone()), verdict);
+            });
+        }
+    });
+    let results = results.into_inner().expect("results lock");
+    findings
+        .iter()
+        .map(|f| {
+            results
+                .get(&(f.provider.clone(), f.secret.clone()))
+                .cloned()
+                .unwrap_or_else(|| unknown("not checked".into()))
+        })
+        .collect()
+}
+
+fn unknown(reason: String) -> Verdict {
+    Verdict {
+        status: Status::Unknown,
+        reason,
+        metadata: BTreeMap::new(),
+    }
+}
+
+fn verify_one(
+    client: &reqwest::blocking::Client,
+    provider: &str,
+    secret: &str,
+    opts: &VerifyOptions,
+    gates: &HashMap<&str, Gate>,
+    paces: &HashMap<&str, Pace>,
+) -> Verdict {
+    let Some(check) = check_for(provider) else {
+        return Verdict {
+            status: Status::Unsupported,
+            reason: format!("no live check for {provider} keys; rotate it to be safe"),
+            metadata: BTreeMap::new(),
+        };
+    };
+    let cache = opts
+        .cache
+        .then(|| cache_path(opts, provider, secret))
+        .flatten();
+    if let Some(v) = cache.as_ref().and_then(|p| read_cache(p)) {
+        return v;
+    }
+    let base = opts
+        .endpoints
+        .get(provider)
+        .map(String::as_str)
+        .unwrap_or(check.base);
+    let mut attempt = 0;
+    let verdict = loop {
+        gates[provider].acquire();
+        paces[provider].wait();
+        let response = send(client, &check, base, secret);
+        gates[provider].release();
+        let response = match response {
+            Ok(r) => r,
+            Err(reason) => break unknown(reason),
+        };
+        match classify(&check, &response) {
+            Outcome::Done(v) => break v,
+            Outcome::Retry if attempt < opts.retries => {
+                std::thread::sleep(backoff(&response, attempt));
+                attempt += 1;
+            }
+            Outcome::Retry => {
+                break unknown(format!(
+                    "still rate limited after {} retries; try again later",
+                    opts.retries
+                ))
+            }
+        }
+    };
+    if let Some(p) = cache {
+        if verdict.status != Status::Unknown {
+            write_cache(&p, &verdict);
+        }
+    }
+    verdict
+}
+
+fn send(
+    client: &reqwest::blocking::Client,
+    check: &Check,
+    base: &str,
+    secret: &str,
+) -> Result<Response, String> {
+    let url = format!("{base}{}", check.path);
+    let mut req = match check.method {
+        "POST" => client.post(&url),
+        _ => client.get(&url),
+    };
+    req = match check.auth {
+        Auth::Bearer => req.bearer_auth(secret),
+        Auth::Header(name) => req.header(name, secret),
+    };
+    for (k, v) in check.headers {
+        req = req.header(*k, *v);
+    }
+    // The error text of reqwest names the URL, never the key; keep only its kind.
+    let resp = req.send().map_err(|e| {
+        if e.is_timeout() {
+            "timed out waiting for the provider".to_string()
+        } else if e.is_connect() {
+            "could not connect to the provider (DNS, TLS or network)".to_string()
+        } else {
+            "the request to the provider failed".to_string()
+        }
+    })?;
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let body = resp
+        .text()
+        .map_err(|_| "the provider's answer was cut off".to_string())?;
+    Ok(Response {
+        status,
+        headers,
+        body: body.chars().take(64 * 1024).collect(),
+    })
+}
+
+/// How long to wait before retrying a rate-limited request: the provider's `Retry-After` or
+/// `x-ratelimit-reset-*`, else exponential backoff with jitter; capped at 30 s.
+fn backoff(r: &Response, attempt: u32) -> Duration {
+    let cap = Duration::from_secs(30);
+    if let Some(secs) = r
+        .header("retry-after")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+    {
+        return Duration::from_secs_f64(secs.max(0.0)).min(cap);
+    }
+    for h in [
+        "x-ratelimit-reset-requests",
+        "x-ratelimit-reset-tokens",
+        "x-ratelimit-reset",
+    ] {
+        if let Some(d) = r.header(h).and_then(parse_duration) {
+            return d.min(cap);
+        }
+    }
+    let base = 0.5 * f64::from(1u32 << attempt.min(6));
+    let jitter = (Instant::now().elapsed().subsec_nanos() % 1000) as f64 / 1000.0 * base * 0.5;
+    Duration::from_secs_f64(base + jitter).min(cap)
+}
+
+/// `1s`, `6m0s`, `20ms`, `0.5s` (OpenAI's reset headers).
+fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let mut total = 0.0;
+    let mut num = String::new();
+    let mut chars = s.chars().peekable();
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let n: f64 = num.parse().ok()?;
+        num.clear();
+        let unit = match c {
+            'h' => 3600.0,
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                0.001
+            }
+            'm' => 60.0,
+            's' => 1.0,
+            _ => return None,
+        };
+        total += n * unit;
+        any = true;
+    }
+    if !num.is_empty() {
+        return None;
+    }
+    any.then(|| Duration::from_secs_f64(total))
+}
+
+/// The cache file of a key: a hash of provider and secret, never the secret.
+fn cache_path(opts: &VerifyOptions, provider: &str, secret: &str) -> Option<PathBuf> {
+    let dir = opts.cache_dir.clone().or_else(default_cache_dir)?;
+    let mut h = Sha256::new();
+    h.update(b"keyhound-verify-v1\0");
+    h.update(provider.as_bytes());
+    h.update([0]);
+    h.update(secret.as_bytes());
+    let name: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Some(dir.join(format!("{name}.json")))
+}
+
+fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("keyhound").join("verify"))
+}
+
+#[derive(Serialize, Deserialize)]
+struct CacheEntry {
+    checked_at: u64,
+    verdict: Verdict,
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn read_cache(path: &std::path::Path) -> Option<Verdict> {
+    let entry: CacheEntry = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    (now_secs().saturating_sub(entry.checked_at) < CACHE_TTL_SECS).then_some(entry.verdict)
+}
+
+fn write_cache(path: &std::path::Path, verdict: &Verdict) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let entry = CacheEntry {
+        checked_at: now_secs(),
+        verdict: verdict.clone(),
+    };
+    if let Ok(text) = serde_json::to_vec(&entry) {
+        let _ = std::fs::write(path, text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_refuse_plain_http_off_loopback() {
+        assert!(parse_endpoint("openai=http://127.0.0.1:8080").is_ok());
+        assert!(parse_endpoint("openai=https://proxy.example.com").is_ok());
+        assert!(parse_endpoint("openai=http://evil.example.com").is_err());
+        assert!(parse_endpoint("openai=ftp://x").is_err());
+        assert!(parse_endpoint("nosuch=https://x").is_err());
+        assert!(parse_endpoint("openai").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1s"), Some(Duration::from_secs(1)));
+        assert_eq!(parse_duration("6m0s"), Some(Duration::from_secs(360)));
+        assert_eq!(parse_duration("20ms"), Some(Duration::from_millis(20)));
+        assert_eq!(parse_duration("soon"), None);
+    }
+}

@@ -1,0 +1,427 @@
+//! Live-key checks (issue 6) against a real HTTP server on 127.0.0.1 that plays each provider.
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::harness::{openai_key, Rng, TestRepo, BASE64URL};
+
+/// A request the server saw.
+#[derive(Clone, Debug)]
+struct Seen {
+    path: String,
+    key: String,
+    at: Instant,
+}
+
+/// What the server answers: status, headers, body, and a delay before answering.
+#[derive(Clone)]
+struct Answer {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+    delay: Duration,
+}
+
+fn json(status: u16, body: &str) -> Answer {
+    Answer {
+        status,
+        headers: vec![("content-type", "application/json".into())],
+        body: body.into(),
+        delay: Duration::ZERO,
+    }
+}
+
+struct Server {
+    base: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+/// Serve `answer(key, nth request for that key)` on an ephemeral loopback port.
+fn serve(answer: impl Fn(&str, usize) -> Answer + Send + Sync + 'static) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let answer = Arc::new(answer);
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let log = Arc::clone(&log);
+            let answer = Arc::clone(&answer);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    return;
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                let mut key = String::new();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                    let (name, value) = h.split_once(':').unwrap_or(("", ""));
+                    let value = value.trim();
+                    match name.to_ascii_lowercase().as_str() {
+                        "authorization" => key = value.trim_start_matches("Bearer ").to_string(),
+                        "x-api-key" | "private-token" => key = value.to_string(),
+                        _ => {}
+                    }
+                }
+                let nth = {
+                    let mut seen = log.lock().unwrap();
+                    seen.push(Seen {
+                        path,
+                        key: key.clone(),
+                        at: Instant::now(),
+                    });
+                    seen.iter().filter(|s| s.key == key).count()
+                };
+                let a = answer(&key, nth);
+                std::thread::sleep(a.delay);
+                let mut stream = stream;
+                let mut head = format!(
+                    "HTTP/1.1 {} X\r\ncontent-length: {}\r\nconnection: close\r\n",
+                    a.status,
+                    a.body.len()
+                );
+                for (k, v) in &a.headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                head.push_str("\r\n");
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(a.body.as_bytes());
+            });
+        }
+    });
+    Server { base, seen }
+}
+
+fn anthropic_key(seed: u64) -> String {
+    let mut r = Rng::new(seed);
+    format!("sk-ant-api03-{}AA", r.string(BASE64URL, 93))
+}
+
+/// Verdicts by key from a JSON report made with --show-secrets.
+fn verdicts(run: &crate::harness::Run) -> HashMap<String, serde_json::Value> {
+    run.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["secret"].as_str().unwrap().to_string(),
+                f["verification"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn issue_6_each_provider_answer_maps_to_the_right_status() {
+    let keys: Vec<String> = (90..98).map(openai_key).collect();
+    let k = keys.clone();
+    let server = serve(move |key, nth| {
+        let i = k.iter().position(|x| x == key).unwrap_or(99);
+        match i {
+            0 => {
+                let mut a = json(200, r#"{"object":"list","data":[]}"#);
+                a.headers.push(("openai-organization", "org-acme".into()));
+                a.headers.push(("openai-project", "proj_abc".into()));
+                a.headers
+                    .push(("x-ratelimit-limit-requests", "10000".into()));
+                a
+            }
+            1 => json(
+                401,
+                r#"{"error":{"code":"invalid_api_key","type":"invalid_request_error"}}"#,
+            ),
+            2 => json(
+                429,
+                r#"{"error":{"code":"insufficient_quota","type":"insufficient_quota"}}"#,
+            ),
+            3 if nth == 1 => {
+                let mut a = json(429, r#"{"error":{"code":"rate_limit_exceeded"}}"#);
+                a.headers.push(("retry-after", "1".into()));
+                a
+            }
+            3 => json(200, r#"{"data":[]}"#),
+            4 => json(
+                403,
+                r#"{"error":{"code":"missing_scope","message":"insufficient permissions"}}"#,
+            ),
+            5 => Answer {
+                status: 403,
+                headers: vec![("content-type", "text/html".into())],
+                body: "<html>Blocked by proxy</html>".into(),
+                delay: Duration::ZERO,
+            },
+            6 => json(500, r#"{"error":"server_error"}"#),
+            _ => Answer {
+                delay: Duration::from_secs(5),
+                ..json(200, "{}")
+            },
+        }
+    });
+    let repo = TestRepo::dir();
+    let text: String = keys.iter().map(|k| format!("K={k}\n")).collect();
+    repo.write("keys.env", text);
+    let endpoint = format!("openai={}", server.base);
+    let started = Instant::now();
+    let run = repo.keyhound(&[
+        "scan",
+        ".",
+        "--verify",
+        "--verify-endpoint",
+        &endpoint,
+        "--verify-timeout",
+        "1",
+        "--verify-rps",
+        "100",
+        "--format",
+        "json",
+        "--show-secrets",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let v = verdicts(&run);
+    let status = |i: usize| v[&keys[i]]["status"].as_str().unwrap().to_string();
+    assert_eq!(status(0), "live");
+    assert_eq!(v[&keys[0]]["metadata"]["openai-organization"], "org-acme");
+    assert_eq!(v[&keys[0]]["metadata"]["openai-project"], "proj_abc");
+    assert_eq!(status(1), "invalid");
+    assert_eq!(status(2), "live");
+    assert!(v[&keys[2]]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("insufficient_quota"));
+    assert_eq!(status(3), "live", "rate limit honoured, then retried");
+    assert_eq!(status(4), "live");
+    assert!(v[&keys[4]]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("restricted"));
+    assert_eq!(status(5), "unknown", "a proxy page is not an answer");
+    assert_eq!(status(6), "unknown");
+    assert_eq!(status(7), "unknown", "a hang past the timeout");
+    // Live keys are listed first.
+    assert_eq!(run.json()["findings"][0]["verification"]["status"], "live");
+    let seen = server.seen.lock().unwrap().clone();
+    for (i, key) in keys.iter().enumerate() {
+        let n = seen.iter().filter(|s| &s.key == key).count();
+        assert_eq!(n, if i == 3 { 2 } else { 1 }, "key {i} checked {n} times");
+    }
+    let retry: Vec<&Seen> = seen.iter().filter(|s| s.key == keys[3]).collect();
+    assert!(
+        retry[1].at - retry[0].at >= Duration::from_millis(950),
+        "Retry-After not honoured"
+    );
+    assert!(seen.iter().all(|s| s.path == "/v1/models"));
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn issue_6_keys_only_reach_their_own_provider_and_each_once() {
+    let openai = serve(|_, _| json(200, "{}"));
+    let anthropic = serve(|_, _| {
+        json(
+            401,
+            r#"{"type":"error","error":{"type":"authentication_error"}}"#,
+        )
+    });
+    let repo = TestRepo::dir();
+    let (o, a) = (openai_key(100), anthropic_key(101));
+    repo.write("a.env", format!("OPENAI={o}\nANTHROPIC={a}\n"));
+    repo.write("b.env", format!("AGAIN={o}\n"));
+    let run = repo.keyhound(&[
+        "scan",
+        ".",
+        "--verify",
+        "--format",
+        "json",
+        "--show-secrets",
+        "--verify-endpoint",
+        &format!("openai={}", openai.base),
+        "--verify-endpoint",
+        &format!("anthropic={}", anthropic.base),
+    ]);
+    let v = verdicts(&run);
+    assert_eq!(v[&o]["status"], "live");
+    assert_eq!(v[&a]["status"], "invalid");
+    let so = openai.seen.lock().unwrap().clone();
+    let sa = anthropic.seen.lock().unwrap().clone();
+    assert_eq!(so.len(), 1, "the OpenAI key found twice is checked once");
+    assert!(so.iter().all(|s| s.key == o));
+    assert_eq!(sa.len(), 1);
+    assert!(sa.iter().all(|s| s.key == a && s.path == "/v1/models"));
+}
+
+#[test]
+fn issue_6_rate_limit_per_provider_is_honoured() {
+    let server = serve(|_, _| json(200, "{}"));
+    let repo = TestRepo::dir();
+    let text: String = (110..116)
+        .map(|i| format!("K={}\n", openai_key(i)))
+        .collect();
+    repo.write("keys.env", text);
+    let run = repo.keyhound(&[
+        "scan",
+        ".",
+        "--verify",
+        "--verify-rps",
+        "4",
+        "--verify-concurrency",
+        "4",
+        "--no-cache",
+        "--format",
+        "json",
+        "--verify-endpoint",
+        &format!("openai={}", server.base),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut at: Vec<Instant> = server.seen.lock().unwrap().iter().map(|s| s.at).collect();
+    at.sort();
+    assert_eq!(at.len(), 6);
+    for w in at.windows(2) {
+        assert!(
+            w[1] - w[0] >= Duration::from_millis(200),
+            "more than 4 requests a second"
+        );
+    }
+}
+
+#[test]
+fn issue_6_cache_holds_no_secret_and_saves_requests() {
+    let server = serve(|_, _| json(200, "{}"));
+    let repo = TestRepo::dir();
+    let key = openai_key(120);
+    repo.write("a.env", format!("K={key}\n"));
+    let args = |extra: &[&'static str]| {
+        let mut a = vec!["scan", ".", "--verify", "--format", "json"];
+        a.extend_from_slice(extra);
+        a
+    };
+    let endpoint = format!("openai={}", server.base);
+    let mut first = args(&["--verify-endpoint"]);
+    first.push(&endpoint);
+    repo.keyhound(&first);
+    repo.keyhound(&first);
+    assert_eq!(
+        server.seen.lock().unwrap().len(),
+        1,
+        "the second run used the cache"
+    );
+    let mut files = Vec::new();
+    let mut stack = vec![repo.home.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                files.push(e.path());
+            }
+        }
+    }
+    assert!(!files.is_empty(), "no cache written");
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(!text.contains(&key), "{} holds the secret", f.display());
+    }
+    let mut again = args(&["--no-cache", "--verify-endpoint"]);
+    again.push(&endpoint);
+    repo.keyhound(&again);
+    assert_eq!(server.seen.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn issue_6_only_live_and_fail_on_live() {
+    let server = serve(|_, _| json(401, r#"{"error":{"code":"invalid_api_key"}}"#));
+    let repo = TestRepo::dir();
+    repo.write("a.env", format!("K={}\n", openai_key(130)));
+    let endpoint = format!("openai={}", server.base);
+    let run = repo.keyhound(&["scan", ".", "--only-live", "--verify-endpoint", &endpoint]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--only-live hid 1 finding"),
+        "{}",
+        run.stderr
+    );
+    let run = repo.keyhound(&[
+        "scan",
+        ".",
+        "--fail-on",
+        "live",
+        "--no-cache",
+        "--verify-endpoint",
+        &endpoint,
+    ]);
+    assert_eq!(
+        run.code, 0,
+        "a dead key does not fail --fail-on live: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn issue_6_endpoint_override_refuses_plain_http_to_other_hosts() {
+    let repo = TestRepo::dir();
+    repo.write("a.env", format!("K={}\n", openai_key(131)));
+    let run = repo.keyhound(&[
+        "scan",
+        ".",
+        "--verify",
+        "--verify-endpoint",
+        "openai=http://example.com",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("loopback"), "{}", run.stderr);
+}
+
+#[test]
+fn issue_6_verify_from_a_report() {
+    let server = serve(|_, _| json(200, "{}"));
+    let repo = TestRepo::dir();
+    repo.write("a.env", format!("K={}\n", openai_key(132)));
+    repo.keyhound(&[
+        "scan",
+        ".",
+        "--format",
+        "json",
+        "--show-secrets",
+        "-o",
+        "r.json",
+    ]);
+    let run = repo.keyhound(&[
+        "verify",
+        "--from",
+        "r.json",
+        "--format",
+        "json",
+        "--verify-endpoint",
+        &format!("openai={}", server.base),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["findings"][0]["verification"]["status"], "live");
+    assert!(run.json()["findings"][0].get("secret").is_none());
+    repo.keyhound(&["scan", ".", "--format", "json", "-o", "plain.json"]);
+    let run = repo.keyhound(&["verify", "--from", "plain.json"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--show-secrets"), "{}", run.stderr);
+}
+
+#[test]
+fn issue_6_default_scans_never_touch_the_network() {
+    let server = serve(|_, _| json(200, "{}"));
+    let repo = TestRepo::dir();
+    repo.write("a.env", format!("K={}\n", openai_key(133)));
+    // The override alone does not turn checks on.
+    let run = repo.keyhound(&[
+        "scan",
+        ".",
+        "--verify-endpoint",
+        &format!("openai={}", server.base),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(server.seen.lock().unwrap().is_empty());
+}
