@@ -155,6 +155,29 @@ impl Config {
         self.exclude_with(root, Some(&root.join(".keyhoundignore")))
     }
 
+    /// The `allow.paths` matcher plus ignore patterns given as text (a `.keyhoundignore` read
+    /// from a git revision).
+    pub fn exclude_with_text(
+        &self,
+        root: &Path,
+        ignore: &str,
+    ) -> Result<Option<Gitignore>, ConfigError> {
+        let mut b = GitignoreBuilder::new(root);
+        for line in ignore.lines() {
+            let _ = b.add_line(None, line);
+        }
+        for p in &self.allow.paths {
+            let _ = b.add_line(None, p);
+        }
+        b.build().map(Some).map_err(|e| {
+            ConfigError::Invalid(LoadError {
+                origin: ".keyhoundignore".into(),
+                line: None,
+                message: e.to_string(),
+            })
+        })
+    }
+
     fn exclude_with(
         &self,
         root: &Path,

@@ -304,7 +304,34 @@ fn run_history(
                 .ok_or_else(|| Error::new(format!("--since {s}: not a date; use YYYY-MM-DD")))?,
         ),
     };
-    let (detector, config) = prepare(common, repo)?;
+    diag::set_quiet(common.quiet);
+    // A pull request must not silence the scanner for itself: in --range mode the config, the
+    // ignore file and the baseline come from the base revision unless --config is given.
+    let mut base_ignore: Option<String> = None;
+    let mut common = common.clone();
+    let (detector, config) = match (&range, &common.config) {
+        (Some(range), None) => {
+            let base = scan::history::BaseFiles::read(repo, range)
+                .map_err(|e| Error::new(e.to_string()))?;
+            for changed in &base.changed {
+                diag::warn(&format!(
+                    "notice: the range changes {changed}; the version of the base revision is used, so a pull request cannot allow-list its own keys"
+                ));
+            }
+            let config = match &base.config {
+                Some(text) => Config::parse(text, &format!("{}:{}", base.base, config::FILE_NAME))?,
+                None => Config::default(),
+            };
+            base_ignore = base.ignore.clone();
+            if let Some(path) = &common.baseline {
+                common.baseline = base.baseline_file(repo, path).map_err(Error::new)?;
+            }
+            with_config(config)?
+        }
+        _ => prepare(&common, repo)?,
+    };
+    let common = &common;
+    let ranged = range.is_some();
     let stats = Stats::default();
     let opts = scan::history::HistoryOptions {
         repo: repo.to_path_buf(),
@@ -318,7 +345,12 @@ fn run_history(
     };
     let mut result =
         scan::history::scan(&detector, &opts, &stats).map_err(|e| Error::new(e.to_string()))?;
-    if let Some(exclude) = config.exclude_with_ignore_file(repo)? {
+    let exclude = match &base_ignore {
+        Some(text) => config.exclude_with_text(repo, text)?,
+        None if ranged && common.config.is_none() => config.exclude(repo)?,
+        None => config.exclude_with_ignore_file(repo)?,
+    };
+    if let Some(exclude) = exclude {
         let keep: Vec<bool> = result
             .findings
             .iter()
@@ -554,6 +586,11 @@ fn run_baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
 pub fn prepare(common: &CommonOptions, root: &Path) -> Result<(Detector, Config), Error> {
     diag::set_quiet(common.quiet);
     let config = Config::load(common.config.as_deref(), root)?;
+    with_config(config)
+}
+
+/// The detector for an already loaded config.
+fn with_config(config: Config) -> Result<(Detector, Config), Error> {
     let mut set = RuleSet::builtin()?;
     config.apply(&mut set)?;
     Ok((Detector::new(set), config))

@@ -9,6 +9,20 @@ use super::ReportOptions;
 use crate::finding::Finding;
 use crate::rules::RuleSet;
 
+/// A path as one line: control characters (a newline in a file name) shown escaped, so a
+/// hostile file name cannot forge report lines or drive the terminal.
+fn escape_control(path: &str) -> String {
+    path.chars()
+        .flat_map(|c| match c {
+            '\n' => vec!['\\', 'n'],
+            '\r' => vec!['\\', 'r'],
+            '\t' => vec!['\\', 't'],
+            c if c.is_control() => vec!['?'],
+            c => vec![c],
+        })
+        .collect()
+}
+
 pub fn write(
     out: &mut dyn Write,
     findings: &[Finding],
@@ -26,7 +40,7 @@ pub fn write(
         writeln!(
             out,
             "{}:{}:{}: {} {}",
-            style.path(f.provenance.path()),
+            style.path(&escape_control(f.provenance.path())),
             f.location.line,
             f.location.column,
             style.rule(&f.rule_id),

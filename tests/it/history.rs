@@ -226,3 +226,42 @@ fn issue_3_corrupt_object_is_a_warning_not_a_crash() {
     assert!(run.stderr.contains("cannot be read"), "{}", run.stderr);
     assert_eq!(found(&run).len(), 1);
 }
+
+#[test]
+fn issue_7_a_pull_request_cannot_allow_list_its_own_key() {
+    let repo = TestRepo::git();
+    repo.write("README.md", "hi\n");
+    let base = repo.commit("base");
+    repo.git_ok(&["checkout", "-q", "-b", "pr"]);
+    repo.write(
+        ".keyhound.toml",
+        "[allow]\npaths = [\"secrets/**\"]\nrules = [\"openai.\"]\n",
+    );
+    repo.write(".keyhoundignore", "secrets/\n");
+    repo.write("secrets/prod.env", format!("K={}\n", openai_key(73)));
+    let pr = repo.commit("pr sneaks a key past the scanner");
+    let range = format!("{base}..{pr}");
+    let run = history(&repo, &["--range", &range]);
+    assert_eq!(
+        run.code, 1,
+        "the PR's own config silenced the scan: {}",
+        run.stderr
+    );
+    assert_eq!(found(&run), vec![("secrets/prod.env".into(), pr)]);
+    assert!(
+        run.stderr
+            .contains("notice: the range changes .keyhound.toml"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("notice: the range changes .keyhoundignore"),
+        "{}",
+        run.stderr
+    );
+    // An explicit --config is the operator's choice and is honoured.
+    repo.write("tmp-config.toml", "[allow]\nrules = [\"openai.\"]\n");
+    let run = history(&repo, &["--range", &range, "--config", "tmp-config.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

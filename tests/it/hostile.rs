@@ -1,0 +1,139 @@
+//! Hostile and odd input (issue 7): huge lines, many lines, sparse files, FIFOs, symlink loops,
+//! strange path names, and the redaction audit across every command and format.
+use crate::harness::{openai_key, TestRepo};
+
+#[test]
+fn issue_7_a_100_mb_single_line_is_scanned_or_skipped_by_size() {
+    let repo = TestRepo::dir();
+    let key = openai_key(140);
+    let mut line = "x=1;".repeat(25_000_000);
+    line.push_str(&format!("k=\"{key}\";"));
+    repo.write("huge.min.js", line);
+    let run = repo.keyhound(&["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("huge.min.js: skipped"),
+        "{}",
+        run.stderr
+    );
+    let run = repo.keyhound(&["scan", ".", "--format", "json", "--max-file-size", "200M"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["findings"][0]["column"], 100_000_004);
+}
+
+#[test]
+fn issue_7_ten_million_short_lines() {
+    let repo = TestRepo::dir();
+    let mut text = "a\n".repeat(10_000_000);
+    text.push_str(&format!("{}\n", openai_key(141)));
+    repo.write("lines.txt", text);
+    let run = repo.keyhound(&["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["findings"][0]["line"], 10_000_001);
+}
+
+#[test]
+fn issue_7_sparse_2_gb_file_is_skipped_quickly() {
+    let repo = TestRepo::dir();
+    let f = std::fs::File::create(repo.path().join("disk.img")).unwrap();
+    f.set_len(2 << 30).unwrap();
+    let started = std::time::Instant::now();
+    let run = repo.keyhound(&["scan", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("disk.img: skipped"), "{}", run.stderr);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[cfg(unix)]
+#[test]
+fn issue_7_fifos_symlink_loops_and_device_links_do_not_hang() {
+    let repo = TestRepo::dir();
+    repo.write("ok.env", format!("K={}\n", openai_key(142)));
+    let fifo = repo.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("loop-b", repo.path().join("loop-a")).unwrap();
+    std::os::unix::fs::symlink("loop-a", repo.path().join("loop-b")).unwrap();
+    std::fs::create_dir(repo.path().join("d")).unwrap();
+    std::os::unix::fs::symlink("..", repo.path().join("d/up")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", repo.path().join("zero")).unwrap();
+    let run = repo.keyhound(&["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["findings"].as_array().unwrap().len(), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn issue_7_path_names_with_newlines_and_invalid_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let repo = TestRepo::dir();
+    let name = std::ffi::OsStr::from_bytes(b"evil\nname\xff.env");
+    std::fs::write(repo.path().join(name), format!("K={}\n", openai_key(143))).unwrap();
+    let run = repo.keyhound(&["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let path = run.json()["findings"][0]["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(path.starts_with("evil\nname"), "{path:?}");
+    let human = repo.keyhound(&["scan", ".", "--color", "never"]);
+    assert!(
+        human
+            .stdout
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("evil\\nname"),
+        "a newline in a path must not start a new report line: {}",
+        human.stdout
+    );
+}
+
+#[test]
+fn issue_7_redaction_audit_every_command_and_format() {
+    let repo = TestRepo::git();
+    let key = openai_key(144);
+    repo.write("app.env", format!("OPENAI_API_KEY={key}\n"));
+    repo.commit("add");
+    repo.write("staged.env", format!("K={key}\n"));
+    repo.git_ok(&["add", "staged.env"]);
+    let mut outputs = Vec::new();
+    for cmd in [&["scan", "."][..], &["history", "."], &["staged"]] {
+        for format in ["human", "json", "jsonl", "sarif"] {
+            let mut args = cmd.to_vec();
+            args.extend(["--format", format, "--color", "always"]);
+            let run = repo.keyhound(&args);
+            assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+            outputs.push((format!("{args:?} stdout"), run.stdout));
+            outputs.push((format!("{args:?} stderr"), run.stderr));
+        }
+    }
+    let run = repo.keyhound(&["scan", ".", "--format", "json", "-o", "report.json"]);
+    assert_eq!(run.code, 1);
+    outputs.push((
+        "report file".into(),
+        std::fs::read_to_string(repo.path().join("report.json")).unwrap(),
+    ));
+    repo.keyhound(&["baseline", "create"]);
+    outputs.push((
+        "baseline".into(),
+        std::fs::read_to_string(repo.path().join(".keyhound-baseline.json")).unwrap(),
+    ));
+    repo.git_ok(&["config", "core.hooksPath", ".git/hooks"]);
+    repo.keyhound(&["hook", "install"]);
+    let commit = repo.git_run(&["commit", "-m", "x"]);
+    outputs.push(("hook".into(), format!("{}{}", commit.stdout, commit.stderr)));
+    for (what, text) in &outputs {
+        assert!(!text.contains(&key), "{what} holds the full secret");
+        assert!(
+            !text.contains(&key[20..60]),
+            "{what} holds part of the secret body"
+        );
+    }
+    // --show-secrets is the one way to see it.
+    let run = repo.keyhound(&["scan", ".", "--format", "json", "--show-secrets"]);
+    assert!(run.stdout.contains(&key));
+}
