@@ -90,6 +90,29 @@ impl Detector {
         matches
     }
 
+    /// The slow reference matcher for tests and fuzzing: every rule whose keyword occurs
+    /// anywhere runs its regex over the whole input (no windows, no base64 layer).
+    #[doc(hidden)]
+    pub fn find_unwindowed(&self, bytes: &[u8]) -> Vec<Match> {
+        let lower = bytes.to_ascii_lowercase();
+        let windows = self
+            .rules
+            .rules
+            .iter()
+            .map(|r| {
+                let hit = r.keywords.iter().any(|k| {
+                    memchr::memmem::find(&lower, k.to_ascii_lowercase().as_bytes()).is_some()
+                });
+                if hit {
+                    vec![(0, bytes.len())]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        self.find_plain(bytes, windows)
+    }
+
     fn find_plain(&self, bytes: &[u8], mut windows: Vec<Vec<(usize, usize)>>) -> Vec<Match> {
         let mut out = Vec::new();
         for (ri, rule_windows) in windows.iter_mut().enumerate() {
@@ -295,6 +318,54 @@ pub fn line_number(bytes: &[u8], offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::RuleSet;
+
+    /// The windowed search finds exactly what the whole-input reference finds for rules whose
+    /// keyword lies inside the match (OpenAI's marker), on inputs with keys, near-keys and noise.
+    #[test]
+    fn windowed_search_agrees_with_the_reference() {
+        let detector = Detector::new(RuleSet::builtin().unwrap());
+        let openai: Vec<usize> = (0..detector.rules.rules.len())
+            .filter(|&i| detector.rules.rules[i].provider == "openai")
+            .collect();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+        for case in 0..300 {
+            let mut text = Vec::new();
+            for _ in 0..(next() % 6) {
+                let half = [20usize, 46, 58, 74][(next() % 4) as usize];
+                let prefix: &[u8] = [&b"sk-"[..], b"sk-proj-", b"sk-svcacct-", b"sk-admin-", b"x"][(next() % 5) as usize];
+                let tail = if next() % 4 == 0 { half + 1 } else { half };
+                text.extend_from_slice(b" k=\"");
+                text.extend_from_slice(prefix);
+                text.extend((0..half).map(|_| alphabet[(next() % 62) as usize]));
+                text.extend_from_slice(b"T3BlbkFJ");
+                text.extend((0..tail).map(|_| alphabet[(next() % 62) as usize]));
+                text.extend_from_slice(if next() % 2 == 0 { b"\"\n" } else { b" " });
+                for _ in 0..(next() % 300) {
+                    let noise = b"ab T\n;-_3Bl";
+                    text.push(noise[(next() % noise.len() as u64) as usize]);
+                }
+            }
+            let pick = |v: Vec<Match>| -> Vec<(usize, usize, usize)> {
+                v.into_iter()
+                    .filter(|m| openai.contains(&m.rule) && m.encoding.is_none())
+                    .map(|m| (m.rule, m.start, m.end))
+                    .collect()
+            };
+            assert_eq!(
+                pick(detector.find(&text)),
+                pick(detector.find_unwindowed(&text)),
+                "case {case}"
+            );
+        }
+    }
 
     #[test]
     fn boundaries() {

@@ -253,6 +253,25 @@ fn worker(
             Ok(job) => job,
             Err(_) => return,
         };
+        // Ask the size first: a 500 MB blob over the limit is never inflated into memory.
+        let size = repo
+            .odb()
+            .and_then(|odb| odb.read_header(job.blob))
+            .map(|(size, _)| size as u64);
+        if let Ok(size) = size {
+            if size > opts.max_file_size {
+                diag::note(&format!(
+                    "{} (blob {}): skipped, {size} bytes is over --max-file-size {}",
+                    job.provenance.path(),
+                    job.blob,
+                    opts.max_file_size
+                ));
+                stats
+                    .skipped_large
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                continue;
+            }
+        }
         let blob = match repo.find_blob(job.blob) {
             Ok(b) => b,
             Err(e) => {
@@ -267,19 +286,6 @@ fn worker(
             }
         };
         let content = blob.content();
-        if content.len() as u64 > opts.max_file_size {
-            diag::note(&format!(
-                "{} (blob {}): skipped, {} bytes is over --max-file-size {}",
-                job.provenance.path(),
-                job.blob,
-                content.len(),
-                opts.max_file_size
-            ));
-            stats
-                .skipped_large
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            continue;
-        }
         let decoded = decode_utf16(content);
         let bytes = decoded.as_deref().unwrap_or(content);
         if !opts.binary && is_binary(bytes) {

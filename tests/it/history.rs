@@ -265,3 +265,17 @@ fn issue_7_a_pull_request_cannot_allow_list_its_own_key() {
     let run = history(&repo, &["--range", &range, "--config", "tmp-config.toml"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+#[test]
+fn issue_7_a_huge_blob_in_history_is_skipped_by_size() {
+    let repo = TestRepo::git();
+    // 300 MB of zeros compresses to almost nothing in git, yet is 300 MB once inflated.
+    let f = std::fs::File::create(repo.path().join("big.bin")).unwrap();
+    f.set_len(300 << 20).unwrap();
+    repo.write("a.env", format!("K={}\n", openai_key(74)));
+    repo.commit("big blob and a key");
+    let run = history(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("big.bin (blob"), "{}", run.stderr);
+    assert_eq!(found(&run).len(), 1);
+}
