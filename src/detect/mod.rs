@@ -340,7 +340,8 @@ mod tests {
             let mut text = Vec::new();
             for _ in 0..(next() % 6) {
                 let half = [20usize, 46, 58, 74][(next() % 4) as usize];
-                let prefix: &[u8] = [&b"sk-"[..], b"sk-proj-", b"sk-svcacct-", b"sk-admin-", b"x"][(next() % 5) as usize];
+                let prefix: &[u8] = [&b"sk-"[..], b"sk-proj-", b"sk-svcacct-", b"sk-admin-", b"x"]
+                    [(next() % 5) as usize];
                 let tail = if next() % 4 == 0 { half + 1 } else { half };
                 text.extend_from_slice(b" k=\"");
                 text.extend_from_slice(prefix);
