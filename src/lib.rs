@@ -342,6 +342,7 @@ fn run_history(
         binary: common.binary,
         max_file_size: common.max_file_size,
         threads: common.threads.unwrap_or(0),
+        progress: !common.quiet && std::io::stderr().is_terminal(),
     };
     let mut result =
         scan::history::scan(&detector, &opts, &stats).map_err(|e| Error::new(e.to_string()))?;

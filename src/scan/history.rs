@@ -71,6 +71,8 @@ pub struct HistoryOptions {
     pub binary: bool,
     pub max_file_size: u64,
     pub threads: usize,
+    /// Show a progress line on stderr (the caller decides: only on a terminal).
+    pub progress: bool,
 }
 
 /// The files that decide what is reported, as the base revision of a range has them.
@@ -198,21 +200,33 @@ pub fn scan(
     } else {
         opts.threads
     };
+    let queued = std::sync::atomic::AtomicU64::new(0);
+    let done = std::sync::atomic::AtomicBool::new(false);
     let (tx, rx) = sync_channel::<Job>(QUEUE);
     let rx = Arc::new(Mutex::new(rx));
     let found: Mutex<Vec<(Finding, Oid)>> = Mutex::new(Vec::new());
 
     let outcome = std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let rx = Arc::clone(&rx);
-            let found = &found;
-            let repo_path = &repo_path;
-            scope.spawn(move || worker(detector, opts, stats, repo_path, &rx, found));
+        if opts.progress {
+            scope.spawn(|| progress(stats, &queued, &done));
         }
-        let result = attribute(&repo, opts, &tx, stats);
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let rx = Arc::clone(&rx);
+                let found = &found;
+                let repo_path = &repo_path;
+                scope.spawn(move || worker(detector, opts, stats, repo_path, &rx, found))
+            })
+            .collect();
+        let result = attribute(&repo, opts, &tx, stats, &queued);
         drop(tx);
+        for w in workers {
+            let _ = w.join();
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
         result
-    })?;
+    });
+    let outcome = outcome?;
 
     let (findings, blobs) = found
         .into_inner()
@@ -226,6 +240,37 @@ pub fn scan(
         commits: outcome.commits,
         shallow,
     })
+}
+
+/// The progress line on stderr (only on a terminal): blobs done of those found so far, MB/s.
+fn progress(
+    stats: &Stats,
+    queued: &std::sync::atomic::AtomicU64,
+    done: &std::sync::atomic::AtomicBool,
+) {
+    use std::io::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    let started = std::time::Instant::now();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        let scanned = stats.files.load(Relaxed)
+            + stats.skipped_binary.load(Relaxed)
+            + stats.skipped_large.load(Relaxed)
+            + stats.errors.load(Relaxed);
+        let total = queued.load(Relaxed);
+        let mb = stats.bytes.load(Relaxed) as f64 / 1e6;
+        let rate = mb / started.elapsed().as_secs_f64().max(0.001);
+        let mut err = std::io::stderr().lock();
+        if done.load(Relaxed) {
+            let _ = write!(err, "\r\x1b[2K");
+            return;
+        }
+        let _ = write!(
+            err,
+            "\r\x1b[2Kkeyhound: history: {scanned}/{total} blobs, {mb:.0} MB, {rate:.0} MB/s"
+        );
+        let _ = err.flush();
+    }
 }
 
 /// A scanning thread: its own repository handle, blobs from the queue.
@@ -338,6 +383,7 @@ fn attribute(
     opts: &HistoryOptions,
     tx: &std::sync::mpsc::SyncSender<Job>,
     stats: &Stats,
+    queued: &std::sync::atomic::AtomicU64,
 ) -> Result<Attribution, HistoryError> {
     let mut walk = repo.revwalk().map_err(git_err("revwalk"))?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
@@ -466,6 +512,7 @@ fn attribute(
                     Some(ObjectType::Blob) => {
                         reachable.insert(entry.id());
                         if seen_blobs.insert((entry.id(), path_key(&path))) {
+                            queued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             let job = Job {
                                 blob: entry.id(),
                                 provenance: Provenance::Commit {
