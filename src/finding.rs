@@ -88,6 +88,8 @@ pub struct Finding {
     pub provenance: Provenance,
     /// Set by `--verify`.
     pub verification: Option<crate::verify::Verdict>,
+    /// Suppressed by `keyhound:allow` (only when the detector reports such matches).
+    pub allowed: bool,
 }
 
 impl Finding {

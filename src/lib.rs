@@ -274,6 +274,7 @@ fn run_verify(from: &Path, common: &CommonOptions) -> Result<Outcome, Error> {
                 path: f["path"].as_str().unwrap_or("-").to_string(),
             },
             verification: None,
+            allowed: false,
         });
     }
     let mut common = common.clone();
@@ -326,7 +327,8 @@ fn run_history(
             if let Some(path) = &common.baseline {
                 common.baseline = base.baseline_file(repo, path).map_err(Error::new)?;
             }
-            with_config(config)?
+            let (detector, config) = with_config(config)?;
+            (detector.reporting_allowed(), config)
         }
         _ => prepare(&common, repo)?,
     };
@@ -365,6 +367,35 @@ fn run_history(
         result.findings.retain(|_| *k.next().unwrap_or(&true));
         let mut k = keep.iter();
         result.blobs.retain(|_| *k.next().unwrap_or(&true));
+    }
+    // Inline `keyhound:allow` added in the range still silences a finding, but the summary lists
+    // each one, so a reviewer sees what the pull request chose to hide.
+    let mut allowed = Vec::new();
+    let mut i = 0;
+    let flags: Vec<bool> = result.findings.iter().map(|f| f.allowed).collect();
+    result.blobs.retain(|_| {
+        i += 1;
+        !flags[i - 1]
+    });
+    result.findings.retain(|f| {
+        if f.allowed {
+            allowed.push(format!(
+                "{}:{} {} {} (commit {})",
+                f.provenance.path(),
+                f.location.line,
+                f.rule_id,
+                report::redact::redact(&f.secret),
+                f.provenance
+                    .commit()
+                    .map_or("", |c| &c.id[..c.id.len().min(12)])
+            ));
+        }
+        !f.allowed
+    });
+    allowed.sort();
+    allowed.dedup();
+    for a in &allowed {
+        diag::warn(&format!("notice: keyhound:allow in the range silences {a}"));
     }
     scan::history::group(&mut result, all_occurrences);
     // History is scanned in full or in part: a corrupt object is a warning, and only a scan

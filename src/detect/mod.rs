@@ -27,6 +27,9 @@ pub struct Match {
     pub start: usize,
     pub end: usize,
     pub encoding: Option<&'static str>,
+    /// Suppressed by `keyhound:allow` on its line; only produced when the detector was asked
+    /// to report such matches ([`Detector::reporting_allowed`]).
+    pub allowed: bool,
 }
 
 /// A compiled rule set ready to scan bytes; cheap to share between threads.
@@ -36,6 +39,8 @@ pub struct Detector {
     prefilter: Prefilter,
     /// For each rule, the index of the rule named by its `requires_nearby`.
     requires: Vec<Option<usize>>,
+    /// Keep matches that `keyhound:allow` suppresses, flagged (for auditing a range).
+    report_allowed: bool,
 }
 
 /// Shortest base64 run that can hold a key worth decoding.
@@ -67,7 +72,14 @@ impl Detector {
             rules,
             prefilter,
             requires,
+            report_allowed: false,
         }
+    }
+
+    /// This detector, also returning matches that `keyhound:allow` suppresses (flagged).
+    pub fn reporting_allowed(mut self) -> Detector {
+        self.report_allowed = true;
+        self
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -136,12 +148,17 @@ impl Detector {
                     };
                     let Some(secret) = caps.get(1) else { continue };
                     if self.accepts(rule, bytes, secret.start(), secret.end()) {
+                        let allowed = filter::line_allows(bytes, secret.start());
+                        if allowed && !self.report_allowed {
+                            continue;
+                        }
                         out.push(Match {
                             rule: ri,
                             secret: secret.as_bytes().to_vec(),
                             start: secret.start(),
                             end: secret.end(),
                             encoding: None,
+                            allowed,
                         });
                     }
                 }
@@ -169,7 +186,7 @@ impl Detector {
                 return false;
             }
         }
-        !filter::is_placeholder(secret) && !filter::line_allows(bytes, start)
+        !filter::is_placeholder(secret)
     }
 
     /// Drop overlapping matches (the longer secret wins, then the earlier rule) and matches
@@ -227,7 +244,8 @@ impl Detector {
             };
             let hits = self.prefilter.hits(&decoded, false);
             for m in self.find_plain(&decoded, hits.windows) {
-                if filter::line_allows(bytes, start) {
+                let allowed = m.allowed || filter::line_allows(bytes, start);
+                if allowed && !self.report_allowed {
                     continue;
                 }
                 out.push(Match {
@@ -236,6 +254,7 @@ impl Detector {
                     start,
                     end,
                     encoding: Some("base64"),
+                    allowed,
                 });
             }
         }

@@ -123,6 +123,7 @@ pub fn findings_in(detector: &Detector, bytes: &[u8], provenance: &Provenance) -
             encoding: m.encoding,
             provenance: provenance.clone(),
             verification: None,
+            allowed: m.allowed,
         });
     }
     out

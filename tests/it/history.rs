@@ -279,3 +279,24 @@ fn issue_7_a_huge_blob_in_history_is_skipped_by_size() {
     assert!(run.stderr.contains("big.bin (blob"), "{}", run.stderr);
     assert_eq!(found(&run).len(), 1);
 }
+
+#[test]
+fn issue_7_inline_allow_added_in_a_range_is_listed() {
+    let repo = TestRepo::git();
+    repo.write("README.md", "hi\n");
+    let base = repo.commit("base");
+    repo.write(
+        "fixture.py",
+        format!("KEY = \"{}\"  # keyhound:allow\n", openai_key(75)),
+    );
+    let head = repo.commit("allow-listed key");
+    let run = history(&repo, &["--range", &format!("{base}..{head}")]);
+    assert_eq!(run.code, 0, "inline allow still works: {}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "notice: keyhound:allow in the range silences fixture.py:1 openai.project-key"
+        ),
+        "{}",
+        run.stderr
+    );
+}
