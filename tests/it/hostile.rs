@@ -178,3 +178,58 @@ fn fuzz_regressions_replay() {
         }
     }
 }
+
+/// Unreadable files and directories are reported and the scan goes on (exit 2, findings still
+/// printed). Permissions do not bind root, so the scan runs as `nobody` through `setpriv`.
+#[cfg(unix)]
+#[test]
+fn issue_7_unreadable_files_are_reported_and_the_scan_goes_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    let setpriv = std::path::Path::new("/usr/bin/setpriv");
+    if !is_root || !setpriv.exists() {
+        eprintln!("note: needs root and setpriv to drop privileges; skipping");
+        return;
+    }
+    let repo = TestRepo::dir();
+    repo.write("ok.env", format!("K={}\n", openai_key(146)));
+    repo.write("locked.env", "K=1\n");
+    repo.write("closed/inner.env", "K=2\n");
+    let set = |p: &str, mode: u32| {
+        std::fs::set_permissions(repo.path().join(p), std::fs::Permissions::from_mode(mode))
+            .unwrap()
+    };
+    set("", 0o755);
+    set("ok.env", 0o644);
+    set("locked.env", 0o000);
+    set("closed", 0o000);
+    // The binary must be reachable for nobody too.
+    let bin_dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = bin_dir.path().join("keyhound");
+    std::fs::copy(crate::harness::bin(), &bin).unwrap();
+    let out = std::process::Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .args(["scan", ".", "--format", "json"])
+        .current_dir(repo.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("locked.env: cannot read"), "{stderr}");
+    assert!(stderr.contains("closed"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["findings"].as_array().unwrap().len(),
+        1,
+        "the readable key is still reported"
+    );
+    assert_eq!(report["summary"]["incomplete"], true);
+}
