@@ -305,15 +305,8 @@ fn worker(
             .map(|(size, _)| size as u64);
         if let Ok(size) = size {
             if size > opts.max_file_size {
-                diag::note(&format!(
-                    "{} (blob {}): skipped, {size} bytes is over --max-file-size {}",
-                    job.provenance.path(),
-                    job.blob,
-                    opts.max_file_size
-                ));
-                stats
-                    .skipped_large
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let what = format!("{} (blob {})", job.provenance.path(), job.blob);
+                stats.skip_large(&what, size, opts.max_file_size);
                 continue;
             }
         }
@@ -334,9 +327,7 @@ fn worker(
         let decoded = decode_utf16(content);
         let bytes = decoded.as_deref().unwrap_or(content);
         if !opts.binary && is_binary(bytes) {
-            stats
-                .skipped_binary
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            stats.skip_binary();
             continue;
         }
         stats.add_file(bytes.len());

@@ -46,6 +46,19 @@ impl Stats {
         self.incomplete.store(true, Ordering::Relaxed);
     }
 
+    /// A blob skipped by `--max-file-size`: counted, and a note that names it.
+    pub fn skip_large(&self, what: &str, size: u64, max: u64) {
+        crate::diag::note(&format!(
+            "{what}: skipped, {size} bytes is over --max-file-size {max}"
+        ));
+        self.skipped_large.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A binary blob skipped (no note: that is the policy, not news).
+    pub fn skip_binary(&self) {
+        self.skipped_binary.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
     }

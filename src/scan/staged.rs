@@ -16,7 +16,6 @@ use std::process::{Command, Stdio};
 
 use super::{decode_utf16, findings_in, is_binary, Stats};
 use crate::detect::Detector;
-use crate::diag;
 use crate::finding::{Finding, Provenance};
 
 /// Why the staged changes could not be scanned. The hook refuses the commit on any of these.
@@ -194,22 +193,12 @@ pub fn scan(
             continue;
         };
         if new.len() as u64 > opts.max_file_size {
-            diag::note(&format!(
-                "{}: skipped, {} bytes is over --max-file-size {}",
-                f.path,
-                new.len(),
-                opts.max_file_size
-            ));
-            stats
-                .skipped_large
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            stats.skip_large(&f.path, new.len() as u64, opts.max_file_size);
             continue;
         }
         let new = decode_utf16(new).unwrap_or_else(|| new.clone());
         if !opts.binary && is_binary(&new) {
-            stats
-                .skipped_binary
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            stats.skip_binary();
             continue;
         }
         stats.add_file(new.len());

@@ -107,21 +107,13 @@ pub fn scan_file(
         }
     };
     if size > opts.max_file_size {
-        diag::note(&format!(
-            "{shown}: skipped, {size} bytes is over --max-file-size {}",
-            opts.max_file_size
-        ));
-        stats
-            .skipped_large
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        stats.skip_large(&shown, size, opts.max_file_size);
         return Vec::new();
     }
     let bytes = match read_text(path, size, opts.binary) {
         Ok(Some(b)) => b,
         Ok(None) => {
-            stats
-                .skipped_binary
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            stats.skip_binary();
             return Vec::new();
         }
         Err(err) => {
