@@ -208,7 +208,15 @@ impl Detector {
             kept.push(m);
         }
         if self.requires.iter().any(Option::is_some) {
-            let lines: Vec<usize> = kept.iter().map(|m| line_number(bytes, m.start)).collect();
+            // `kept` is sorted by start: count newlines once, incrementally (a hostile file
+            // with many matches must not cost a scan from the top for each).
+            let mut lines = Vec::with_capacity(kept.len());
+            let (mut at, mut line) = (0, 1);
+            for m in &kept {
+                line += memchr::memchr_iter(b'\n', &bytes[at..m.start]).count();
+                at = m.start;
+                lines.push(line);
+            }
             let keep: Vec<bool> = kept
                 .iter()
                 .enumerate()

@@ -113,6 +113,7 @@ pub fn findings_in(detector: &Detector, bytes: &[u8], provenance: &Provenance) -
     }
     let mut out = Vec::with_capacity(matches.len());
     let mut lines = LineCounter::default();
+    let copies = Copies::new(&matches);
     for m in &matches {
         let rule = detector.rule(m.rule);
         let (line, column) = lines.position(bytes, m.start);
@@ -132,7 +133,7 @@ pub fn findings_in(detector: &Detector, bytes: &[u8], provenance: &Provenance) -
                 char_column: char_column(bytes, m.start, column),
                 char_end_column: char_column(bytes, m.end, end_column),
             },
-            snippet: snippet(bytes, m, &matches),
+            snippet: snippet(bytes, m, &matches, &copies),
             encoding: m.encoding,
             provenance: provenance.clone(),
             verification: None,
@@ -180,46 +181,94 @@ impl LineCounter {
     }
 }
 
-/// The line holding `m`, cut to some context around it, with every match on it redacted and
-/// control characters replaced so a snippet cannot drive the terminal.
-fn snippet(bytes: &[u8], m: &Match, all: &[Match]) -> String {
+/// Every place in a blob where one of its findings' secrets occurs, matched or not: a snippet
+/// hides them all. (A second copy of a secret glued to more characters is no match, yet must
+/// not show; the detector fuzz target found that.)
+struct Copies {
+    automaton: Option<aho_corasick::AhoCorasick>,
+    lens: Vec<usize>,
+}
+
+impl Copies {
+    fn new(matches: &[Match]) -> Copies {
+        let mut secrets: Vec<&[u8]> = matches
+            .iter()
+            .filter(|m| m.secret.len() >= 8)
+            .map(|m| m.secret.as_slice())
+            .collect();
+        secrets.sort_unstable();
+        secrets.dedup();
+        let automaton = aho_corasick::AhoCorasick::new(&secrets).ok();
+        Copies {
+            automaton,
+            lens: secrets.iter().map(|s| s.len()).collect(),
+        }
+    }
+
+    /// Byte ranges of copies inside `bytes[from..to]`.
+    fn within(&self, bytes: &[u8], from: usize, to: usize) -> Vec<(usize, usize, usize)> {
+        let Some(ac) = &self.automaton else {
+            return Vec::new();
+        };
+        ac.find_overlapping_iter(&bytes[from..to])
+            .map(|c| {
+                (
+                    from + c.start(),
+                    from + c.end(),
+                    self.lens[c.pattern().as_usize()],
+                )
+            })
+            .collect()
+    }
+}
+
+/// Longest secret looked back for when gathering the matches that touch a snippet.
+const LONGEST_SECRET: usize = 64 * 1024;
+
+/// The line holding `m`, cut to some context around it, with every match and every copy of a
+/// found secret on it redacted, and control characters replaced so a snippet cannot drive the
+/// terminal. `all` is sorted by start.
+fn snippet(bytes: &[u8], m: &Match, all: &[Match], copies: &Copies) -> String {
     let line_start = memchr::memrchr(b'\n', &bytes[..m.start]).map_or(0, |i| i + 1);
     let line_end = memchr::memchr(b'\n', &bytes[m.end..]).map_or(bytes.len(), |i| m.end + i);
     let from = m.start.saturating_sub(SNIPPET_CONTEXT * 4).max(line_start);
     let to = (m.end + SNIPPET_CONTEXT * 4).min(line_end);
+    // (start, end, replacement) of everything to hide, from matches and from copies.
+    let lo = all.partition_point(|o| o.start + LONGEST_SECRET < from);
+    let hi = all.partition_point(|o| o.start < to);
+    let mut spans: Vec<(usize, usize, String)> = all[lo..hi]
+        .iter()
+        .filter(|o| o.end > from)
+        .map(|o| {
+            let shown = match o.encoding {
+                Some(_) => format!(
+                    "{}(base64)",
+                    redact(&String::from_utf8_lossy(&bytes[o.start..o.end]))
+                ),
+                None => redact(&String::from_utf8_lossy(&o.secret)),
+            };
+            (o.start, o.end, shown)
+        })
+        .collect();
+    for (start, end, _) in copies.within(bytes, from, to) {
+        spans.push((
+            start,
+            end,
+            redact(&String::from_utf8_lossy(&bytes[start..end])),
+        ));
+    }
+    spans.sort_by_key(|s| (s.0, std::cmp::Reverse(s.1)));
     let mut out = String::new();
     let mut pos = from;
-    let mut spans: Vec<&Match> = all
-        .iter()
-        .filter(|o| o.start < to && o.end > from)
-        .collect();
-    spans.sort_by_key(|o| o.start);
-    for o in spans {
-        if o.start < pos {
+    for (start, end, shown) in spans {
+        if start < pos {
             continue;
         }
-        push_clean(&mut out, &bytes[pos..o.start]);
-        let shown = match o.encoding {
-            Some(_) => format!(
-                "{}(base64)",
-                redact(&String::from_utf8_lossy(&bytes[o.start..o.end]))
-            ),
-            None => redact(&String::from_utf8_lossy(&o.secret)),
-        };
+        push_clean(&mut out, &bytes[pos..start.max(pos)]);
         out.push_str(&shown);
-        pos = o.end.min(to);
+        pos = end.min(to);
     }
     push_clean(&mut out, &bytes[pos.min(to)..to]);
-    // The same secret can sit on the line again where no rule matched it (glued to more
-    // characters, say): hide every copy. Found by the detector fuzz target.
-    for o in all {
-        if o.secret.len() >= 8 {
-            let secret = String::from_utf8_lossy(&o.secret);
-            if out.contains(secret.as_ref()) {
-                out = out.replace(secret.as_ref(), &redact(&secret));
-            }
-        }
-    }
     let text = trim_context(&out);
     let mut result = String::new();
     if from > line_start {
