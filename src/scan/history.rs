@@ -75,6 +75,31 @@ pub struct HistoryOptions {
     pub progress: bool,
 }
 
+fn open(path: &Path) -> Result<Repository, HistoryError> {
+    Repository::open(path).map_err(|e| HistoryError::NotARepository {
+        path: path.to_path_buf(),
+        message: e.message().to_string(),
+    })
+}
+
+/// The two ends of `A..B`.
+fn parse_range<'r>(
+    repo: &'r Repository,
+    range: &str,
+) -> Result<(git2::Object<'r>, git2::Object<'r>), HistoryError> {
+    let bad = |message: String| HistoryError::BadRange {
+        range: range.to_string(),
+        message,
+    };
+    let spec = repo
+        .revparse(range)
+        .map_err(|e| bad(e.message().to_string()))?;
+    match (spec.from(), spec.to()) {
+        (Some(from), Some(to)) => Ok((from.clone(), to.clone())),
+        _ => Err(bad("not a range".into())),
+    }
+}
+
 /// The files that decide what is reported, as the base revision of a range has them.
 #[derive(Debug, Default)]
 pub struct BaseFiles {
@@ -91,20 +116,8 @@ pub struct BaseFiles {
 impl BaseFiles {
     /// Read `.keyhound.toml` and `.keyhoundignore` from the base of `range` (`A..B`).
     pub fn read(repo_path: &Path, range: &str) -> Result<BaseFiles, HistoryError> {
-        let repo = Repository::open(repo_path).map_err(|e| HistoryError::NotARepository {
-            path: repo_path.to_path_buf(),
-            message: e.message().to_string(),
-        })?;
-        let spec = repo.revparse(range).map_err(|e| HistoryError::BadRange {
-            range: range.to_string(),
-            message: e.message().to_string(),
-        })?;
-        let (Some(from), Some(to)) = (spec.from(), spec.to()) else {
-            return Err(HistoryError::BadRange {
-                range: range.to_string(),
-                message: "not a range".into(),
-            });
-        };
+        let repo = open(repo_path)?;
+        let (from, to) = parse_range(&repo, range)?;
         let from_tree = from.peel_to_tree().map_err(git_err("base revision"))?;
         let to_tree = to.peel_to_tree().map_err(git_err("head revision"))?;
         let read = |tree: &git2::Tree, name: &str| -> Option<(Oid, String)> {
@@ -186,10 +199,7 @@ pub fn scan(
     opts: &HistoryOptions,
     stats: &Stats,
 ) -> Result<HistoryResult, HistoryError> {
-    let repo = Repository::open(&opts.repo).map_err(|e| HistoryError::NotARepository {
-        path: opts.repo.clone(),
-        message: e.message().to_string(),
-    })?;
+    let repo = open(&opts.repo)?;
     let shallow = repo.is_shallow();
     if shallow {
         diag::warn("shallow clone: commits before the shallow boundary are not scanned; fetch with --unshallow for a full audit");
@@ -392,16 +402,7 @@ fn attribute(
 
     match &opts.range {
         Some(range) => {
-            let spec = repo.revparse(range).map_err(|e| HistoryError::BadRange {
-                range: range.clone(),
-                message: e.message().to_string(),
-            })?;
-            let (Some(from), Some(to)) = (spec.from(), spec.to()) else {
-                return Err(HistoryError::BadRange {
-                    range: range.clone(),
-                    message: "not a range".into(),
-                });
-            };
+            let (from, to) = parse_range(repo, range)?;
             walk.push(to.id()).map_err(git_err("--range"))?;
             walk.hide(from.id()).map_err(git_err("--range"))?;
             // What the base already has is not the range's doing.
