@@ -312,3 +312,56 @@ fn issue_4_pre_commit_framework_runs_this_repository_hook() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn issue_4_staged_in_a_worktree_and_during_a_merge() {
+    let repo = TestRepo::git();
+    repo.write("conf.py", "VALUE = 1\n");
+    repo.commit("initial");
+    // A linked worktree: the hook and the staged scan work there too.
+    repo.git_ok(&["worktree", "add", "-q", "-b", "wt", "wt-dir"]);
+    std::fs::write(
+        repo.path().join("wt-dir/k.env"),
+        format!("K={}\n", openai_key(51)),
+    )
+    .unwrap();
+    let in_wt = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(bin());
+        cmd.args(args).current_dir(repo.path().join("wt-dir"));
+        cmd.output().unwrap()
+    };
+    let add = std::process::Command::new("git")
+        .args(["add", "k.env"])
+        .current_dir(repo.path().join("wt-dir"))
+        .status()
+        .unwrap();
+    assert!(add.success());
+    let out = in_wt(&["staged", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // During a merge with a conflict resolved by adding a key: the merge commit is blocked.
+    repo.git_ok(&["checkout", "-q", "-b", "other"]);
+    repo.write("conf.py", "VALUE = 2\n");
+    repo.commit("other");
+    repo.git_ok(&["checkout", "-q", "main"]);
+    repo.write("conf.py", "VALUE = 3\n");
+    repo.commit("main");
+    assert_ne!(repo.git_run(&["merge", "-q", "other"]).code, 0);
+    let run = repo.keyhound(&["staged", "--format", "json"]);
+    assert_eq!(
+        run.code, 0,
+        "unmerged paths are not scanned yet: {}",
+        run.stderr
+    );
+    repo.write(
+        "conf.py",
+        format!("VALUE = 4\nKEY = \"{}\"\n", openai_key(52)),
+    );
+    repo.git_ok(&["add", "conf.py"]);
+    let run = repo.keyhound(&["staged", "--format", "json"]);
+    assert_eq!(rules(&run), vec![("conf.py".to_string(), 2)]);
+}
