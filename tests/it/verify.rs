@@ -283,9 +283,11 @@ fn issue_6_rate_limit_per_provider_is_honoured() {
     let mut at: Vec<Instant> = server.seen.lock().unwrap().iter().map(|s| s.at).collect();
     at.sort();
     assert_eq!(at.len(), 6);
-    for w in at.windows(2) {
+    // Paced at 4 a second, any 5 consecutive requests span a second; allow 100 ms of jitter
+    // between the client's start and the server's accept.
+    for w in at.windows(5) {
         assert!(
-            w[1] - w[0] >= Duration::from_millis(200),
+            w[4] - w[0] >= Duration::from_millis(900),
             "more than 4 requests a second"
         );
     }
