@@ -37,11 +37,11 @@ fn issue_7_sparse_2_gb_file_is_skipped_quickly() {
     let repo = TestRepo::dir();
     let f = std::fs::File::create(repo.path().join("disk.img")).unwrap();
     f.set_len(2 << 30).unwrap();
-    let started = std::time::Instant::now();
     let run = repo.keyhound(&["scan", "."]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    // Skipped by its size, before any read (the summary counts no bytes).
     assert!(run.stderr.contains("disk.img: skipped"), "{}", run.stderr);
-    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(run.stderr.contains("(0.0 MB)"), "{}", run.stderr);
 }
 
 #[cfg(unix)]

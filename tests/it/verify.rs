@@ -169,7 +169,6 @@ fn issue_6_each_provider_answer_maps_to_the_right_status() {
     let text: String = keys.iter().map(|k| format!("K={k}\n")).collect();
     repo.write("keys.env", text);
     let endpoint = format!("openai={}", server.base);
-    let started = Instant::now();
     let run = repo.keyhound(&[
         "scan",
         ".",
@@ -218,7 +217,6 @@ fn issue_6_each_provider_answer_maps_to_the_right_status() {
         "Retry-After not honoured"
     );
     assert!(seen.iter().all(|s| s.path == "/v1/models"));
-    assert!(started.elapsed() < Duration::from_secs(30));
 }
 
 #[test]
