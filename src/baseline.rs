@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
-use crate::report::redact::redact;
+use crate::redact::redact;
 
 /// The default baseline file name.
 pub const FILE_NAME: &str = ".keyhound-baseline.json";

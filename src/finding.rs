@@ -2,7 +2,9 @@
 //! [`Provenance`] (where a blob was seen), [`Location`] and [`Finding`] (a rule match that
 //! survived every filter). Nothing here does I/O or formatting.
 
-use serde::Serialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 /// Where a blob was seen. For history scans, the commit that introduced it at that path.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -60,8 +62,6 @@ pub struct Location {
     pub column: usize,
     pub end_line: usize,
     pub end_column: usize,
-    /// Byte offset of the start of the secret (or of the encoded text holding it).
-    pub offset: usize,
     /// 1-based columns counted in Unicode code points (SARIF's `unicodeCodePoints`).
     #[serde(skip)]
     pub char_column: usize,
@@ -86,9 +86,11 @@ pub struct Finding {
     /// `Some("base64")` when the secret was found inside decoded base64 text.
     pub encoding: Option<&'static str>,
     pub provenance: Provenance,
+    /// The git object id of the blob it was found in (staged and history sources).
+    pub blob: Option<String>,
     /// Set by `--verify`.
-    pub verification: Option<crate::verify::Verdict>,
-    /// Suppressed by `keyhound:allow` (only when the detector reports such matches).
+    pub verification: Option<Verdict>,
+    /// A `keyhound:allow` marker is on one of the lines the match spans.
     pub allowed: bool,
 }
 
@@ -106,4 +108,33 @@ impl Finding {
                 .unwrap_or_default(),
         )
     }
+}
+
+/// What a provider said about a key (`--verify`): see `crate::verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Live,
+    Invalid,
+    Unknown,
+    Unsupported,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Live => "live",
+            Status::Invalid => "invalid",
+            Status::Unknown => "unknown",
+            Status::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// The answer about one key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub status: Status,
+    pub reason: String,
+    pub metadata: BTreeMap<String, String>,
 }

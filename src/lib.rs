@@ -14,6 +14,7 @@ pub mod detect;
 pub mod diag;
 pub mod finding;
 pub mod hook;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod scan;
@@ -131,6 +132,16 @@ pub struct CommonOptions {
     pub only_live: bool,
     /// `--fail-on live`: exit 1 only when a key is confirmed live.
     pub fail_on_live: bool,
+}
+
+impl CommonOptions {
+    /// The per-blob limits of the sources.
+    pub fn limits(&self) -> scan::Limits {
+        scan::Limits {
+            max_file_size: self.max_file_size,
+            binary: self.binary,
+        }
+    }
 }
 
 /// A command to run, parsed from the command line.
@@ -258,13 +269,12 @@ fn run_verify(from: &Path, common: &CommonOptions) -> Result<Outcome, Error> {
             rule_id: rule_id.to_string(),
             provider: rules.rules[rule].provider.clone(),
             secret: secret.to_string(),
-            fingerprint: scan::fingerprint(rule_id, secret.as_bytes()),
+            fingerprint: detect::locate::fingerprint(rule_id, secret.as_bytes()),
             location: finding::Location {
                 line: n("line"),
                 column: n("column"),
                 end_line: n("end_line"),
                 end_column: n("end_column"),
-                offset: 0,
                 char_column: n("column"),
                 char_end_column: n("end_column"),
             },
@@ -273,6 +283,7 @@ fn run_verify(from: &Path, common: &CommonOptions) -> Result<Outcome, Error> {
             provenance: finding::Provenance::File {
                 path: f["path"].as_str().unwrap_or("-").to_string(),
             },
+            blob: None,
             verification: None,
             allowed: false,
         });
@@ -328,7 +339,7 @@ fn run_history(
                 common.baseline = base.baseline_file(repo, path).map_err(Error::new)?;
             }
             let (detector, config) = with_config(config)?;
-            (detector.reporting_allowed(), config)
+            (detector, config)
         }
         _ => prepare(&common, repo)?,
     };
@@ -341,8 +352,7 @@ fn run_history(
         since,
         unreachable,
         all_occurrences,
-        binary: common.binary,
-        max_file_size: common.max_file_size,
+        limits: common.limits(),
         threads: common.threads.unwrap_or(0),
         progress: !common.quiet && std::io::stderr().is_terminal(),
     };
@@ -365,18 +375,10 @@ fn run_history(
             .collect();
         let mut k = keep.iter();
         result.findings.retain(|_| *k.next().unwrap_or(&true));
-        let mut k = keep.iter();
-        result.blobs.retain(|_| *k.next().unwrap_or(&true));
     }
     // Inline `keyhound:allow` added in the range still silences a finding, but the summary lists
     // each one, so a reviewer sees what the pull request chose to hide.
     let mut allowed = Vec::new();
-    let mut i = 0;
-    let flags: Vec<bool> = result.findings.iter().map(|f| f.allowed).collect();
-    result.blobs.retain(|_| {
-        i += 1;
-        !flags[i - 1]
-    });
     result.findings.retain(|f| {
         if f.allowed {
             allowed.push(format!(
@@ -384,7 +386,7 @@ fn run_history(
                 f.provenance.path(),
                 f.location.line,
                 f.rule_id,
-                report::redact::redact(&f.secret),
+                redact::redact(&f.secret),
                 f.provenance
                     .commit()
                     .map_or("", |c| &c.id[..c.id.len().min(12)])
@@ -427,15 +429,19 @@ fn audit(result: &scan::history::HistoryResult, rules: &RuleSet) -> Vec<report::
     let mut by_secret: std::collections::BTreeMap<String, report::SecretSummary> =
         Default::default();
     let mut first_time: std::collections::HashMap<String, i64> = Default::default();
-    for (f, blob) in result.findings.iter().zip(&result.blobs) {
-        let present = result.at_tips.contains(blob);
+    for f in &result.findings {
+        let present = f
+            .blob
+            .as_deref()
+            .and_then(|b| git2::Oid::from_str(b).ok())
+            .is_some_and(|b| result.at_tips.contains(&b));
         let entry =
             by_secret
                 .entry(f.fingerprint.clone())
                 .or_insert_with(|| report::SecretSummary {
                     rule: f.rule_id.clone(),
                     provider: rules.rules[f.rule].provider.clone(),
-                    redacted: report::redact::redact(&f.secret),
+                    redacted: redact::redact(&f.secret),
                     fingerprint: f.fingerprint.clone(),
                     present_at_tip: false,
                     first_commit: String::new(),
@@ -476,8 +482,7 @@ fn run_staged(common: &CommonOptions, hook: bool) -> Result<Outcome, Error> {
     let stats = Stats::default();
     let opts = scan::staged::StagedOptions {
         dir: root.clone(),
-        binary: common.binary,
-        max_file_size: common.max_file_size,
+        limits: common.limits(),
     };
     let mut findings = scan::staged::scan(&detector, &opts, &stats)
         .map_err(|e| Error::new(format!("cannot scan the staged changes: {e}")))?;
@@ -538,8 +543,7 @@ fn scan_tree(
         exclude: config.exclude(path)?,
         root: path.to_path_buf(),
         no_ignore: false,
-        binary: common.binary,
-        max_file_size: common.max_file_size,
+        limits: common.limits(),
         threads: common.threads.unwrap_or(0),
     };
     let mut findings = scan::walk::scan(&detector, &opts, &stats);
@@ -661,15 +665,14 @@ fn run_scan(
     let (detector, config) = prepare(common, &root)?;
     let stats = Stats::default();
     let findings = if stdin {
-        scan::stdin::scan(&detector, &stats, common.max_file_size)?
+        scan::stdin::scan(&detector, &common.limits(), &stats)?
     } else {
         let opts = scan::walk::WalkOptions {
             paths,
             exclude: config.exclude(&root)?,
             root,
             no_ignore,
-            binary: common.binary,
-            max_file_size: common.max_file_size,
+            limits: common.limits(),
             threads: common.threads.unwrap_or(0),
         };
         scan::walk::scan(&detector, &opts, &stats)
@@ -708,7 +711,7 @@ fn finish_with(
     started: Instant,
     mut secrets: Vec<report::SecretSummary>,
 ) -> Result<Outcome, Error> {
-    findings.retain(|f| !config.allow.fingerprints.contains(&f.fingerprint));
+    findings.retain(|f| !f.allowed && !config.allow.fingerprints.contains(&f.fingerprint));
     if let Some(path) = &common.baseline {
         let b = baseline::Baseline::load(path).map_err(Error::new)?;
         findings.retain(|f| !b.accepts(f));
@@ -756,11 +759,19 @@ fn finish_with(
                 .map_or(verify::Status::Unknown, |v| v.status)
         });
     }
+    let skipped = stats.skipped();
     let summary = Summary {
         files: Stats::get(&stats.files),
         bytes: Stats::get(&stats.bytes),
-        skipped_binary: Stats::get(&stats.skipped_binary),
-        skipped_large: Stats::get(&stats.skipped_large),
+        skipped_binary: skipped
+            .iter()
+            .filter(|s| s.reason == scan::SkipReason::Binary)
+            .count() as u64,
+        skipped_large: skipped
+            .iter()
+            .filter(|s| matches!(s.reason, scan::SkipReason::TooLarge { .. }))
+            .count() as u64,
+        skipped,
         errors: Stats::get(&stats.errors),
         findings: findings.len(),
         elapsed_ms: started.elapsed().as_millis() as u64,

@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
             .collect()
     };
     assert_eq!(openai(found.clone()), openai(d.find_unwindowed(data)));
-    let findings = keyhound::scan::findings_in(d, data, &Provenance::Stdin);
+    let findings = keyhound::detect::locate::findings(d, data, &Provenance::Stdin);
     for f in &findings {
         assert!(f.location.line >= 1 && f.location.column >= 1);
         assert!(!f.snippet.contains(&f.secret) || f.secret.len() < 8);

@@ -102,16 +102,30 @@ fn has_long_run(s: &[u8]) -> bool {
     false
 }
 
-/// True when the line holding `offset` carries the `keyhound:allow` marker.
-pub fn line_allows(bytes: &[u8], offset: usize) -> bool {
-    let start = memchr::memrchr(b'\n', &bytes[..offset]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &bytes[offset..]).map_or(bytes.len(), |i| offset + i);
-    memchr::memmem::find(&bytes[start..end], ALLOW_MARKER).is_some()
+/// True when one of the lines that `bytes[start..end]` spans carries the `keyhound:allow`
+/// marker: a multi-line match (a PEM private key) is allowed from its BEGIN line, its END line
+/// or any line between.
+pub fn span_allows(bytes: &[u8], start: usize, end: usize) -> bool {
+    let end = end.max(start + 1).min(bytes.len());
+    let from = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |i| i + 1);
+    let to = memchr::memchr(b'\n', &bytes[end - 1..]).map_or(bytes.len(), |i| end - 1 + i);
+    memchr::memmem::find(&bytes[from..to], ALLOW_MARKER).is_some()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allow_marker_on_any_line_of_the_span() {
+        let text = b"a\n-----BEGIN X-----\nbody\n-----END X----- # keyhound:allow\nb\n";
+        let start = 2;
+        let end = text.len() - 3;
+        assert!(span_allows(text, start, end));
+        assert!(span_allows(b"k=SECRET # keyhound:allow", 2, 8));
+        assert!(!span_allows(b"k=SECRET\n# keyhound:allow", 2, 8));
+        assert!(!span_allows(b"# keyhound:allow\nk=SECRET", 19, 25));
+    }
 
     #[test]
     fn placeholders_are_rejected() {
@@ -158,7 +172,7 @@ mod tests {
         let text = b"a = 1\nkey = X # keyhound:allow\nother = Y\n";
         let x = text.iter().position(|&b| b == b'X').unwrap();
         let y = text.iter().position(|&b| b == b'Y').unwrap();
-        assert!(line_allows(text, x));
-        assert!(!line_allows(text, y));
+        assert!(span_allows(text, x, x + 1));
+        assert!(!span_allows(text, y, y + 1));
     }
 }

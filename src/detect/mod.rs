@@ -1,12 +1,13 @@
 //! The detector: bytes in, matches out, no I/O. [`Detector::find`] runs the literal prefilter,
 //! each rule's regex only inside the windows around its keyword hits, then the per-match checks
-//! (boundary, entropy, checksum, placeholder, `keyhound:allow`, nearby-rule requirement), and
+//! (boundary, entropy, checksum, placeholder, nearby-rule requirement), and
 //! finally scans base64 runs that contain an encoded keyword, reporting the encoded text's place.
 //! It knows nothing of paths, commits or formats (see `crate::scan` and `crate::report`).
 
 pub mod checksum;
 pub mod entropy;
 pub mod filter;
+pub mod locate;
 pub mod prefilter;
 
 use std::collections::HashSet;
@@ -27,9 +28,6 @@ pub struct Match {
     pub start: usize,
     pub end: usize,
     pub encoding: Option<&'static str>,
-    /// Suppressed by `keyhound:allow` on its line; only produced when the detector was asked
-    /// to report such matches ([`Detector::reporting_allowed`]).
-    pub allowed: bool,
 }
 
 /// A compiled rule set ready to scan bytes; cheap to share between threads.
@@ -39,8 +37,6 @@ pub struct Detector {
     prefilter: Prefilter,
     /// For each rule, the index of the rule named by its `requires_nearby`.
     requires: Vec<Option<usize>>,
-    /// Keep matches that `keyhound:allow` suppresses, flagged (for auditing a range).
-    report_allowed: bool,
 }
 
 /// Shortest base64 run that can hold a key worth decoding.
@@ -72,14 +68,7 @@ impl Detector {
             rules,
             prefilter,
             requires,
-            report_allowed: false,
         }
-    }
-
-    /// This detector, also returning matches that `keyhound:allow` suppresses (flagged).
-    pub fn reporting_allowed(mut self) -> Detector {
-        self.report_allowed = true;
-        self
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -148,17 +137,12 @@ impl Detector {
                     };
                     let Some(secret) = caps.get(1) else { continue };
                     if self.accepts(rule, bytes, secret.start(), secret.end()) {
-                        let allowed = filter::line_allows(bytes, secret.start());
-                        if allowed && !self.report_allowed {
-                            continue;
-                        }
                         out.push(Match {
                             rule: ri,
                             secret: secret.as_bytes().to_vec(),
                             start: secret.start(),
                             end: secret.end(),
                             encoding: None,
-                            allowed,
                         });
                     }
                 }
@@ -252,17 +236,12 @@ impl Detector {
             };
             let hits = self.prefilter.hits(&decoded, false);
             for m in self.find_plain(&decoded, hits.windows) {
-                let allowed = m.allowed || filter::line_allows(bytes, start);
-                if allowed && !self.report_allowed {
-                    continue;
-                }
                 out.push(Match {
                     rule: m.rule,
                     secret: m.secret,
                     start,
                     end,
                     encoding: Some("base64"),
-                    allowed,
                 });
             }
         }
@@ -335,11 +314,6 @@ fn decode_base64(run: &[u8]) -> Option<Vec<u8>> {
     base64::engine::GeneralPurpose::new(alphabet, config)
         .decode(body)
         .ok()
-}
-
-/// 1-based line number of a byte offset.
-pub fn line_number(bytes: &[u8], offset: usize) -> usize {
-    memchr::memchr_iter(b'\n', &bytes[..offset.min(bytes.len())]).count() + 1
 }
 
 #[cfg(test)]
@@ -431,12 +405,5 @@ mod tests {
         let text = b"auth: \"QUJDREVGR0g=\" next";
         let (s, e) = base64_run(text, 10);
         assert_eq!(&text[s..e], b"QUJDREVGR0g=");
-    }
-
-    #[test]
-    fn line_numbers() {
-        assert_eq!(line_number(b"a\nb\nc", 0), 1);
-        assert_eq!(line_number(b"a\nb\nc", 2), 2);
-        assert_eq!(line_number(b"a\nb\nc", 4), 3);
     }
 }

@@ -3,10 +3,10 @@
 
 use std::io::{self, Write};
 
-use super::redact::redact;
 use super::style::Style;
 use super::ReportOptions;
 use crate::finding::Finding;
+use crate::redact::redact;
 use crate::rules::RuleSet;
 
 /// A path as one line: control characters (a newline in a file name) shown escaped, so a

@@ -6,9 +6,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::redact::redact;
 use super::{ReportOptions, Summary};
 use crate::finding::{CommitInfo, Finding};
+use crate::redact::redact;
 use crate::rules::RuleSet;
 
 /// Version of the JSON report shape.

@@ -4,7 +4,6 @@
 
 pub mod human;
 pub mod json;
-pub mod redact;
 pub mod sarif;
 pub mod style;
 
@@ -31,6 +30,8 @@ pub struct Summary {
     pub bytes: u64,
     pub skipped_binary: u64,
     pub skipped_large: u64,
+    /// Blobs not scanned, by name and reason.
+    pub skipped: Vec<crate::scan::Skipped>,
     pub errors: u64,
     pub findings: usize,
     pub elapsed_ms: u64,
@@ -117,8 +118,7 @@ pub fn summary_line(summary: &Summary) -> String {
         summary.findings,
         if summary.findings == 1 { "" } else { "s" },
     );
-    let skipped = summary.skipped_binary + summary.skipped_large;
-    if skipped > 0 {
+    if summary.skipped_binary + summary.skipped_large > 0 {
         line.push_str(&format!(
             "; skipped {} binary, {} over the size limit",
             summary.skipped_binary, summary.skipped_large

@@ -14,9 +14,9 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::redact::redact;
 use super::ReportOptions;
 use crate::finding::{Finding, Provenance};
+use crate::redact::redact;
 use crate::rules::{Rule, RuleSet, Severity};
 
 /// Key of `partialFingerprints`; bump the suffix if the fingerprint's definition changes.

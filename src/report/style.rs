@@ -37,11 +37,4 @@ impl Style {
             s.to_string()
         }
     }
-    pub fn good(&self, s: &str) -> String {
-        if self.color {
-            s.green().to_string()
-        } else {
-            s.to_string()
-        }
-    }
 }

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use git2::{ObjectType, Oid, Repository, Sort, TreeWalkMode, TreeWalkResult};
 
-use super::{decode_utf16, findings_in, is_binary, Stats};
+use super::{decode_utf16, scan_blob, Limits, Stats};
 use crate::detect::Detector;
 use crate::diag;
 use crate::finding::{CommitInfo, Finding, Provenance};
@@ -68,8 +68,7 @@ pub struct HistoryOptions {
     pub unreachable: bool,
     /// Attribute each (blob, path) pair, not each blob, so every path a secret had is listed.
     pub all_occurrences: bool,
-    pub binary: bool,
-    pub max_file_size: u64,
+    pub limits: Limits,
     pub threads: usize,
     /// Show a progress line on stderr (the caller decides: only on a terminal).
     pub progress: bool,
@@ -175,13 +174,11 @@ impl BaseFiles {
 /// What the scan found beyond the findings: for the audit summary.
 #[derive(Debug, Default)]
 pub struct HistoryResult {
+    /// Each finding carries the id of its blob.
     pub findings: Vec<Finding>,
-    /// Blob ids of each finding's blob, index-aligned with `findings`.
-    pub blobs: Vec<Oid>,
     /// Blobs in the trees of branch tips (refs/heads): what is still present.
     pub at_tips: HashSet<Oid>,
     pub commits: usize,
-    pub shallow: bool,
 }
 
 /// A blob to scan and where it was first seen.
@@ -200,8 +197,7 @@ pub fn scan(
     stats: &Stats,
 ) -> Result<HistoryResult, HistoryError> {
     let repo = open(&opts.repo)?;
-    let shallow = repo.is_shallow();
-    if shallow {
+    if repo.is_shallow() {
         diag::warn("shallow clone: commits before the shallow boundary are not scanned; fetch with --unshallow for a full audit");
     }
     let repo_path = repo.path().to_path_buf();
@@ -214,7 +210,7 @@ pub fn scan(
     let done = std::sync::atomic::AtomicBool::new(false);
     let (tx, rx) = sync_channel::<Job>(QUEUE);
     let rx = Arc::new(Mutex::new(rx));
-    let found: Mutex<Vec<(Finding, Oid)>> = Mutex::new(Vec::new());
+    let found: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
 
     let outcome = std::thread::scope(|scope| {
         if opts.progress {
@@ -238,17 +234,13 @@ pub fn scan(
     });
     let outcome = outcome?;
 
-    let (findings, blobs) = found
+    let findings = found
         .into_inner()
-        .expect("no worker panics while holding the lock")
-        .into_iter()
-        .unzip();
+        .expect("no worker panics while holding the lock");
     Ok(HistoryResult {
         findings,
-        blobs,
         at_tips: outcome.at_tips,
         commits: outcome.commits,
-        shallow,
     })
 }
 
@@ -263,10 +255,8 @@ fn progress(
     let started = std::time::Instant::now();
     loop {
         std::thread::sleep(std::time::Duration::from_millis(250));
-        let scanned = stats.files.load(Relaxed)
-            + stats.skipped_binary.load(Relaxed)
-            + stats.skipped_large.load(Relaxed)
-            + stats.errors.load(Relaxed);
+        let scanned =
+            stats.files.load(Relaxed) + stats.skipped_count() + stats.errors.load(Relaxed);
         let total = queued.load(Relaxed);
         let mb = stats.bytes.load(Relaxed) as f64 / 1e6;
         let rate = mb / started.elapsed().as_secs_f64().max(0.001);
@@ -290,7 +280,7 @@ fn worker(
     stats: &Stats,
     repo_path: &Path,
     rx: &Mutex<Receiver<Job>>,
-    found: &Mutex<Vec<(Finding, Oid)>>,
+    found: &Mutex<Vec<Finding>>,
 ) {
     let repo = match Repository::open(repo_path) {
         Ok(r) => r,
@@ -314,9 +304,8 @@ fn worker(
             .and_then(|odb| odb.read_header(job.blob))
             .map(|(size, _)| size as u64);
         if let Ok(size) = size {
-            if size > opts.max_file_size {
-                let what = format!("{} (blob {})", job.provenance.path(), job.blob);
-                stats.skip_large(&what, size, opts.max_file_size);
+            let what = format!("{} (blob {})", job.provenance.path(), job.blob);
+            if opts.limits.over(&what, size, stats) {
                 continue;
             }
         }
@@ -333,29 +322,28 @@ fn worker(
                 continue;
             }
         };
-        let content = blob.content();
-        let decoded = decode_utf16(content);
-        let bytes = decoded.as_deref().unwrap_or(content);
-        if !opts.binary && is_binary(bytes) {
-            stats.skip_binary();
-            continue;
-        }
-        stats.add_file(bytes.len());
-        let mut findings = findings_in(detector, bytes, &job.provenance);
+        let id = job.blob.to_string();
+        let mut findings = scan_blob(
+            detector,
+            blob.content(),
+            &job.provenance,
+            Some(&id),
+            &opts.limits,
+            stats,
+        );
         if !findings.is_empty() && opts.range.is_some() {
             // In a range, only lines the commit adds count: a key the file already had (on the
             // base branch, or earlier in the range) is not this commit's doing.
             if let Some(parent) = parent_version(&repo, &job.provenance) {
-                let added = super::staged::added_lines(&parent, bytes);
-                findings.retain(|f| {
-                    (f.location.line..=f.location.end_line)
-                        .any(|l| added.get(l - 1).copied().unwrap_or(true))
-                });
+                let content = blob.content();
+                let text = decode_utf16(content);
+                let added = super::staged::added_lines(&parent, text.as_deref().unwrap_or(content));
+                findings.retain(|f| super::staged::adds(f, &added));
             }
         }
         if !findings.is_empty() {
             let mut found = found.lock().expect("findings lock");
-            found.extend(findings.into_iter().map(|f| (f, job.blob)));
+            found.extend(findings);
         }
     }
 }
@@ -711,11 +699,6 @@ pub fn group(result: &mut HistoryResult, all: bool) {
     let keep: HashSet<usize> = best.into_values().collect();
     let mut i = 0;
     result.findings.retain(|_| {
-        i += 1;
-        keep.contains(&(i - 1))
-    });
-    let mut i = 0;
-    result.blobs.retain(|_| {
         i += 1;
         keep.contains(&(i - 1))
     });

@@ -1,38 +1,77 @@
-//! Sources of blobs and the step that turns a blob into findings. [`walk`] reads a working
-//! tree in parallel, [`stdin`] reads standard input; each hands bytes plus a
-//! [`Provenance`] to [`findings_in`], which runs the detector and builds [`Finding`]s (position,
-//! fingerprint, redacted snippet). Nothing here formats output.
+//! Sources of blobs: [`walk`] reads a working tree in parallel, [`stdin`] reads standard input,
+//! [`staged`] asks git for the index, [`history`] reads every blob of a repository. Each source
+//! finds out a blob's size before reading it ([`Limits::over`]), then hands the bytes to
+//! [`scan_blob`], the one function that applies the per-blob rules every source shares (UTF-16
+//! decoding, the binary sniff, counting) and runs the detector. Nothing here formats output or
+//! decides what is reported (see `crate::policy`).
 
 pub mod history;
 pub mod staged;
 pub mod stdin;
 pub mod walk;
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 
-use sha2::{Digest, Sha256};
+use serde::Serialize;
 
-use crate::detect::{Detector, Match};
-use crate::finding::{Finding, Location, Provenance};
-use crate::report::redact::redact;
+use crate::detect::{locate, Detector};
+use crate::finding::{Finding, Provenance};
 
-/// Default for `--max-file-size`.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 25 * 1024 * 1024;
 /// Bytes sniffed for a NUL to call a file binary.
 pub const BINARY_SNIFF: usize = 8192;
-/// Characters of context kept on each side of a secret in a snippet.
-const SNIPPET_CONTEXT: usize = 60;
 
-/// Counters shared by the threads of one scan.
+/// The per-blob limits every source applies.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Blobs larger than this are skipped (`--max-file-size`).
+    pub max_file_size: u64,
+    /// Scan binary blobs too (`--binary`).
+    pub binary: bool,
+}
+
+impl Limits {
+    /// True (and noted in `stats`) when a blob of `size` bytes is over the size limit. Sources
+    /// call this with the size from metadata or an object header, before reading the content.
+    pub fn over(&self, what: &str, size: u64, stats: &Stats) -> bool {
+        if size > self.max_file_size {
+            stats.skip(what, SkipReason::TooLarge { size }, self.max_file_size);
+            return true;
+        }
+        false
+    }
+}
+
+/// Why a blob was not scanned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Over `--max-file-size`.
+    TooLarge { size: u64 },
+    /// A NUL byte in the first 8 KiB (and not UTF-16 text).
+    Binary,
+    /// Excluded by `.keyhoundignore` or `[allow] paths`.
+    Ignored,
+}
+
+/// One blob that was not scanned, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub path: String,
+    #[serde(flatten)]
+    pub reason: SkipReason,
+}
+
+/// Counters shared by the threads of one scan, and the names of what was skipped.
 #[derive(Debug, Default)]
 pub struct Stats {
     pub files: AtomicU64,
     pub bytes: AtomicU64,
-    pub skipped_binary: AtomicU64,
-    pub skipped_large: AtomicU64,
     pub errors: AtomicU64,
     /// Set when something could not be scanned: the run then exits 2.
     pub incomplete: AtomicBool,
+    skipped: Mutex<Vec<Skipped>>,
 }
 
 impl Stats {
@@ -41,27 +80,96 @@ impl Stats {
         self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
+    /// Something could not be read: the scan is incomplete (exit 2).
     pub fn error(&self) {
         self.errors.fetch_add(1, Ordering::Relaxed);
         self.incomplete.store(true, Ordering::Relaxed);
     }
 
-    /// A blob skipped by `--max-file-size`: counted, and a note that names it.
-    pub fn skip_large(&self, what: &str, size: u64, max: u64) {
-        crate::diag::note(&format!(
-            "{what}: skipped, {size} bytes is over --max-file-size {max}"
-        ));
-        self.skipped_large.fetch_add(1, Ordering::Relaxed);
+    /// A blob skipped by policy: recorded by name (reports list them), a note for large ones.
+    pub fn skip(&self, what: &str, reason: SkipReason, max: u64) {
+        if let SkipReason::TooLarge { size } = reason {
+            crate::diag::note(&format!(
+                "{what}: skipped, {size} bytes is over --max-file-size {max}"
+            ));
+        }
+        self.skipped
+            .lock()
+            .expect("no thread panics while holding the lock")
+            .push(Skipped {
+                path: what.to_string(),
+                reason,
+            });
     }
 
-    /// A binary blob skipped (no note: that is the policy, not news).
-    pub fn skip_binary(&self) {
-        self.skipped_binary.fetch_add(1, Ordering::Relaxed);
+    /// Everything skipped so far, sorted by path.
+    pub fn skipped(&self) -> Vec<Skipped> {
+        let mut v = self
+            .skipped
+            .lock()
+            .expect("no thread panics while holding the lock")
+            .clone();
+        v.sort_by(|a, b| a.path.cmp(&b.path));
+        v
+    }
+
+    /// How many blobs were skipped so far (for progress lines).
+    pub fn skipped_count(&self) -> u64 {
+        self.skipped
+            .lock()
+            .expect("no thread panics while holding the lock")
+            .len() as u64
+    }
+
+    pub fn is_incomplete(&self) -> bool {
+        self.incomplete.load(Ordering::Relaxed)
     }
 
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
     }
+}
+
+/// The bytes of a blob to scan: UTF-16 text decoded, binary blobs refused (`None`, recorded).
+/// The size limit is checked by the caller before reading ([`Limits::over`]).
+pub fn text_of<'a>(
+    what: &str,
+    bytes: &'a [u8],
+    limits: &Limits,
+    stats: &Stats,
+) -> Option<Cow<'a, [u8]>> {
+    let text = match decode_utf16(bytes) {
+        Some(decoded) => Cow::Owned(decoded),
+        None => Cow::Borrowed(bytes),
+    };
+    if !limits.binary && is_binary(&text) {
+        stats.skip(what, SkipReason::Binary, limits.max_file_size);
+        return None;
+    }
+    stats.add_file(text.len());
+    Some(text)
+}
+
+/// Scan one blob: [`text_of`], then the detector; each finding carries `provenance` and, from
+/// git sources, the blob id.
+pub fn scan_blob(
+    detector: &Detector,
+    bytes: &[u8],
+    provenance: &Provenance,
+    blob: Option<&str>,
+    limits: &Limits,
+    stats: &Stats,
+) -> Vec<Finding> {
+    let Some(text) = text_of(provenance.path(), bytes, limits, stats) else {
+        return Vec::new();
+    };
+    let mut found = locate::findings(detector, &text, provenance);
+    if let Some(id) = blob {
+        for f in &mut found {
+            f.blob = Some(id.to_string());
+        }
+    }
+    found
 }
 
 /// Text in UTF-16 (a byte-order mark says so, as PowerShell and some Windows editors write it)
@@ -94,207 +202,6 @@ pub fn is_binary(bytes: &[u8]) -> bool {
     memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF)]).is_some()
 }
 
-/// Stable hash of rule id and secret, independent of position: the key of baselines, SARIF
-/// fingerprints and the verification cache.
-pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(rule_id.as_bytes());
-    h.update([0]);
-    h.update(secret);
-    let digest = h.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Run the detector over `bytes` and build findings that carry `provenance`.
-pub fn findings_in(detector: &Detector, bytes: &[u8], provenance: &Provenance) -> Vec<Finding> {
-    let matches = detector.find(bytes);
-    if matches.is_empty() {
-        return Vec::new();
-    }
-    let mut out = Vec::with_capacity(matches.len());
-    let mut lines = LineCounter::default();
-    let copies = Copies::new(&matches);
-    for m in &matches {
-        let rule = detector.rule(m.rule);
-        let (line, column) = lines.position(bytes, m.start);
-        let (end_line, end_column) = lines.peek(bytes, m.end);
-        out.push(Finding {
-            rule: m.rule,
-            rule_id: rule.id.clone(),
-            provider: rule.provider.clone(),
-            secret: String::from_utf8_lossy(&m.secret).into_owned(),
-            fingerprint: fingerprint(&rule.id, &m.secret),
-            location: Location {
-                line,
-                column,
-                end_line,
-                end_column,
-                offset: m.start,
-                char_column: char_column(bytes, m.start, column),
-                char_end_column: char_column(bytes, m.end, end_column),
-            },
-            snippet: snippet(bytes, m, &matches, &copies),
-            encoding: m.encoding,
-            provenance: provenance.clone(),
-            verification: None,
-            allowed: m.allowed,
-        });
-    }
-    out
-}
-
-/// The 1-based code-point column of `offset`, whose byte column is `column`.
-fn char_column(bytes: &[u8], offset: usize, column: usize) -> usize {
-    let line = &bytes[offset + 1 - column..offset];
-    // Count the bytes that start a UTF-8 character; invalid bytes count one each.
-    line.iter().filter(|&&b| (b as i8) >= -0x40).count() + 1
-}
-
-/// Counts lines incrementally for offsets that arrive in increasing order.
-#[derive(Default)]
-struct LineCounter {
-    offset: usize,
-    line: usize,
-    line_start: usize,
-}
-
-impl LineCounter {
-    fn position(&mut self, bytes: &[u8], offset: usize) -> (usize, usize) {
-        if offset < self.offset {
-            *self = LineCounter::default();
-        }
-        for i in memchr::memchr_iter(b'\n', &bytes[self.offset..offset]) {
-            self.line += 1;
-            self.line_start = self.offset + i + 1;
-        }
-        self.offset = offset;
-        (self.line + 1, offset - self.line_start + 1)
-    }
-
-    fn peek(&self, bytes: &[u8], offset: usize) -> (usize, usize) {
-        let mut copy = LineCounter {
-            offset: self.offset,
-            line: self.line,
-            line_start: self.line_start,
-        };
-        copy.position(bytes, offset)
-    }
-}
-
-/// Every place in a blob where one of its findings' secrets occurs, matched or not: a snippet
-/// hides them all. (A second copy of a secret glued to more characters is no match, yet must
-/// not show; the detector fuzz target found that.)
-struct Copies {
-    automaton: Option<aho_corasick::AhoCorasick>,
-    lens: Vec<usize>,
-}
-
-impl Copies {
-    fn new(matches: &[Match]) -> Copies {
-        let mut secrets: Vec<&[u8]> = matches
-            .iter()
-            .filter(|m| m.secret.len() >= 8)
-            .map(|m| m.secret.as_slice())
-            .collect();
-        secrets.sort_unstable();
-        secrets.dedup();
-        let automaton = aho_corasick::AhoCorasick::new(&secrets).ok();
-        Copies {
-            automaton,
-            lens: secrets.iter().map(|s| s.len()).collect(),
-        }
-    }
-
-    /// Byte ranges of copies inside `bytes[from..to]`.
-    fn within(&self, bytes: &[u8], from: usize, to: usize) -> Vec<(usize, usize, usize)> {
-        let Some(ac) = &self.automaton else {
-            return Vec::new();
-        };
-        ac.find_overlapping_iter(&bytes[from..to])
-            .map(|c| {
-                (
-                    from + c.start(),
-                    from + c.end(),
-                    self.lens[c.pattern().as_usize()],
-                )
-            })
-            .collect()
-    }
-}
-
-/// Longest secret looked back for when gathering the matches that touch a snippet.
-const LONGEST_SECRET: usize = 64 * 1024;
-
-/// The line holding `m`, cut to some context around it, with every match and every copy of a
-/// found secret on it redacted, and control characters replaced so a snippet cannot drive the
-/// terminal. `all` is sorted by start.
-fn snippet(bytes: &[u8], m: &Match, all: &[Match], copies: &Copies) -> String {
-    let line_start = memchr::memrchr(b'\n', &bytes[..m.start]).map_or(0, |i| i + 1);
-    let line_end = memchr::memchr(b'\n', &bytes[m.end..]).map_or(bytes.len(), |i| m.end + i);
-    let from = m.start.saturating_sub(SNIPPET_CONTEXT * 4).max(line_start);
-    let to = (m.end + SNIPPET_CONTEXT * 4).min(line_end);
-    // (start, end, replacement) of everything to hide, from matches and from copies.
-    let lo = all.partition_point(|o| o.start + LONGEST_SECRET < from);
-    let hi = all.partition_point(|o| o.start < to);
-    let mut spans: Vec<(usize, usize, String)> = all[lo..hi]
-        .iter()
-        .filter(|o| o.end > from)
-        .map(|o| {
-            let shown = match o.encoding {
-                Some(_) => format!(
-                    "{}(base64)",
-                    redact(&String::from_utf8_lossy(&bytes[o.start..o.end]))
-                ),
-                None => redact(&String::from_utf8_lossy(&o.secret)),
-            };
-            (o.start, o.end, shown)
-        })
-        .collect();
-    for (start, end, _) in copies.within(bytes, from, to) {
-        spans.push((
-            start,
-            end,
-            redact(&String::from_utf8_lossy(&bytes[start..end])),
-        ));
-    }
-    spans.sort_by_key(|s| (s.0, std::cmp::Reverse(s.1)));
-    let mut out = String::new();
-    let mut pos = from;
-    for (start, end, shown) in spans {
-        if start < pos {
-            continue;
-        }
-        push_clean(&mut out, &bytes[pos..start.max(pos)]);
-        out.push_str(&shown);
-        pos = end.min(to);
-    }
-    push_clean(&mut out, &bytes[pos.min(to)..to]);
-    let text = trim_context(&out);
-    let mut result = String::new();
-    if from > line_start {
-        result.push('…');
-    }
-    result.push_str(text.trim());
-    if to < line_end {
-        result.push('…');
-    }
-    result
-}
-
-fn push_clean(out: &mut String, bytes: &[u8]) {
-    for c in String::from_utf8_lossy(bytes).chars() {
-        out.push(if c.is_control() && c != '\t' { '?' } else { c });
-    }
-}
-
-/// Keep at most a few hundred characters of a snippet.
-fn trim_context(s: &str) -> &str {
-    match s.char_indices().nth(SNIPPET_CONTEXT * 5) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,23 +222,5 @@ mod tests {
     fn binary_sniff() {
         assert!(is_binary(b"abc\0def"));
         assert!(!is_binary(b"plain text\n"));
-    }
-
-    #[test]
-    fn fingerprint_depends_on_rule_and_secret_only() {
-        assert_eq!(fingerprint("a.b", b"s1"), fingerprint("a.b", b"s1"));
-        assert_ne!(fingerprint("a.b", b"s1"), fingerprint("a.c", b"s1"));
-        assert_ne!(fingerprint("a.b", b"s1"), fingerprint("a.b", b"s2"));
-        assert_eq!(fingerprint("a.b", b"s1").len(), 32);
-    }
-
-    #[test]
-    fn line_counter_positions() {
-        let text = b"ab\ncde\nf";
-        let mut lc = LineCounter::default();
-        assert_eq!(lc.position(text, 1), (1, 2));
-        assert_eq!(lc.position(text, 4), (2, 2));
-        assert_eq!(lc.peek(text, 7), (3, 1));
-        assert_eq!(lc.position(text, 7), (3, 1));
     }
 }

@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{decode_utf16, findings_in, is_binary, Stats};
+use super::{decode_utf16, scan_blob, Limits, Stats};
 use crate::detect::Detector;
 use crate::finding::{Finding, Provenance};
 
@@ -114,8 +114,21 @@ fn parse_raw(raw: &[u8]) -> Result<Vec<StagedFile>, StagedError> {
     Ok(files)
 }
 
-/// Read blobs with one `git cat-file --batch`; a missing object is an error.
-pub fn read_blobs(dir: &Path, ids: &[&str]) -> Result<HashMap<String, Vec<u8>>, StagedError> {
+/// A blob as `git cat-file --batch` gave it: its content, or only its size when that was over
+/// the limit (the content is then read past, never kept).
+#[derive(Debug)]
+pub enum BlobContent {
+    Bytes(Vec<u8>),
+    TooLarge(u64),
+}
+
+/// Read blobs with one `git cat-file --batch`; a missing object is an error. The size in each
+/// object's header is checked before its content is read: content over `max` is skipped.
+pub fn read_blobs(
+    dir: &Path,
+    ids: &[&str],
+    max: u64,
+) -> Result<HashMap<String, BlobContent>, StagedError> {
     let mut child = git(dir)
         .args(["cat-file", "--batch"])
         .stdin(Stdio::piped())
@@ -131,11 +144,10 @@ pub fn read_blobs(dir: &Path, ids: &[&str]) -> Result<HashMap<String, Vec<u8>>, 
     });
     let mut reader = BufReader::new(child.stdout.take().expect("stdout is piped"));
     let mut blobs = HashMap::new();
+    let cut = |e: std::io::Error| StagedError::Parse(format!("cat-file: {e}"));
     for id in ids {
         let mut header = String::new();
-        reader
-            .read_line(&mut header)
-            .map_err(|e| StagedError::Parse(format!("cat-file: {e}")))?;
+        reader.read_line(&mut header).map_err(cut)?;
         let parts: Vec<&str> = header.split_whitespace().collect();
         if parts.len() != 3 {
             return Err(StagedError::Git {
@@ -143,13 +155,27 @@ pub fn read_blobs(dir: &Path, ids: &[&str]) -> Result<HashMap<String, Vec<u8>>, 
                 stderr: format!("object {id}: {}", header.trim()),
             });
         }
-        let size: usize = parts[2]
+        let size: u64 = parts[2]
             .parse()
             .map_err(|_| StagedError::Parse(format!("cat-file header {header:?}")))?;
-        let mut content = vec![0; size];
-        reader
-            .read_exact(&mut content)
-            .map_err(|e| StagedError::Parse(format!("cat-file: {e}")))?;
+        let content = if size > max {
+            let skipped =
+                std::io::copy(&mut (&mut reader).take(size), &mut std::io::sink()).map_err(cut)?;
+            if skipped != size {
+                return Err(StagedError::Parse(format!("cat-file: object {id} cut off")));
+            }
+            BlobContent::TooLarge(size)
+        } else {
+            let mut content = Vec::with_capacity(size as usize);
+            (&mut reader)
+                .take(size)
+                .read_to_end(&mut content)
+                .map_err(cut)?;
+            if content.len() as u64 != size {
+                return Err(StagedError::Parse(format!("cat-file: object {id} cut off")));
+            }
+            BlobContent::Bytes(content)
+        };
         let mut newline = [0u8; 1];
         let _ = reader.read_exact(&mut newline);
         blobs.insert(id.to_string(), content);
@@ -163,8 +189,7 @@ pub fn read_blobs(dir: &Path, ids: &[&str]) -> Result<HashMap<String, Vec<u8>>, 
 #[derive(Debug, Clone)]
 pub struct StagedOptions {
     pub dir: PathBuf,
-    pub binary: bool,
-    pub max_file_size: u64,
+    pub limits: Limits,
 }
 
 /// Scan the lines the staged change adds.
@@ -186,43 +211,48 @@ pub fn scan(
     }
     ids.sort_unstable();
     ids.dedup();
-    let blobs = read_blobs(&opts.dir, &ids)?;
+    let blobs = read_blobs(&opts.dir, &ids, opts.limits.max_file_size)?;
     let mut findings = Vec::new();
     for f in &files {
-        let Some(new) = blobs.get(&f.new) else {
-            continue;
+        let new = match blobs.get(&f.new) {
+            Some(BlobContent::Bytes(b)) => b,
+            Some(BlobContent::TooLarge(size)) => {
+                opts.limits.over(&f.path, *size, stats);
+                continue;
+            }
+            None => continue,
         };
-        if new.len() as u64 > opts.max_file_size {
-            stats.skip_large(&f.path, new.len() as u64, opts.max_file_size);
-            continue;
-        }
-        let new = decode_utf16(new).unwrap_or_else(|| new.clone());
-        if !opts.binary && is_binary(&new) {
-            stats.skip_binary();
-            continue;
-        }
-        stats.add_file(new.len());
-        let found = findings_in(
+        let provenance = Provenance::Staged {
+            path: f.path.clone(),
+        };
+        let found = scan_blob(
             detector,
-            &new,
-            &Provenance::Staged {
-                path: f.path.clone(),
-            },
+            new,
+            &provenance,
+            Some(&f.new),
+            &opts.limits,
+            stats,
         );
         if found.is_empty() {
             continue;
         }
-        let old = f
-            .old
-            .as_ref()
-            .and_then(|id| blobs.get(id))
-            .map(|b| decode_utf16(b).unwrap_or_else(|| b.clone()));
-        let added = added_lines(old.as_deref().unwrap_or(b""), &new);
-        findings.extend(found.into_iter().filter(|finding| {
-            (finding.location.line..=finding.location.end_line).any(|l| added[l - 1])
-        }));
+        let old = match f.old.as_ref().and_then(|id| blobs.get(id)) {
+            Some(BlobContent::Bytes(b)) => decode_utf16(b).unwrap_or_else(|| b.clone()),
+            _ => Vec::new(),
+        };
+        let new = decode_utf16(new).unwrap_or_else(|| new.clone());
+        let added = added_lines(&old, &new);
+        findings.extend(found.into_iter().filter(|f| adds(f, &added)));
     }
     Ok(findings)
+}
+
+/// True when `finding` touches a line that `added` (from [`added_lines`]) marks as added. A
+/// line past the end of `added` counts as added: a match can end on a final newline that
+/// [`added_lines`] does not count as a line of its own.
+pub fn adds(finding: &Finding, added: &[bool]) -> bool {
+    (finding.location.line..=finding.location.end_line)
+        .any(|l| added.get(l.wrapping_sub(1)).copied().unwrap_or(true))
 }
 
 /// For each line of `new` (index = line - 1), whether the change adds it: the staged file holds

@@ -1,16 +1,32 @@
 //! The standard-input source: `keyhound scan -` reads everything from stdin and scans it as one
-//! blob named `-`.
+//! blob named `-`, under the same rules as a file: over `--max-file-size` it is skipped with a
+//! note, UTF-16 text is decoded, binary input is skipped unless `--binary`.
 
 use std::io::Read;
 
-use super::{findings_in, Stats};
+use super::{scan_blob, Limits, Stats};
 use crate::detect::Detector;
 use crate::finding::{Finding, Provenance};
 
-/// Read stdin to the end (up to `max` bytes) and scan it.
-pub fn scan(detector: &Detector, stats: &Stats, max: u64) -> std::io::Result<Vec<Finding>> {
+/// Read stdin to the end and scan it (nothing when it is over the size limit).
+pub fn scan(detector: &Detector, limits: &Limits, stats: &Stats) -> std::io::Result<Vec<Finding>> {
     let mut bytes = Vec::new();
-    std::io::stdin().lock().take(max).read_to_end(&mut bytes)?;
-    stats.add_file(bytes.len());
-    Ok(findings_in(detector, &bytes, &Provenance::Stdin))
+    let mut input = std::io::stdin().lock();
+    (&mut input)
+        .take(limits.max_file_size.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limits.max_file_size {
+        // The whole size is unknown without reading it all; count what is left, in constant memory.
+        let rest = std::io::copy(&mut input, &mut std::io::sink())?;
+        limits.over("-", bytes.len() as u64 + rest, stats);
+        return Ok(Vec::new());
+    }
+    Ok(scan_blob(
+        detector,
+        &bytes,
+        &Provenance::Stdin,
+        None,
+        limits,
+        stats,
+    ))
 }

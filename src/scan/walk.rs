@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use ignore::gitignore::Gitignore;
 use ignore::{WalkBuilder, WalkState};
 
-use super::{decode_utf16, findings_in, is_binary, Stats, BINARY_SNIFF};
+use super::{decode_utf16, is_binary, scan_blob, Limits, SkipReason, Stats, BINARY_SNIFF};
 use crate::detect::Detector;
 use crate::diag;
 use crate::finding::{Finding, Provenance};
@@ -21,8 +21,7 @@ pub struct WalkOptions {
     /// Paths are reported relative to this directory when they are under it.
     pub root: PathBuf,
     pub no_ignore: bool,
-    pub binary: bool,
-    pub max_file_size: u64,
+    pub limits: Limits,
     pub threads: usize,
     /// Config `paths` to skip, gitignore syntax, anchored at `root`.
     pub exclude: Option<Gitignore>,
@@ -106,14 +105,13 @@ pub fn scan_file(
             return Vec::new();
         }
     };
-    if size > opts.max_file_size {
-        stats.skip_large(&shown, size, opts.max_file_size);
+    if opts.limits.over(&shown, size, stats) {
         return Vec::new();
     }
-    let bytes = match read_text(path, size, opts.binary) {
+    let bytes = match read_text(path, size, opts.limits.binary) {
         Ok(Some(b)) => b,
         Ok(None) => {
-            stats.skip_binary();
+            stats.skip(&shown, SkipReason::Binary, opts.limits.max_file_size);
             return Vec::new();
         }
         Err(err) => {
@@ -122,12 +120,13 @@ pub fn scan_file(
             return Vec::new();
         }
     };
-    stats.add_file(bytes.len());
-    findings_in(detector, &bytes, &Provenance::File { path: shown })
+    let provenance = Provenance::File { path: shown };
+    scan_blob(detector, &bytes, &provenance, None, &opts.limits, stats)
 }
 
 /// Read a file, but stop after the first block when it is binary (`None`) and binary files are
-/// not wanted: most of a tree's bytes can be compiled objects that are never scanned.
+/// not wanted: most of a tree's bytes can be compiled objects that are never scanned. UTF-16
+/// decoding and the final binary check are [`scan_blob`]'s, as for every source.
 fn read_text(path: &Path, size: u64, binary: bool) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
@@ -141,7 +140,7 @@ fn read_text(path: &Path, size: u64, binary: bool) -> std::io::Result<Option<Vec
         }
     }
     file.read_to_end(&mut bytes)?;
-    Ok(Some(decode_utf16(&bytes).unwrap_or(bytes)))
+    Ok(Some(bytes))
 }
 
 /// `path` relative to `root` with `/` separators, or as given when it is outside `root`.

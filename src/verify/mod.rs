@@ -16,38 +16,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::finding::Finding;
+pub use crate::finding::{Status, Verdict};
 use providers::{check_for, classify, Auth, Check, Outcome, Response};
 
 /// How long a live or invalid verdict is trusted.
 pub const CACHE_TTL_SECS: u64 = 24 * 3600;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Live,
-    Invalid,
-    Unknown,
-    Unsupported,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Live => "live",
-            Status::Invalid => "invalid",
-            Status::Unknown => "unknown",
-            Status::Unsupported => "unsupported",
-        }
-    }
-}
-
-/// The answer about one key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Verdict {
-    pub status: Status,
-    pub reason: String,
-    pub metadata: BTreeMap<String, String>,
-}
 
 /// Settings of a verification run.
 #[derive(Debug, Clone)]
