@@ -1,12 +1,14 @@
-//! Command-line parsing (clap derive) and its conversion into plain [`crate::Command`] values.
-//! No logic beyond parsing and conversion lives here.
+//! Command-line parsing (clap derive) and its conversion into the library's plain
+//! [`keyhound::Command`] values. Part of the binary, not the library; no logic beyond parsing
+//! and conversion lives here. Each subcommand takes only the flags that do something there.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::report::Format;
-use crate::{BaselineCommand, ColorChoice, Command, CommonOptions, HookCommand, RulesCommand};
+use keyhound::policy::BaselineChoice;
+use keyhound::report::{ColorChoice, Format};
+use keyhound::{BaselineCommand, Command, CommonOptions, HookCommand, RulesCommand};
 
 /// Find leaked API keys (OpenAI first) in files, staged changes and git history.
 ///
@@ -26,7 +28,7 @@ enum CliCommand {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         common: CommonArgs,
-        /// Do not respect .gitignore, .ignore or .keyhoundignore files.
+        /// Scan every path: ignore .gitignore, .ignore, .keyhoundignore and [allow] paths.
         #[arg(long, help_heading = "Input")]
         no_ignore: bool,
     },
@@ -65,7 +67,14 @@ enum CliCommand {
         #[arg(long, value_name = "REPORT")]
         from: PathBuf,
         #[command(flatten)]
-        common: CommonArgs,
+        output: OutputArgs,
+        /// Config file (its custom rules name the keys' providers).
+        #[arg(long, value_name = "FILE", help_heading = "Input")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        outcome: VerifyOutcomeArgs,
+        #[command(flatten)]
+        settings: VerifySettingsArgs,
     },
     /// Install or remove the git pre-commit hook.
     Hook {
@@ -99,25 +108,32 @@ enum BaselineAction {
         /// Directory to scan.
         #[arg(default_value = ".")]
         path: PathBuf,
-        /// Baseline file to write.
-        #[arg(long = "file", default_value = crate::baseline::FILE_NAME)]
-        file: PathBuf,
+        /// Baseline file to write (default: .keyhound-baseline.json next to the config, or
+        /// at the top of the work tree, where every command finds it).
+        #[arg(long = "file")]
+        file: Option<PathBuf>,
         #[command(flatten)]
-        common: CommonArgs,
+        input: InputArgs,
+        /// No notes or summary on standard error (warnings still print).
+        #[arg(long, short = 'q')]
+        quiet: bool,
     },
     /// Scan PATH and remove baseline entries that no longer match any finding.
     Prune {
         /// Directory to scan.
         #[arg(default_value = ".")]
         path: PathBuf,
-        /// Baseline file to prune.
-        #[arg(long = "file", default_value = crate::baseline::FILE_NAME)]
-        file: PathBuf,
+        /// Baseline file to prune (default: the one every command applies).
+        #[arg(long = "file")]
+        file: Option<PathBuf>,
         /// Report stale entries without changing the file.
         #[arg(long)]
         dry_run: bool,
         #[command(flatten)]
-        common: CommonArgs,
+        input: InputArgs,
+        /// No notes or summary on standard error (warnings still print).
+        #[arg(long, short = 'q')]
+        quiet: bool,
     },
 }
 
@@ -154,6 +170,22 @@ enum CliColor {
 /// Flags shared by every scanning command.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Check whether each key is live, with a read-only request to its own provider.
+    #[arg(long, help_heading = "Verification (network, opt-in)")]
+    verify: bool,
+    #[command(flatten)]
+    outcome: VerifyOutcomeArgs,
+    #[command(flatten)]
+    settings: VerifySettingsArgs,
+}
+
+/// How the report is written.
+#[derive(Debug, Args)]
+struct OutputArgs {
     /// Report format.
     #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
     format: CliFormat,
@@ -163,13 +195,25 @@ pub struct CommonArgs {
     /// Print secrets in full (they are redacted by default).
     #[arg(long, help_heading = "Output")]
     show_secrets: bool,
-    /// When to colour the human report.
+    /// When to colour the human report (auto honours NO_COLOR, CLICOLOR_FORCE, TERM=dumb).
     #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]
     color: CliColor,
     /// No notes or summary on standard error (warnings still print).
     #[arg(long, short = 'q', help_heading = "Output")]
     quiet: bool,
-    /// Config file (default: .keyhound.toml at the scanned root).
+    /// Also report findings the policy silenced (keyhound:allow, allow-lists, baseline), marked.
+    #[arg(long, help_heading = "Output")]
+    show_suppressed: bool,
+    /// Name every file or blob that was not scanned (binary, too large, ignored) on stderr.
+    #[arg(long, help_heading = "Output")]
+    list_skipped: bool,
+}
+
+/// What is read and which policy applies.
+#[derive(Debug, Args)]
+struct InputArgs {
+    /// Config file (default: .keyhound.toml in the scanned folder or, in a git work tree, the
+    /// nearest parent up to its top).
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     config: Option<PathBuf>,
     /// Skip files larger than this many bytes (suffixes K, M, G allowed).
@@ -181,16 +225,28 @@ pub struct CommonArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N", help_heading = "Input")]
     threads: Option<usize>,
-    /// Report only findings not accepted in this baseline file.
-    #[arg(long, value_name = "FILE", help_heading = "Input")]
+    /// Report only findings not accepted in this baseline file (default: the config's
+    /// `baseline`, else .keyhound-baseline.json next to the config, when it exists).
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Input",
+        conflicts_with = "no_baseline"
+    )]
     baseline: Option<PathBuf>,
-    /// Check whether each key is live, with a read-only request to its own provider.
-    #[arg(long, help_heading = "Verification (network, opt-in)")]
-    verify: bool,
+    /// Apply no baseline.
+    #[arg(long, help_heading = "Input")]
+    no_baseline: bool,
+}
+
+/// What verification means for the exit status.
+#[derive(Debug, Args)]
+struct VerifyOutcomeArgs {
     /// Report only keys confirmed live (implies --verify).
     #[arg(long, help_heading = "Verification (network, opt-in)")]
     only_live: bool,
-    /// Which findings make the exit status 1.
+    /// Which findings make the exit status 1 (`live` implies --verify; a key that could not be
+    /// checked counts as live unless --allow-unknown).
     #[arg(
         long,
         value_enum,
@@ -198,6 +254,14 @@ pub struct CommonArgs {
         help_heading = "Verification (network, opt-in)"
     )]
     fail_on: CliFailOn,
+    /// With --fail-on live: keys that could not be checked (unknown) do not fail the run.
+    #[arg(long, help_heading = "Verification (network, opt-in)")]
+    allow_unknown: bool,
+}
+
+/// How keys are checked.
+#[derive(Debug, Args)]
+struct VerifySettingsArgs {
     /// Parallel checks in all (each provider also gets at most 2 at once).
     #[arg(
         long,
@@ -224,7 +288,7 @@ pub struct CommonArgs {
     verify_timeout: f64,
     /// PROVIDER=BASE_URL: send that provider's checks to another scheme and host (tests,
     /// proxies); plain http only to loopback. Command line only, never from a config file.
-    #[arg(long, value_name = "PROVIDER=URL", value_parser = crate::verify::parse_endpoint, help_heading = "Verification (network, opt-in)")]
+    #[arg(long, value_name = "PROVIDER=URL", value_parser = keyhound::verify::parse_endpoint, help_heading = "Verification (network, opt-in)")]
     verify_endpoint: Vec<(String, String)>,
     /// Do not read or write the verification cache.
     #[arg(long, help_heading = "Verification (network, opt-in)")]
@@ -252,42 +316,83 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("\"{s}\" is not a size (examples: 1000, 512K, 25M, 1G)"))
 }
 
-impl CommonArgs {
-    fn into_options(self) -> CommonOptions {
-        let settings = crate::verify::VerifyOptions {
+impl VerifySettingsArgs {
+    fn options(self) -> keyhound::verify::VerifyOptions {
+        keyhound::verify::VerifyOptions {
             endpoints: self.verify_endpoint.into_iter().collect(),
             concurrency: self.verify_concurrency.max(1),
             requests_per_second: self.verify_rps,
             timeout: std::time::Duration::from_secs_f64(self.verify_timeout.max(0.1)),
             cache: !self.no_cache,
             ..Default::default()
-        };
-        CommonOptions {
-            format: match self.format {
-                CliFormat::Human => Format::Human,
-                CliFormat::Json => Format::Json,
-                CliFormat::Jsonl => Format::Jsonl,
-                CliFormat::Sarif => Format::Sarif,
-            },
-            output: self.output,
-            show_secrets: self.show_secrets,
-            color: match self.color {
-                CliColor::Auto => ColorChoice::Auto,
-                CliColor::Always => ColorChoice::Always,
-                CliColor::Never => ColorChoice::Never,
-            },
-            quiet: self.quiet,
-            config: self.config,
-            max_file_size: self.max_file_size,
-            binary: self.binary,
-            threads: self.threads,
-            baseline: self.baseline,
-            verify: (self.verify || self.only_live || matches!(self.fail_on, CliFailOn::Live))
-                .then(|| settings.clone()),
-            verify_settings: settings,
-            only_live: self.only_live,
-            fail_on_live: matches!(self.fail_on, CliFailOn::Live),
         }
+    }
+}
+
+impl OutputArgs {
+    fn apply(self, o: &mut CommonOptions) {
+        o.format = match self.format {
+            CliFormat::Human => Format::Human,
+            CliFormat::Json => Format::Json,
+            CliFormat::Jsonl => Format::Jsonl,
+            CliFormat::Sarif => Format::Sarif,
+        };
+        o.output = self.output;
+        o.show_secrets = self.show_secrets;
+        o.color = match self.color {
+            CliColor::Auto => ColorChoice::Auto,
+            CliColor::Always => ColorChoice::Always,
+            CliColor::Never => ColorChoice::Never,
+        };
+        o.quiet = self.quiet;
+        o.show_suppressed = self.show_suppressed;
+        o.list_skipped = self.list_skipped;
+    }
+}
+
+impl InputArgs {
+    fn apply(self, o: &mut CommonOptions) {
+        o.config = self.config;
+        o.max_file_size = self.max_file_size;
+        o.binary = self.binary;
+        o.threads = self.threads;
+        o.baseline = match (self.baseline, self.no_baseline) {
+            (_, true) => BaselineChoice::Off,
+            (Some(file), false) => BaselineChoice::File(file),
+            (None, false) => BaselineChoice::Default,
+        };
+    }
+
+    fn into_options(self, quiet: bool) -> CommonOptions {
+        let mut o = CommonOptions {
+            quiet,
+            ..CommonOptions::default()
+        };
+        self.apply(&mut o);
+        o
+    }
+}
+
+impl VerifyOutcomeArgs {
+    /// Apply; true when these flags imply verification.
+    fn apply(self, o: &mut CommonOptions) -> bool {
+        o.only_live = self.only_live;
+        o.fail_on_live = matches!(self.fail_on, CliFailOn::Live);
+        o.allow_unknown = self.allow_unknown;
+        o.only_live || o.fail_on_live
+    }
+}
+
+impl CommonArgs {
+    fn into_options(self) -> CommonOptions {
+        let mut o = CommonOptions::default();
+        self.output.apply(&mut o);
+        self.input.apply(&mut o);
+        let implied = self.outcome.apply(&mut o);
+        if self.verify || implied {
+            o.verify = Some(self.settings.options());
+        }
+        o
     }
 }
 
@@ -319,10 +424,22 @@ impl Cli {
                 all_occurrences,
                 common: common.into_options(),
             },
-            CliCommand::Verify { from, common } => Command::Verify {
+            CliCommand::Verify {
                 from,
-                common: common.into_options(),
-            },
+                output,
+                config,
+                outcome,
+                settings,
+            } => {
+                let mut common = CommonOptions {
+                    config,
+                    ..CommonOptions::default()
+                };
+                output.apply(&mut common);
+                outcome.apply(&mut common);
+                common.verify = Some(settings.options());
+                Command::Verify { from, common }
+            }
             CliCommand::Staged { common, hook } => Command::Staged {
                 common: common.into_options(),
                 hook,
@@ -332,21 +449,27 @@ impl Cli {
                 HookAction::Uninstall => HookCommand::Uninstall,
             }),
             CliCommand::Baseline { action } => Command::Baseline(match action {
-                BaselineAction::Create { path, file, common } => BaselineCommand::Create {
+                BaselineAction::Create {
+                    path,
+                    file,
+                    input,
+                    quiet,
+                } => BaselineCommand::Create {
                     path,
                     output: file,
-                    common: common.into_options(),
+                    common: input.into_options(quiet),
                 },
                 BaselineAction::Prune {
                     path,
                     file,
                     dry_run,
-                    common,
+                    input,
+                    quiet,
                 } => BaselineCommand::Prune {
                     path,
                     file,
                     dry_run,
-                    common: common.into_options(),
+                    common: input.into_options(quiet),
                 },
             }),
             CliCommand::Rules { action } => Command::Rules(match action {

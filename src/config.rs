@@ -1,11 +1,15 @@
-//! `.keyhound.toml`: the user's rules and allow-lists, read from the scanned root or from
-//! `--config FILE` (never from parent directories). Unknown keys are errors with file and line.
+//! `.keyhound.toml`: the user's rules and allow-lists, from `--config FILE`, else from the
+//! scanned directory or, inside a git work tree, the nearest of its parents up to the top of the
+//! work tree (never beyond it). Unknown keys are errors with file and line. What the allow-lists
+//! mean for a finding is decided in `crate::policy`.
 //!
 //! ```toml
+//! baseline = ".keyhound-baseline.json"  # optional; this is the default
+//!
 //! [allow]
-//! paths = ["docs/**", "*.snap"]   # skip these paths (gitignore syntax, relative to the root)
-//! rules = ["stripe.test-key"]     # disable these rules (an id, or a prefix ending in '.')
-//! fingerprints = ["3f9a..."]      # accept these individual findings
+//! paths = ["docs/**", "*.snap"]   # skip these paths (gitignore syntax, relative to this file)
+//! rules = ["stripe.restricted-key"] # disable these rules (an id, or a prefix ending in '.')
+//! fingerprints = ["3f9a..."]      # accept these secrets, wherever they occur
 //!
 //! [[rule]]                        # custom rules, same shape as rules/*.toml
 //! id = "acme.internal-token"
@@ -15,7 +19,6 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Deserialize;
 
 use crate::rules::{self, LoadError, Rule, RuleSet, RuleSpec};
@@ -26,6 +29,8 @@ pub const FILE_NAME: &str = ".keyhound.toml";
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
+    #[serde(default)]
+    baseline: Option<String>,
     #[serde(default)]
     allow: Allow,
     #[serde(default)]
@@ -48,6 +53,8 @@ pub struct Allow {
 #[derive(Debug, Default)]
 pub struct Config {
     pub path: Option<PathBuf>,
+    /// `baseline = "..."`: the baseline file, relative to the config's folder.
+    pub baseline: Option<String>,
     pub allow: Allow,
     pub rules: Vec<Rule>,
 }
@@ -76,17 +83,15 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl Config {
-    /// Load `explicit` if given (it must exist), else `root/.keyhound.toml` if it exists.
-    pub fn load(explicit: Option<&Path>, root: &Path) -> Result<Config, ConfigError> {
+    /// Load `explicit` if given (it must exist), else the config [`Config::find`] finds from
+    /// `start`, else an empty config.
+    pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Config, ConfigError> {
         let path = match explicit {
             Some(p) => p.to_path_buf(),
-            None => {
-                let p = root.join(FILE_NAME);
-                if !p.is_file() {
-                    return Ok(Config::default());
-                }
-                p
-            }
+            None => match Config::find(start) {
+                Some(p) => p,
+                None => return Ok(Config::default()),
+            },
         };
         let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Read {
             path: path.clone(),
@@ -109,14 +114,45 @@ impl Config {
             .map_err(ConfigError::Invalid)?;
         Ok(Config {
             path: None,
+            baseline: file.baseline,
             allow: file.allow,
             rules,
         })
     }
 
-    /// Apply the config to the built-in rules: add or replace custom rules, disable listed ones.
+    /// `.keyhound.toml` in `start` or, when `start` is inside a git work tree, in the nearest
+    /// parent up to the work tree's top (a folder holding `.git`).
+    pub fn find(start: &Path) -> Option<PathBuf> {
+        let start = std::path::absolute(start).ok()?;
+        let top = work_tree_top(&start);
+        for dir in start.ancestors() {
+            let candidate = dir.join(FILE_NAME);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+            if top.as_deref().is_none_or(|t| dir == t) {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The folder the config file is in (its paths are relative to it).
+    pub fn dir(&self) -> Option<&Path> {
+        self.path.as_deref().and_then(Path::parent).map(|d| {
+            if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            }
+        })
+    }
+
+    /// Apply the config to the built-in rules: add custom rules (replacing a built-in one only
+    /// with `override = true`), disable listed ones.
     pub fn apply(&self, set: &mut RuleSet) -> Result<(), ConfigError> {
-        set.extend(self.rules.clone());
+        set.extend(self.rules.clone())
+            .map_err(ConfigError::Invalid)?;
         let unknown = set.disable(&self.allow.rules);
         if let Some(id) = unknown.first() {
             return Err(ConfigError::Invalid(LoadError {
@@ -144,82 +180,18 @@ impl Config {
         Ok(())
     }
 
-    /// The `allow.paths` matcher, anchored at `root`.
-    pub fn exclude(&self, root: &Path) -> Result<Option<Gitignore>, ConfigError> {
-        self.exclude_with(root, None)
-    }
-
-    /// The `allow.paths` matcher plus the patterns of `root/.keyhoundignore`, for sources that
-    /// do not walk directories (staged changes, history).
-    pub fn exclude_with_ignore_file(&self, root: &Path) -> Result<Option<Gitignore>, ConfigError> {
-        self.exclude_with(root, Some(&root.join(".keyhoundignore")))
-    }
-
-    /// The `allow.paths` matcher plus ignore patterns given as text (a `.keyhoundignore` read
-    /// from a git revision).
-    pub fn exclude_with_text(
-        &self,
-        root: &Path,
-        ignore: &str,
-    ) -> Result<Option<Gitignore>, ConfigError> {
-        let mut b = GitignoreBuilder::new(root);
-        for line in ignore.lines() {
-            let _ = b.add_line(None, line);
-        }
-        for p in &self.allow.paths {
-            let _ = b.add_line(None, p);
-        }
-        b.build().map(Some).map_err(|e| {
-            ConfigError::Invalid(LoadError {
-                origin: ".keyhoundignore".into(),
-                line: None,
-                message: e.to_string(),
-            })
-        })
-    }
-
-    fn exclude_with(
-        &self,
-        root: &Path,
-        ignore_file: Option<&Path>,
-    ) -> Result<Option<Gitignore>, ConfigError> {
-        let ignore_file = ignore_file.filter(|p| p.is_file());
-        if self.allow.paths.is_empty() && ignore_file.is_none() {
-            return Ok(None);
-        }
-        let mut b = GitignoreBuilder::new(root);
-        if let Some(file) = ignore_file {
-            if let Some(e) = b.add(file) {
-                return Err(ConfigError::Invalid(LoadError {
-                    origin: file.display().to_string(),
-                    line: None,
-                    message: e.to_string(),
-                }));
-            }
-        }
-        for p in &self.allow.paths {
-            b.add_line(None, p).map_err(|e| {
-                ConfigError::Invalid(LoadError {
-                    origin: self.origin(),
-                    line: None,
-                    message: format!("allow.paths: bad pattern \"{p}\": {e}"),
-                })
-            })?;
-        }
-        b.build().map(Some).map_err(|e| {
-            ConfigError::Invalid(LoadError {
-                origin: self.origin(),
-                line: None,
-                message: format!("allow.paths: {e}"),
-            })
-        })
-    }
-
-    fn origin(&self) -> String {
+    pub fn origin(&self) -> String {
         self.path
             .as_ref()
             .map_or_else(|| FILE_NAME.to_string(), |p| p.display().to_string())
     }
+}
+
+/// The top of the git work tree holding `dir` (the nearest ancestor with a `.git` entry).
+pub fn work_tree_top(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
 }
 
 #[cfg(test)]

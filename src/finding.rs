@@ -92,6 +92,33 @@ pub struct Finding {
     pub verification: Option<Verdict>,
     /// A `keyhound:allow` marker is on one of the lines the match spans.
     pub allowed: bool,
+    /// Set when the policy silenced it (reported only with `--show-suppressed`).
+    pub suppressed: Option<Suppression>,
+}
+
+/// Why a finding is not reported (see `crate::policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Suppression {
+    /// A `keyhound:allow` comment on its line (or on any line of a multi-line key).
+    InlineAllow,
+    /// `[allow] paths` or `.keyhoundignore`.
+    Path,
+    /// `[allow] fingerprints`: this secret, wherever it occurs.
+    Fingerprint,
+    /// The baseline: this secret, wherever it occurs.
+    Baseline,
+}
+
+impl Suppression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suppression::InlineAllow => "keyhound:allow",
+            Suppression::Path => "allow.paths/.keyhoundignore",
+            Suppression::Fingerprint => "allow.fingerprints",
+            Suppression::Baseline => "baseline",
+        }
+    }
 }
 
 impl Finding {

@@ -1,6 +1,8 @@
 //! The `keyhound` binary: parse arguments, run, map the outcome to an exit code, print errors
 //! on one line. Nothing else calls `std::process::exit`.
 
+mod cli;
+
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
@@ -15,7 +17,7 @@ fn main() -> std::process::ExitCode {
             "keyhound: error: internal error at {at}; please report it (details withheld: they may hold scanned content)"
         );
     }));
-    let cli = match std::panic::catch_unwind(keyhound::cli::Cli::try_parse) {
+    let cli = match std::panic::catch_unwind(cli::Cli::try_parse) {
         Err(_) => return std::process::ExitCode::from(2),
         Ok(Ok(cli)) => cli,
         Ok(Err(e)) => {

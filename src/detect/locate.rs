@@ -55,6 +55,7 @@ pub fn findings(detector: &Detector, bytes: &[u8], provenance: &Provenance) -> V
             blob: None,
             verification: None,
             allowed: super::filter::span_allows(bytes, m.start, m.end),
+            suppressed: None,
         });
     }
     out

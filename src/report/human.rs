@@ -52,6 +52,13 @@ pub fn write(
             ""
         };
         writeln!(out, "  secret:  {}{encoded}", style.secret(&shown))?;
+        if let Some(why) = f.suppressed {
+            writeln!(
+                out,
+                "  {}",
+                style.dim(&format!("suppressed by {} (not counted)", why.as_str()))
+            )?;
+        }
         if !f.snippet.is_empty() {
             writeln!(out, "  line:    {}", f.snippet)?;
         }

@@ -4,10 +4,10 @@
 
 use std::io::{self, Write};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ReportOptions, Summary};
-use crate::finding::{CommitInfo, Finding};
+use crate::finding::{CommitInfo, Finding, Location, Provenance, Suppression};
 use crate::redact::redact;
 use crate::rules::RuleSet;
 
@@ -39,6 +39,9 @@ pub struct JsonFinding<'a> {
     pub revoke_url: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<&'a crate::verify::Verdict>,
+    /// Only with `--show-suppressed`: what silenced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<&'a str>,
 }
@@ -72,6 +75,7 @@ impl<'a> JsonFinding<'a> {
             remediation: &rule.remediation,
             revoke_url: rule.revoke_url.as_deref(),
             verification: f.verification.as_ref(),
+            suppressed: f.suppressed,
             secret: show_secrets.then_some(f.secret.as_str()),
         }
     }
@@ -114,4 +118,101 @@ pub fn write_lines(
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// A report as read back by `keyhound verify --from`: only what is needed to check its keys.
+/// `version` must be present and ours, so SARIF, `{}` or `[]` are refused, not read as empty.
+#[derive(Deserialize)]
+struct ReadReport {
+    version: u32,
+    findings: Vec<ReadFinding>,
+    #[allow(dead_code)]
+    summary: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct ReadFinding {
+    rule: String,
+    #[serde(default)]
+    secret: Option<String>,
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    line: usize,
+    #[serde(default)]
+    column: usize,
+    #[serde(default)]
+    end_line: usize,
+    #[serde(default)]
+    end_column: usize,
+    #[serde(default)]
+    snippet: String,
+}
+
+/// The findings of a keyhound JSON report (made with `--show-secrets`), for verification. Any
+/// other JSON, a report without secrets, or a rule this run does not know is an error.
+pub fn read_findings(
+    path: &std::path::Path,
+    rules: &RuleSet,
+) -> Result<Vec<Finding>, crate::Error> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| crate::Error::new(format!("{shown}: cannot read report: {e}")))?;
+    let report: ReadReport = serde_json::from_str(&text).map_err(|e| {
+        crate::Error::new(format!(
+            "{shown}: not a keyhound JSON report (make one with `keyhound scan --format json --show-secrets`): {}",
+            e.to_string().split(" at line").next().unwrap_or_default()
+        ))
+    })?;
+    if report.version != VERSION {
+        return Err(crate::Error::new(format!(
+            "{shown}: keyhound JSON report version {} is not supported (this keyhound reads version {VERSION})",
+            report.version
+        )));
+    }
+    let mut findings = Vec::with_capacity(report.findings.len());
+    for (i, f) in report.findings.into_iter().enumerate() {
+        let Some(secret) = f.secret else {
+            return Err(crate::Error::new(format!(
+                "{shown}: finding {} has no secret; make the report with --show-secrets",
+                i + 1
+            )));
+        };
+        let Some(rule) = rules.index_of(&f.rule) else {
+            return Err(crate::Error::new(format!(
+                "{shown}: finding {} names rule \"{}\", which is no rule",
+                i + 1,
+                f.rule
+            )));
+        };
+        findings.push(Finding {
+            rule,
+            provider: rules.rules[rule].provider.clone(),
+            fingerprint: crate::detect::locate::fingerprint(&f.rule, secret.as_bytes()),
+            rule_id: f.rule,
+            secret,
+            location: Location {
+                line: f.line,
+                column: f.column,
+                end_line: f.end_line,
+                end_column: f.end_column,
+                char_column: f.column,
+                char_end_column: f.end_column,
+            },
+            snippet: f.snippet,
+            encoding: None,
+            provenance: Provenance::File {
+                path: if f.path.is_empty() {
+                    "-".into()
+                } else {
+                    f.path
+                },
+            },
+            blob: None,
+            verification: None,
+            allowed: false,
+            suppressed: None,
+        });
+    }
+    Ok(findings)
 }

@@ -11,8 +11,10 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Status};
 use crate::rules::RuleSet;
+use crate::scan::{SkipReason, Skipped};
+pub use style::ColorChoice;
 
 /// Report format (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,15 +33,71 @@ pub struct Summary {
     pub skipped_binary: u64,
     pub skipped_large: u64,
     /// Blobs not scanned, by name and reason.
-    pub skipped: Vec<crate::scan::Skipped>,
+    pub skipped: Vec<Skipped>,
     pub errors: u64,
     pub findings: usize,
+    /// Findings the policy silenced (listed with `--show-suppressed`).
+    pub suppressed: usize,
     pub elapsed_ms: u64,
+    /// Something could not be read (the errors above): the run exits 2.
     pub incomplete: bool,
+    /// With `--verify`: how many reported findings got each verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<VerificationCounts>,
     /// History audits: one entry per unique secret, still-present first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SecretSummary>,
 }
+
+/// How many findings got each verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct VerificationCounts {
+    pub live: usize,
+    pub invalid: usize,
+    pub unknown: usize,
+    pub unsupported: usize,
+}
+
+impl VerificationCounts {
+    pub fn of(findings: &[Finding]) -> VerificationCounts {
+        let mut c = VerificationCounts::default();
+        for f in findings {
+            match f.verification.as_ref().map(|v| v.status) {
+                Some(Status::Live) => c.live += 1,
+                Some(Status::Invalid) => c.invalid += 1,
+                Some(Status::Unsupported) => c.unsupported += 1,
+                Some(Status::Unknown) | None => c.unknown += 1,
+            }
+        }
+        c
+    }
+}
+
+/// The verification line on stderr: unknown verdicts are never silent.
+pub fn verification_line(c: &VerificationCounts) -> String {
+    let mut line = format!(
+        "keyhound: verification: {} live, {} invalid, {} unknown, {} unsupported",
+        c.live, c.invalid, c.unknown, c.unsupported
+    );
+    if c.unknown > 0 {
+        line.push_str(
+            " (unknown: the provider could not be asked or did not answer; the key may be live)",
+        );
+    }
+    line
+}
+
+/// One skipped blob as text: `path (binary)`.
+pub fn skip_text(s: &Skipped) -> String {
+    match &s.reason {
+        SkipReason::TooLarge { size } => format!("{} ({size} bytes, over --max-file-size)", s.path),
+        SkipReason::Binary => format!("{} (binary)", s.path),
+        SkipReason::Ignored => format!("{} (.keyhoundignore or allow.paths)", s.path),
+    }
+}
+
+/// How many skipped blobs the summary line names.
+const SKIPPED_NAMED: usize = 3;
 
 /// The audit's answer for one unique secret: since when, by whom, still there or not.
 #[derive(Debug, Clone, Serialize)]
@@ -118,15 +176,35 @@ pub fn summary_line(summary: &Summary) -> String {
         summary.findings,
         if summary.findings == 1 { "" } else { "s" },
     );
-    if summary.skipped_binary + summary.skipped_large > 0 {
+    if !summary.skipped.is_empty() {
+        let ignored = summary.skipped.len() as u64 - summary.skipped_binary - summary.skipped_large;
+        let names: Vec<&str> = summary
+            .skipped
+            .iter()
+            .take(SKIPPED_NAMED)
+            .map(|s| s.path.as_str())
+            .collect();
         line.push_str(&format!(
-            "; skipped {} binary, {} over the size limit",
-            summary.skipped_binary, summary.skipped_large
+            "; skipped {} binary, {} over the size limit, {ignored} ignored: {}{}",
+            summary.skipped_binary,
+            summary.skipped_large,
+            names.join(", "),
+            if summary.skipped.len() > SKIPPED_NAMED {
+                ", … (--list-skipped names them all)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if summary.suppressed > 0 {
+        line.push_str(&format!(
+            "; {} suppressed (--show-suppressed lists them)",
+            summary.suppressed
         ));
     }
     if summary.errors > 0 {
         line.push_str(&format!(
-            "; {} could not be read (incomplete scan)",
+            "; {} could not be read (incomplete scan, exit 2)",
             summary.errors
         ));
     }

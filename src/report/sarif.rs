@@ -148,6 +148,15 @@ fn result_entry(f: &Finding, rule: &Rule, rule_index: usize, ordinal: usize) -> 
             "summary": c.summary,
         });
     }
+    if let Some(why) = f.suppressed {
+        // SARIF 2.1.0 §3.35: an in-source suppression is a comment in the code; the others are
+        // kept outside it (config, baseline).
+        let kind = match why {
+            crate::finding::Suppression::InlineAllow => "inSource",
+            _ => "external",
+        };
+        result["suppressions"] = json!([{"kind": kind, "justification": why.as_str()}]);
+    }
     result
 }
 

@@ -63,6 +63,9 @@ pub struct RuleSpec {
     pub examples: Vec<String>,
     #[serde(default)]
     pub counter_examples: Vec<String>,
+    /// A user rule that replaces the built-in rule of the same id must say so.
+    #[serde(default, rename = "override")]
+    pub replaces: bool,
 }
 
 #[derive(Deserialize)]
@@ -229,6 +232,7 @@ fn build(spec: RuleSpec, text: &str, origin: &str, eager: bool) -> Result<Rule, 
         requires_nearby: spec.requires_nearby,
         examples: spec.examples,
         counter_examples: spec.counter_examples,
+        replaces: spec.replaces,
     })
 }
 

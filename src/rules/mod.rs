@@ -57,6 +57,8 @@ pub struct Rule {
     pub counter_examples: Vec<String>,
     /// Where the rule came from: `rules/openai.toml` (built in) or a config path.
     pub origin: String,
+    /// `override = true`: this (user) rule replaces the rule that has its id.
+    pub replaces: bool,
 }
 
 impl Rule {
@@ -89,14 +91,29 @@ impl RuleSet {
         self.rules.iter().position(|r| r.id == id)
     }
 
-    /// Add user rules; a user rule with the id of an existing rule replaces it.
-    pub fn extend(&mut self, rules: Vec<Rule>) {
+    /// Add user rules. A rule whose id is taken replaces the existing rule only when it says
+    /// `override = true`; otherwise the rule is refused (a silent replacement could let a real
+    /// key through). On error nothing is added.
+    pub fn extend(&mut self, rules: Vec<Rule>) -> Result<(), LoadError> {
+        for rule in &rules {
+            if !rule.replaces && self.get(&rule.id).is_some() {
+                return Err(LoadError {
+                    origin: rule.origin.clone(),
+                    line: None,
+                    message: format!(
+                        "rule \"{}\" has the id of a built-in rule; choose another id, or add `override = true` to replace the built-in rule",
+                        rule.id
+                    ),
+                });
+            }
+        }
         for rule in rules {
             match self.index_of(&rule.id) {
                 Some(i) => self.rules[i] = rule,
                 None => self.rules.push(rule),
             }
         }
+        Ok(())
     }
 
     /// Drop the rules with these ids (or id prefixes ending in `.`, e.g. `stripe.`); returns the

@@ -1,18 +1,19 @@
-//! The working-tree source: a parallel walk (the `ignore` crate) that respects `.gitignore`,
-//! `.ignore` and `.keyhoundignore`, scans hidden files, never follows symlinks, skips `.git`,
+//! The working-tree source: a parallel walk (the `ignore` crate) that respects `.gitignore` and
+//! `.ignore`, skips (and names) what the policy's `.keyhoundignore` and `[allow] paths` exclude,
+//! scans hidden files, never follows symlinks, skips `.git`,
 //! binary files and files over the size limit, and hands each file's bytes to the detector.
 //! One unreadable file is a diagnostic, not the end of the scan.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use ignore::gitignore::Gitignore;
 use ignore::{WalkBuilder, WalkState};
 
 use super::{decode_utf16, is_binary, scan_blob, Limits, SkipReason, Stats, BINARY_SNIFF};
 use crate::detect::Detector;
 use crate::diag;
 use crate::finding::{Finding, Provenance};
+use crate::policy::PathFilter;
 
 /// What to walk and how.
 #[derive(Debug, Clone)]
@@ -23,15 +24,35 @@ pub struct WalkOptions {
     pub no_ignore: bool,
     pub limits: Limits,
     pub threads: usize,
-    /// Config `paths` to skip, gitignore syntax, anchored at `root`.
-    pub exclude: Option<Gitignore>,
+    /// The policy's path exclusions (`[allow] paths`, `.keyhoundignore`): skipped unread, and
+    /// named in the stats.
+    pub exclude: Option<PathFilter>,
 }
 
 /// Walk every path and return the findings (unsorted).
 pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Finding> {
     let findings = Mutex::new(Vec::new());
-    let mut builder = WalkBuilder::new(&opts.paths[0]);
-    for p in &opts.paths[1..] {
+    // Paths given by name are not seen by the walker's filter: the policy is checked here (the
+    // pre-commit framework passes every file by name).
+    let mut paths = Vec::with_capacity(opts.paths.len());
+    for p in &opts.paths {
+        let is_dir = p.is_dir();
+        match &opts.exclude {
+            Some(filter) if filter.excludes(p, is_dir) => {
+                let mut name = display_path(&opts.root, p);
+                if is_dir {
+                    name.push('/');
+                }
+                stats.skip(&name, SkipReason::Ignored, opts.limits.max_file_size);
+            }
+            _ => paths.push(p),
+        }
+    }
+    let Some((first, rest)) = paths.split_first() else {
+        return Vec::new();
+    };
+    let mut builder = WalkBuilder::new(first);
+    for p in rest {
         builder.add(p);
     }
     builder
@@ -42,22 +63,33 @@ pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Findi
         .threads(opts.threads);
     if opts.no_ignore {
         builder.standard_filters(false).hidden(false);
-    } else {
-        builder.add_custom_ignore_filename(".keyhoundignore");
     }
+    // `.keyhoundignore` (at the policy's root) and `[allow] paths` are the policy's, so what
+    // they exclude is named in the report; `--no-ignore` lifts .gitignore, not the policy.
     let exclude = opts.exclude.clone();
+    let ignored: std::sync::Arc<Mutex<Vec<String>>> = Default::default();
+    let record = std::sync::Arc::clone(&ignored);
+    let root = opts.root.clone();
     builder.filter_entry(move |entry| {
         if entry.file_name() == ".git" {
             return false;
         }
-        match &exclude {
-            Some(gi) => {
-                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                !gi.matched_path_or_any_parents(entry.path(), is_dir)
-                    .is_ignore()
+        let Some(filter) = &exclude else {
+            return true;
+        };
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        if filter.excludes(entry.path(), is_dir) {
+            let mut name = display_path(&root, entry.path());
+            if is_dir {
+                name.push('/');
             }
-            None => true,
+            record
+                .lock()
+                .expect("no thread panics while holding the lock")
+                .push(name);
+            return false;
         }
+        true
     });
     builder.build_parallel().run(|| {
         let findings = &findings;
@@ -84,6 +116,13 @@ pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Findi
             WalkState::Continue
         })
     });
+    for name in ignored
+        .lock()
+        .expect("no thread panics while holding the lock")
+        .drain(..)
+    {
+        stats.skip(&name, SkipReason::Ignored, opts.limits.max_file_size);
+    }
     findings
         .into_inner()
         .expect("no thread panics while holding the lock")

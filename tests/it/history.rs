@@ -204,6 +204,8 @@ fn issue_3_not_a_repository_and_shallow_clone() {
     assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
 }
 
+/// Issue 10 #6: a corrupt object is a warning, the rest is scanned and reported, and the scan is
+/// incomplete: the JSON says so and the exit status is 2, as for every source.
 #[test]
 fn issue_3_corrupt_object_is_a_warning_not_a_crash() {
     let repo = TestRepo::git();
@@ -222,9 +224,15 @@ fn issue_3_corrupt_object_is_a_warning_not_a_crash() {
     std::fs::set_permissions(&obj, perms).unwrap();
     std::fs::write(&obj, b"not a zlib stream").unwrap();
     let run = history(&repo, &[]);
-    assert_eq!(run.code, 1, "the rest is still scanned: {}", run.stderr);
+    assert_eq!(run.code, 2, "an incomplete scan exits 2: {}", run.stderr);
     assert!(run.stderr.contains("cannot be read"), "{}", run.stderr);
-    assert_eq!(found(&run).len(), 1);
+    assert!(run.stderr.contains("incomplete scan"), "{}", run.stderr);
+    assert_eq!(run.json()["summary"]["incomplete"], true);
+    assert_eq!(
+        found(&run).len(),
+        1,
+        "the rest is still scanned and reported"
+    );
 }
 
 #[test]

@@ -1,0 +1,159 @@
+//! The commands that are not a scan-to-report pipeline: `rules` (list, check), `hook`
+//! (install, uninstall) and `baseline` (create, prune; they scan through the pipeline but write
+//! a baseline instead of a report).
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::baseline::{self, Baseline};
+use crate::config::Config;
+use crate::detect::Detector;
+use crate::diag;
+use crate::error::{Error, Outcome};
+use crate::hook;
+use crate::options::{BaselineCommand, HookCommand, RulesCommand};
+use crate::pipeline::{self, Source};
+use crate::policy::BaselineChoice;
+use crate::rules::{self, RuleSet};
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match cmd {
+        RulesCommand::List { config } => {
+            let mut set = RuleSet::builtin()?;
+            let config = Config::load(config.as_deref(), Path::new("."))?;
+            config.apply(&mut set)?;
+            for r in &set.rules {
+                writeln!(out, "{:<36} {:<12} {}", r.id, r.provider, r.name)?;
+            }
+            out.flush()?;
+            Ok(Outcome::Clean)
+        }
+        RulesCommand::Check { files } => {
+            let mut set = RuleSet::builtin()?;
+            let mut ids: Vec<String> = Vec::new();
+            if files.is_empty() {
+                ids = set.rules.iter().map(|r| r.id.clone()).collect();
+            }
+            for file in &files {
+                let text = std::fs::read_to_string(file)
+                    .map_err(|e| Error::new(format!("{}: cannot read: {e}", file.display())))?;
+                // A rule file is a config with only `[[rule]]` tables, so a whole
+                // `.keyhound.toml` (allow-lists, baseline) is checked the same way.
+                let loaded = Config::parse(&text, &file.display().to_string())?.rules;
+                ids.extend(loaded.iter().map(|r| r.id.clone()));
+                set.extend(loaded)?;
+            }
+            let detector = Detector::new(set);
+            let problems = rules::check::check(&detector, &ids);
+            for p in &problems {
+                writeln!(out, "{}: {}", p.rule, p.message)?;
+            }
+            out.flush()?;
+            diag::info(&format!(
+                "keyhound: checked {}: {}",
+                plural(ids.len(), "rule", "rules"),
+                plural(problems.len(), "problem", "problems")
+            ));
+            Ok(if problems.is_empty() {
+                Outcome::Clean
+            } else {
+                Outcome::Findings
+            })
+        }
+    }
+}
+
+pub fn hook(cmd: HookCommand) -> Result<Outcome, Error> {
+    let message = match cmd {
+        HookCommand::Install => {
+            let exe = std::env::current_exe()
+                .map_err(|e| Error::new(format!("cannot find keyhound's own path: {e}")))?;
+            hook::install(Path::new("."), &exe)
+        }
+        HookCommand::Uninstall => hook::uninstall(Path::new(".")),
+    }
+    .map_err(Error::new)?;
+    diag::info(&format!("keyhound: {message}"));
+    Ok(Outcome::Clean)
+}
+
+pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
+    match cmd {
+        BaselineCommand::Create {
+            path,
+            output,
+            mut common,
+        } => {
+            // A baseline records every finding: an older baseline must not hide any.
+            common.baseline = BaselineChoice::Off;
+            let source = Source::Tree {
+                paths: vec![path],
+                no_ignore: false,
+            };
+            let (findings, stats, root) = pipeline::findings(source, &common)?;
+            let output = output.unwrap_or_else(|| root.join(baseline::FILE_NAME));
+            let b = Baseline::from_findings(&findings);
+            b.save(&output).map_err(Error::new)?;
+            diag::info(&format!(
+                "keyhound: wrote {} to {}; every command (scan, staged and the pre-commit hook, history) applies it",
+                plural(b.entries.len(), "entry", "entries"),
+                output.display()
+            ));
+            Ok(if stats.is_incomplete() {
+                Outcome::Error
+            } else {
+                Outcome::Clean
+            })
+        }
+        BaselineCommand::Prune {
+            path,
+            file,
+            dry_run,
+            mut common,
+        } => {
+            common.baseline = BaselineChoice::Off;
+            let source = Source::Tree {
+                paths: vec![path],
+                no_ignore: false,
+            };
+            let (findings, stats, root) = pipeline::findings(source, &common)?;
+            let file = file.unwrap_or_else(|| root.join(baseline::FILE_NAME));
+            let mut b = Baseline::load(&file).map_err(Error::new)?;
+            if stats.is_incomplete() {
+                return Err(Error::new(
+                    "the scan was incomplete; not pruning, since a missing file would look stale",
+                ));
+            }
+            let stale = b.stale(&findings);
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            for e in &stale {
+                writeln!(
+                    out,
+                    "stale: {} {} ({}:{})",
+                    e.rule, e.redacted, e.path, e.line
+                )?;
+            }
+            if !dry_run && !stale.is_empty() {
+                b.entries.retain(|e| !stale.contains(e));
+                b.save(&file).map_err(Error::new)?;
+            }
+            diag::info(&format!(
+                "keyhound: {}{}",
+                plural(stale.len(), "stale entry", "stale entries"),
+                if dry_run || stale.is_empty() {
+                    String::new()
+                } else {
+                    format!(" removed from {}", file.display())
+                }
+            ));
+            Ok(Outcome::Clean)
+        }
+    }
+}

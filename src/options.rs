@@ -1,0 +1,132 @@
+//! What to run, as plain values: [`Command`] and the [`CommonOptions`] every scanning command
+//! shares. The binary's `cli.rs` builds them from the command line; nothing here knows clap.
+
+use std::path::PathBuf;
+
+use crate::policy::BaselineChoice;
+use crate::report::{ColorChoice, Format};
+use crate::scan::Limits;
+use crate::verify::VerifyOptions;
+
+/// Default `--max-file-size`: 25 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 25 << 20;
+
+/// Options every scanning command shares.
+#[derive(Debug, Clone)]
+pub struct CommonOptions {
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub show_secrets: bool,
+    pub color: ColorChoice,
+    pub quiet: bool,
+    /// `--show-suppressed`: also report what the policy silenced, marked as such.
+    pub show_suppressed: bool,
+    /// `--list-skipped`: name every blob that was not scanned on stderr.
+    pub list_skipped: bool,
+    pub config: Option<PathBuf>,
+    pub max_file_size: u64,
+    pub binary: bool,
+    pub threads: Option<usize>,
+    pub baseline: BaselineChoice,
+    /// `--verify`: check each key with its provider, with these settings.
+    pub verify: Option<VerifyOptions>,
+    /// `--only-live`: report only keys confirmed live.
+    pub only_live: bool,
+    /// `--fail-on live`: exit 1 only when a key is live (or could not be checked).
+    pub fail_on_live: bool,
+    /// `--allow-unknown`: with `--fail-on live`, a key that could not be checked does not fail.
+    pub allow_unknown: bool,
+}
+
+impl Default for CommonOptions {
+    fn default() -> Self {
+        CommonOptions {
+            format: Format::Human,
+            output: None,
+            show_secrets: false,
+            color: ColorChoice::Auto,
+            quiet: false,
+            show_suppressed: false,
+            list_skipped: false,
+            config: None,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            binary: false,
+            threads: None,
+            baseline: BaselineChoice::Default,
+            verify: None,
+            only_live: false,
+            fail_on_live: false,
+            allow_unknown: false,
+        }
+    }
+}
+
+impl CommonOptions {
+    /// The per-blob limits of the sources.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_file_size: self.max_file_size,
+            binary: self.binary,
+        }
+    }
+}
+
+/// A command to run.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Scan {
+        paths: Vec<PathBuf>,
+        no_ignore: bool,
+        common: CommonOptions,
+    },
+    /// Scan what is staged; `hook` adds the blocking message for the pre-commit hook.
+    Staged {
+        common: CommonOptions,
+        hook: bool,
+    },
+    History {
+        repo: PathBuf,
+        range: Option<String>,
+        since: Option<String>,
+        unreachable: bool,
+        all_occurrences: bool,
+        common: CommonOptions,
+    },
+    /// Check the keys of an earlier JSON report (made with --show-secrets).
+    Verify {
+        from: PathBuf,
+        common: CommonOptions,
+    },
+    Rules(RulesCommand),
+    Hook(HookCommand),
+    Baseline(BaselineCommand),
+}
+
+#[derive(Debug, Clone)]
+pub enum HookCommand {
+    Install,
+    Uninstall,
+}
+
+#[derive(Debug, Clone)]
+pub enum BaselineCommand {
+    /// Scan `path` and write every finding to `output`.
+    Create {
+        path: PathBuf,
+        output: Option<PathBuf>,
+        common: CommonOptions,
+    },
+    /// Scan `path`, report the entries of `file` that no longer match, and remove them.
+    Prune {
+        path: PathBuf,
+        file: Option<PathBuf>,
+        dry_run: bool,
+        common: CommonOptions,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum RulesCommand {
+    List { config: Option<PathBuf> },
+    Check { files: Vec<PathBuf> },
+}

@@ -1,0 +1,296 @@
+//! The one answer to "is this finding reported?". A [`Policy`] is built once per run, either
+//! from the work tree ([`Policy::from_work_tree`]) or, for `history --range A..B` in CI, from the
+//! base revision A ([`Policy::from_revision`]), so a pull request cannot allow-list its own key.
+//! It holds everything that silences a finding: `[allow] paths` and `.keyhoundignore` (gitignore
+//! syntax, relative to the config file's folder), `[allow] fingerprints`, the baseline, and the
+//! inline `keyhound:allow` marker that the detector flags. [`Policy::decide`] gives, for each
+//! finding, `None` (reported) or the [`Suppression`] that silences it, so reports can list what
+//! was silenced (`--show-suppressed`). Fingerprints and baselines are keyed by rule and secret:
+//! they silence that secret wherever it occurs, not one line.
+//!
+//! It does not load rules' patterns or scan anything; `[allow] rules` is applied when the rule set
+//! is built ([`Policy::rules`]), since a disabled rule is never run.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+use crate::baseline::{self, Baseline};
+use crate::config::{self, Config};
+use crate::diag;
+use crate::error::Error;
+pub use crate::finding::Suppression;
+use crate::finding::{Finding, Provenance};
+use crate::rules::{LoadError, RuleSet};
+use crate::scan::history::BaseFiles;
+
+/// The ignore file read next to the config (or at the scanned root).
+pub const IGNORE_FILE: &str = ".keyhoundignore";
+
+/// Which baseline applies.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum BaselineChoice {
+    /// The file the config names (`baseline = "..."`), else `.keyhound-baseline.json` next to the
+    /// config (or at the top of the work tree) when it exists.
+    #[default]
+    Default,
+    /// `--baseline FILE`: this file, which must exist.
+    File(PathBuf),
+    /// `--no-baseline`, and `keyhound baseline create|prune`, which must see every finding.
+    Off,
+}
+
+/// Path exclusions (`[allow] paths` and `.keyhoundignore`), anchored at one folder. Cheap to
+/// clone and shareable with the walker's threads.
+#[derive(Debug, Clone)]
+pub struct PathFilter {
+    root: PathBuf,
+    cwd: PathBuf,
+    matcher: Gitignore,
+}
+
+impl PathFilter {
+    /// True when `path` (relative to the current directory, or absolute) is excluded. A path
+    /// outside the anchor folder is never excluded.
+    pub fn excludes(&self, path: &Path, is_dir: bool) -> bool {
+        let abs = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.cwd.join(path)
+        };
+        let Ok(rel) = abs.strip_prefix(&self.root) else {
+            return false;
+        };
+        if rel.as_os_str().is_empty() {
+            return false;
+        }
+        self.matcher
+            .matched_path_or_any_parents(rel, is_dir)
+            .is_ignore()
+    }
+}
+
+/// Everything that decides whether a finding is reported, for one run.
+#[derive(Debug)]
+pub struct Policy {
+    config: Config,
+    /// The folder `[allow] paths`, `.keyhoundignore` and the default baseline are relative to.
+    root: PathBuf,
+    paths: Option<PathFilter>,
+    fingerprints: HashSet<String>,
+    baseline: Option<Baseline>,
+}
+
+impl Policy {
+    /// The policy of a work tree scanned at `start`: the config given, or the one found from
+    /// `start` (see [`Config::find`]); `.keyhoundignore` and the baseline next to it.
+    pub fn from_work_tree(
+        start: &Path,
+        config: Option<&Path>,
+        baseline: &BaselineChoice,
+    ) -> Result<Policy, Error> {
+        let config = Config::load(config, start)?;
+        let start = absolute(start)?;
+        let root = match config.dir() {
+            Some(dir) => absolute(dir)?,
+            None => config::work_tree_top(&start).unwrap_or(start),
+        };
+        let ignore_path = root.join(IGNORE_FILE);
+        let ignore = match std::fs::read_to_string(&ignore_path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(Error::new(format!(
+                    "{}: cannot read: {e}",
+                    ignore_path.display()
+                )))
+            }
+        };
+        let baseline = match baseline {
+            BaselineChoice::Off => None,
+            BaselineChoice::File(path) => Some(Baseline::load(path).map_err(Error::new)?),
+            BaselineChoice::Default => match &config.baseline {
+                // Named in the config: it must be there.
+                Some(name) => Some(Baseline::load(&root.join(name)).map_err(|e| {
+                    Error::new(format!("{e} (named by `baseline` in {})", config.origin()))
+                })?),
+                None => {
+                    let path = root.join(baseline::FILE_NAME);
+                    if path.is_file() {
+                        Some(Baseline::load(&path).map_err(Error::new)?)
+                    } else {
+                        None
+                    }
+                }
+            },
+        };
+        Policy::new(config, root, ignore.as_deref(), baseline)
+    }
+
+    /// The policy as the base revision of a range has it (`history --range A..B`): its config,
+    /// `.keyhoundignore` and baseline, whatever the range changes. Each of those files the range
+    /// changes is named in a notice.
+    pub fn from_revision(
+        repo_root: &Path,
+        base: &BaseFiles,
+        baseline: &BaselineChoice,
+    ) -> Result<Policy, Error> {
+        for changed in &base.changed {
+            diag::warn(&format!(
+                "notice: the range changes {changed}; the version of the base revision is used, so a pull request cannot allow-list its own keys"
+            ));
+        }
+        let config = match &base.config {
+            Some(text) => Config::parse(text, &format!("{}:{}", base.base, config::FILE_NAME))?,
+            None => Config::default(),
+        };
+        let root = absolute(repo_root)?;
+        let name = match baseline {
+            BaselineChoice::Off => None,
+            BaselineChoice::File(path) => Some(path.clone()),
+            BaselineChoice::Default => Some(PathBuf::from(
+                config.baseline.as_deref().unwrap_or(baseline::FILE_NAME),
+            )),
+        };
+        let baseline = match name {
+            None => None,
+            Some(name) => match base.baseline_file(&root, &name).map_err(Error::new)? {
+                Some(file) => {
+                    let b = Baseline::load(&file).map_err(Error::new);
+                    let _ = std::fs::remove_file(&file);
+                    Some(b?)
+                }
+                None => None,
+            },
+        };
+        Policy::new(config, root, base.ignore.as_deref(), baseline)
+    }
+
+    fn new(
+        config: Config,
+        root: PathBuf,
+        ignore: Option<&str>,
+        baseline: Option<Baseline>,
+    ) -> Result<Policy, Error> {
+        let paths = path_filter(&config, &root, ignore)?;
+        Ok(Policy {
+            fingerprints: config.allow.fingerprints.iter().cloned().collect(),
+            paths,
+            baseline,
+            root,
+            config,
+        })
+    }
+
+    /// This policy without path exclusions (`scan --no-ignore`: every path is scanned and
+    /// reported; fingerprints, the baseline and `keyhound:allow` still apply).
+    pub fn without_paths(mut self) -> Policy {
+        self.paths = None;
+        self
+    }
+
+    /// The rules in force: the built-in ones, the config's own, minus `[allow] rules`.
+    pub fn rules(&self) -> Result<RuleSet, Error> {
+        let mut set = RuleSet::builtin()?;
+        self.config.apply(&mut set)?;
+        Ok(set)
+    }
+
+    /// The folder the policy's paths are relative to.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The path exclusions, for a walker to skip excluded folders without reading them.
+    pub fn path_filter(&self) -> Option<&PathFilter> {
+        self.paths.as_ref()
+    }
+
+    /// Whether `finding` is reported (`None`) or what silences it. `base` is the folder its
+    /// path is relative to (the walk's root, or the repository's top).
+    pub fn decide(&self, finding: &Finding, base: &Path) -> Option<Suppression> {
+        if finding.allowed {
+            return Some(Suppression::InlineAllow);
+        }
+        if let Some(paths) = &self.paths {
+            let path = finding.provenance.path();
+            if finding.provenance != Provenance::Stdin && paths.excludes(&base.join(path), false) {
+                return Some(Suppression::Path);
+            }
+        }
+        if self.fingerprints.contains(&finding.fingerprint) {
+            return Some(Suppression::Fingerprint);
+        }
+        if self.baseline.as_ref().is_some_and(|b| b.accepts(finding)) {
+            return Some(Suppression::Baseline);
+        }
+        None
+    }
+
+    /// Split findings into those reported and those silenced (each marked with why).
+    pub fn apply(&self, findings: Vec<Finding>, base: &Path) -> (Vec<Finding>, Vec<Finding>) {
+        let mut reported = Vec::with_capacity(findings.len());
+        let mut suppressed = Vec::new();
+        for mut f in findings {
+            match self.decide(&f, base) {
+                None => reported.push(f),
+                Some(why) => {
+                    f.suppressed = Some(why);
+                    suppressed.push(f);
+                }
+            }
+        }
+        (reported, suppressed)
+    }
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, Error> {
+    std::path::absolute(path)
+        .map_err(|e| Error::new(format!("{}: cannot resolve: {e}", path.display())))
+}
+
+/// The matcher of `[allow] paths` and the ignore file's lines, anchored at `root`.
+fn path_filter(
+    config: &Config,
+    root: &Path,
+    ignore: Option<&str>,
+) -> Result<Option<PathFilter>, Error> {
+    if config.allow.paths.is_empty() && ignore.is_none_or(|t| t.trim().is_empty()) {
+        return Ok(None);
+    }
+    let mut b = GitignoreBuilder::new(root);
+    if let Some(text) = ignore {
+        for (i, line) in text.lines().enumerate() {
+            b.add_line(None, line).map_err(|e| {
+                Error::from(LoadError {
+                    origin: root.join(IGNORE_FILE).display().to_string(),
+                    line: Some(i + 1),
+                    message: format!("bad pattern: {e}"),
+                })
+            })?;
+        }
+    }
+    for p in &config.allow.paths {
+        b.add_line(None, p).map_err(|e| {
+            Error::from(LoadError {
+                origin: config.origin(),
+                line: None,
+                message: format!("allow.paths: bad pattern \"{p}\": {e}"),
+            })
+        })?;
+    }
+    let matcher = b.build().map_err(|e| {
+        Error::from(LoadError {
+            origin: config.origin(),
+            line: None,
+            message: format!("allow.paths: {e}"),
+        })
+    })?;
+    Ok(Some(PathFilter {
+        root: root.to_path_buf(),
+        cwd: std::env::current_dir()
+            .map_err(|e| Error::new(format!("cannot read the current directory: {e}")))?,
+        matcher,
+    }))
+}
