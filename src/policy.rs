@@ -62,11 +62,13 @@ impl PathFilter {
         let Ok(rel) = abs.strip_prefix(&self.root) else {
             return false;
         };
+        // Rebuilt from its components: `docs/./a.md` (a walk from `.`) becomes `docs/a.md`.
+        let rel: PathBuf = rel.components().collect();
         if rel.as_os_str().is_empty() {
             return false;
         }
         self.matcher
-            .matched_path_or_any_parents(rel, is_dir)
+            .matched_path_or_any_parents(&rel, is_dir)
             .is_ignore()
     }
 }

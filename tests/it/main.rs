@@ -2,6 +2,7 @@
 mod harness;
 mod history;
 mod hostile;
+mod issue10;
 mod rules;
 mod sarif;
 mod scan;
