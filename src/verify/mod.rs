@@ -319,7 +319,8 @@ fn backoff(r: &Response, attempt: u32) -> Duration {
         .header("retry-after")
         .and_then(|v| v.trim().parse::<f64>().ok())
     {
-        return Duration::from_secs_f64(secs.max(0.0)).min(cap);
+        // `try_from` refuses NaN, infinity and overflow: a hostile header must not panic.
+        return Duration::try_from_secs_f64(secs.max(0.0)).map_or(cap, |d| d.min(cap));
     }
     for h in [
         "x-ratelimit-reset-requests",
@@ -330,9 +331,31 @@ fn backoff(r: &Response, attempt: u32) -> Duration {
             return d.min(cap);
         }
     }
-    let base = 0.5 * f64::from(1u32 << attempt.min(6));
-    let jitter = (Instant::now().elapsed().subsec_nanos() % 1000) as f64 / 1000.0 * base * 0.5;
-    Duration::from_secs_f64(base + jitter).min(cap)
+    jittered(exponential(attempt, cap), random_u64())
+}
+
+/// 0.5 s doubled for each earlier attempt, at most `cap`.
+fn exponential(attempt: u32, cap: Duration) -> Duration {
+    (Duration::from_millis(500) * (1u32 << attempt.min(16))).min(cap)
+}
+
+/// "Equal jitter" (AWS Architecture Blog, "Exponential Backoff And Jitter"): half of `d` for
+/// sure, the other half spread by `r`, so clients that were refused together do not come back
+/// together, yet none comes back at once.
+fn jittered(d: Duration, r: u64) -> Duration {
+    let half = d / 2;
+    let fraction = (r >> 11) as f64 / (1u64 << 53) as f64; // uniform in [0, 1), 53 bits
+    half + half.mul_f64(fraction)
+}
+
+/// A random u64 without a crate: each `RandomState` is keyed from the OS's randomness (then
+/// per-thread increments), and SipHash over a counter spreads it.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    h.finish()
 }
 
 /// `1s`, `6m0s`, `20ms`, `0.5s` (OpenAI's reset headers).
@@ -365,7 +388,10 @@ fn parse_duration(s: &str) -> Option<Duration> {
     if !num.is_empty() {
         return None;
     }
-    any.then(|| Duration::from_secs_f64(total))
+    if !any {
+        return None;
+    }
+    Duration::try_from_secs_f64(total).ok()
 }
 
 /// The cache file of a key: a hash of provider and secret, never the secret.
@@ -437,5 +463,63 @@ mod tests {
         assert_eq!(parse_duration("6m0s"), Some(Duration::from_secs(360)));
         assert_eq!(parse_duration("20ms"), Some(Duration::from_millis(20)));
         assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration(&format!("{}s", "9".repeat(400))), None);
+    }
+
+    fn rate_limited(header: &str, value: &str) -> Response {
+        Response {
+            status: 429,
+            headers: vec![(header.into(), value.into())],
+            body: String::new(),
+        }
+    }
+
+    #[test]
+    fn backoff_follows_the_providers_hint_and_survives_hostile_ones() {
+        let cap = Duration::from_secs(30);
+        assert_eq!(
+            backoff(&rate_limited("retry-after", "2"), 0),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            backoff(&rate_limited("x-ratelimit-reset-requests", "20ms"), 0),
+            Duration::from_millis(20)
+        );
+        for hostile in ["inf", "1e300", "NaN", "-5"] {
+            assert!(backoff(&rate_limited("retry-after", hostile), 0) <= cap);
+        }
+    }
+
+    /// Issue 10 (#25): the jitter was the gap between two clock reads, neither random nor spread.
+    #[test]
+    fn issue_10_backoff_jitter_is_random_spread_and_bounded() {
+        let none = Response::default();
+        for attempt in [0, 3, 20] {
+            let full = exponential(attempt, Duration::from_secs(30));
+            let draws: Vec<Duration> = (0..1000).map(|_| backoff(&none, attempt)).collect();
+            assert!(
+                draws.iter().all(|d| *d >= full / 2 && *d <= full),
+                "attempt {attempt}: a draw outside [{:?}, {full:?}]",
+                full / 2
+            );
+            let mut distinct = draws.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert!(distinct.len() > 900, "attempt {attempt}: draws repeat");
+            // 1000 uniform draws all missing the bottom (or top) tenth: p = 0.9^1000.
+            let tenth = (full / 2) / 10;
+            assert!(draws.iter().any(|d| *d < full / 2 + tenth), "never low");
+            assert!(draws.iter().any(|d| *d > full - tenth), "never high");
+        }
+        assert_eq!(
+            exponential(0, Duration::from_secs(30)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            exponential(40, Duration::from_secs(30)),
+            Duration::from_secs(30)
+        );
+        assert_eq!(jittered(Duration::from_secs(2), 0), Duration::from_secs(1));
+        assert!(jittered(Duration::from_secs(2), u64::MAX) <= Duration::from_secs(2));
     }
 }
