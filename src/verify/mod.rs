@@ -144,8 +144,9 @@ pub fn verify(findings: &[Finding], opts: &VerifyOptions) -> Vec<Verdict> {
     unique.sort();
     unique.dedup();
     let client = reqwest::blocking::Client::builder()
+        // Each request carries its own deadline (see `send`); this only makes a dead host fail
+        // fast when the timeout is long.
         .connect_timeout(opts.timeout.min(Duration::from_secs(5)))
-        .timeout(opts.timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("keyhound/", env!("CARGO_PKG_VERSION")))
         .build();
@@ -239,11 +240,17 @@ fn verify_one(
     let verdict = loop {
         gates[provider].acquire();
         paces[provider].wait();
-        let response = send(client, &check, base, secret);
+        let response = send(client, &check, base, secret, opts.timeout);
         gates[provider].release();
         let response = match response {
             Ok(r) => r,
-            Err(reason) => break unknown(reason),
+            Err(NoAnswer::TimedOut(phase)) => {
+                break unknown(format!(
+                    "timed out after {} s {phase} (--verify-timeout)",
+                    opts.timeout.as_secs_f64()
+                ))
+            }
+            Err(NoAnswer::Failed(reason)) => break unknown(reason),
         };
         match classify(&check, &response) {
             Outcome::Done(v) => break v,
@@ -267,12 +274,30 @@ fn verify_one(
     verdict
 }
 
+/// Why a request got no answer.
+enum NoAnswer {
+    /// Its deadline passed; the phase it was in ("waiting for the provider", ...).
+    TimedOut(&'static str),
+    /// Anything else; the reason names only the kind of failure.
+    Failed(String),
+}
+
+/// The most of an answer that is read: classification needs the status, headers and the start
+/// of a JSON error, never megabytes.
+const MAX_BODY: u64 = 64 * 1024;
+
+/// Send one check and read its answer, all of it within `limit` (issue 10, #16). reqwest's
+/// blocking `Client::timeout` bounds only `send()`, up to the headers; reading the body then
+/// gets a fresh timeout of its own, and a body that stalls came back as "cut off". A
+/// per-request timeout is one deadline over connect, TLS, headers and body alike.
 fn send(
     client: &reqwest::blocking::Client,
     check: &Check,
     base: &str,
     secret: &str,
-) -> Result<Response, String> {
+    limit: Duration,
+) -> Result<Response, NoAnswer> {
+    let deadline = Instant::now() + limit;
     let url = format!("{base}{}", check.path);
     let mut req = match check.method {
         "POST" => client.post(&url),
@@ -286,13 +311,13 @@ fn send(
         req = req.header(*k, *v);
     }
     // The error text of reqwest names the URL, never the key; keep only its kind.
-    let resp = req.send().map_err(|e| {
-        if e.is_timeout() {
-            "timed out waiting for the provider".to_string()
+    let resp = req.timeout(limit).send().map_err(|e| {
+        if e.is_timeout() || timed_out(&e, deadline) {
+            NoAnswer::TimedOut("waiting for the provider")
         } else if e.is_connect() {
-            "could not connect to the provider (DNS, TLS or network)".to_string()
+            NoAnswer::Failed("could not connect to the provider (DNS, TLS or network)".into())
         } else {
-            "the request to the provider failed".to_string()
+            NoAnswer::Failed("the request to the provider failed".into())
         }
     })?;
     let status = resp.status().as_u16();
@@ -301,14 +326,45 @@ fn send(
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
         .collect();
-    let body = resp
-        .text()
-        .map_err(|_| "the provider's answer was cut off".to_string())?;
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(resp, MAX_BODY), &mut body).map_err(
+        |e| {
+            if timed_out(&e, deadline) {
+                NoAnswer::TimedOut("reading the provider's answer")
+            } else {
+                NoAnswer::Failed("the provider's answer was cut off".into())
+            }
+        },
+    )?;
     Ok(Response {
         status,
         headers,
-        body: body.chars().take(64 * 1024).collect(),
+        body: String::from_utf8_lossy(&body).into_owned(),
     })
+}
+
+/// Whether an error is a timeout: reqwest's or the OS's anywhere in its chain (reqwest's
+/// `Read` wraps its errors in `io::Error`), or simply the deadline having passed.
+fn timed_out(e: &(dyn std::error::Error + 'static), deadline: Instant) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if e.downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_timeout)
+        {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return true;
+            }
+            if let Some(inner) = io.get_ref() {
+                next = Some(inner);
+                continue;
+            }
+        }
+        next = e.source();
+    }
+    Instant::now() >= deadline
 }
 
 /// How long to wait before retrying a rate-limited request: the provider's `Retry-After` or

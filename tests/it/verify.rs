@@ -425,3 +425,115 @@ fn issue_6_default_scans_never_touch_the_network() {
     assert_eq!(run.code, 1);
     assert!(server.seen.lock().unwrap().is_empty());
 }
+
+/// Where a provider that never finishes its answer stalls.
+#[derive(Clone, Copy, Debug)]
+enum Stall {
+    /// Accepts the connection and never writes a byte (for https: a TLS handshake that never
+    /// completes).
+    Silent,
+    /// Answers 200 with its headers and the first byte of the body, then nothing.
+    AfterHeaders,
+    /// Sends headers, then one byte of body every 200 ms, never reaching its content-length.
+    Trickle,
+}
+
+/// A loopback server that stalls each connection at `stall`; returns its address and how
+/// many connections it accepted.
+fn stalling(stall: Stall) -> (String, Arc<Mutex<usize>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let accepted: Arc<Mutex<usize>> = Arc::default();
+    let count = Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            *count.lock().unwrap() += 1;
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                if !matches!(stall, Stall::Silent) {
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                        line.clear();
+                    }
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{",
+                    );
+                }
+                if matches!(stall, Stall::Trickle) {
+                    while stream.write_all(b" ").is_ok() {
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                }
+                // Hold the connection until the client gives up on it.
+                let mut sink = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut reader, &mut sink);
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+/// Run keyhound on another thread; panic if it has not finished within `guard` (a hang guard,
+/// far above any deadline under test, not a speed assertion).
+fn keyhound_within(repo: TestRepo, args: Vec<String>, guard: Duration) -> crate::harness::Run {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let _ = tx.send(repo.keyhound(&args));
+    });
+    rx.recv_timeout(guard)
+        .unwrap_or_else(|_| panic!("keyhound still running after {guard:?}: a check hung"))
+}
+
+/// Issue 10 (#16): a provider that stalls (no answer at all, over http or inside the TLS
+/// handshake, or headers and then a stalled or trickling body) ends the check by its deadline
+/// as `unknown` with a reason that says it timed out, once per key (a timeout is not retried).
+#[test]
+fn issue_10_stalled_provider_ends_by_the_deadline_as_timed_out() {
+    for (stall, scheme) in [
+        (Stall::Silent, "http"),
+        (Stall::Silent, "https"),
+        (Stall::AfterHeaders, "http"),
+        (Stall::Trickle, "http"),
+    ] {
+        let (addr, accepted) = stalling(stall);
+        let repo = TestRepo::dir();
+        let keys: Vec<String> = (140..143).map(openai_key).collect();
+        repo.write(
+            "keys.env",
+            keys.iter().map(|k| format!("K={k}\n")).collect::<String>(),
+        );
+        let args: Vec<String> = [
+            "scan",
+            ".",
+            "--verify",
+            "--no-cache",
+            "--verify-timeout",
+            "1",
+            "--format",
+            "json",
+            "--show-secrets",
+            "--verify-endpoint",
+            &format!("openai={scheme}://{addr}"),
+        ]
+        .map(String::from)
+        .to_vec();
+        let run = keyhound_within(repo, args, Duration::from_secs(60));
+        assert_eq!(run.code, 1, "{stall:?} {scheme}: {}", run.stderr);
+        let v = verdicts(&run);
+        for key in &keys {
+            assert_eq!(v[key]["status"], "unknown", "{stall:?} {scheme}");
+            let reason = v[key]["reason"].as_str().unwrap();
+            assert!(
+                reason.contains("timed out"),
+                "{stall:?} {scheme}: reason {reason:?}"
+            );
+        }
+        assert_eq!(
+            *accepted.lock().unwrap(),
+            keys.len(),
+            "{stall:?} {scheme}: one connection per key"
+        );
+    }
+}
