@@ -1,6 +1,7 @@
 //! Rate limits: how many checks run at once ([`Gate`]), how fast each provider is asked
-//! ([`Pace`]), and how long to wait after a provider says "too many requests" ([`backoff`]).
-//! Pure timing, no I/O and no knowledge of providers.
+//! ([`Pace`]), when a host said to come back ([`Pause`], [`hint`]), and how long a refused
+//! request waits without a hint ([`backoff`]). Pure timing, no I/O and no knowledge of
+//! providers; every wait ends by a deadline, so the verification budget holds.
 
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -20,12 +21,22 @@ impl Gate {
             cv: Condvar::new(),
         }
     }
-    pub(super) fn acquire(&self) {
+    /// Take a slot, waiting no later than `deadline`; false if none came free by then.
+    pub(super) fn acquire_by(&self, deadline: Instant) -> bool {
         let mut free = self.free.lock().expect("gate lock");
         while *free == 0 {
-            free = self.cv.wait(free).expect("gate lock");
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            free = self
+                .cv
+                .wait_timeout(free, deadline - now)
+                .expect("gate lock")
+                .0;
         }
         *free -= 1;
+        true
     }
     pub(super) fn release(&self) {
         *self.free.lock().expect("gate lock") += 1;
@@ -35,47 +46,93 @@ impl Gate {
 
 /// Per-provider pacing: request starts at least `interval` apart.
 pub(super) struct Pace {
-    pub(super) next: Mutex<Instant>,
-    pub(super) interval: Duration,
+    next: Mutex<Instant>,
+    interval: Duration,
 }
 
 impl Pace {
-    pub(super) fn wait(&self) {
+    pub(super) fn new(requests_per_second: f64) -> Pace {
+        Pace {
+            next: Mutex::new(Instant::now()),
+            interval: Duration::from_secs_f64(1.0 / requests_per_second.max(0.01)),
+        }
+    }
+    /// Wait for the next start time; false (without waiting) if it falls after `deadline`.
+    pub(super) fn wait_by(&self, deadline: Instant) -> bool {
         let at = {
             let mut next = self.next.lock().expect("pace lock");
-            let now = Instant::now();
-            let at = (*next).max(now);
+            let at = (*next).max(Instant::now());
+            if at > deadline {
+                return false;
+            }
             *next = at + self.interval;
             at
         };
-        let now = Instant::now();
-        if at > now {
-            std::thread::sleep(at - now);
-        }
+        sleep_until(at);
+        true
     }
 }
 
-/// How long to wait before retrying a rate-limited request: the provider's `Retry-After` or
-/// `x-ratelimit-reset-*`, else exponential backoff with jitter; capped at 30 s.
-pub(super) fn backoff(r: &Response, attempt: u32) -> Duration {
-    let cap = Duration::from_secs(30);
+/// A host's "come back later" (issue 10, #29): after a rate-limited answer that says when to
+/// come back, no request to that host starts before then, whichever key it carries; before,
+/// only the refused request waited while the others kept the limit exhausted.
+pub(super) struct Pause {
+    until: Mutex<Instant>,
+}
+
+impl Pause {
+    pub(super) fn new() -> Pause {
+        Pause {
+            until: Mutex::new(Instant::now()),
+        }
+    }
+    pub(super) fn until(&self) -> Instant {
+        *self.until.lock().expect("pause lock")
+    }
+    /// Pause until `then`, unless already paused longer.
+    pub(super) fn extend(&self, then: Instant) {
+        let mut until = self.until.lock().expect("pause lock");
+        *until = (*until).max(then);
+    }
+}
+
+pub(super) fn sleep_until(at: Instant) {
+    let now = Instant::now();
+    if at > now {
+        std::thread::sleep(at - now);
+    }
+}
+
+/// The longest wait a provider's hint is taken at: past the budget anyway, and small enough
+/// that adding it to an `Instant` cannot overflow.
+const MAX_HINT: Duration = Duration::from_secs(3600);
+
+/// When a rate-limited answer says to come back: `Retry-After` (seconds) or OpenAI's
+/// `x-ratelimit-reset-*` durations.
+pub(super) fn hint(r: &Response) -> Option<Duration> {
     if let Some(secs) = r
         .header("retry-after")
         .and_then(|v| v.trim().parse::<f64>().ok())
     {
-        // `try_from` refuses NaN, infinity and overflow: a hostile header must not panic.
-        return Duration::try_from_secs_f64(secs.max(0.0)).map_or(cap, |d| d.min(cap));
+        // `try_from` refuses infinity and overflow: a hostile header must not panic.
+        return Some(
+            Duration::try_from_secs_f64(secs.max(0.0)).map_or(MAX_HINT, |d| d.min(MAX_HINT)),
+        );
     }
-    for h in [
+    [
         "x-ratelimit-reset-requests",
         "x-ratelimit-reset-tokens",
         "x-ratelimit-reset",
-    ] {
-        if let Some(d) = r.header(h).and_then(parse_duration) {
-            return d.min(cap);
-        }
-    }
-    jittered(exponential(attempt, cap), random_u64())
+    ]
+    .iter()
+    .find_map(|h| r.header(h).and_then(parse_duration))
+    .map(|d| d.min(MAX_HINT))
+}
+
+/// How long one request waits before trying again when the provider gave no hint:
+/// exponential backoff with jitter, at most 30 s.
+pub(super) fn backoff(attempt: u32) -> Duration {
+    jittered(exponential(attempt, Duration::from_secs(30)), random_u64())
 }
 
 /// 0.5 s doubled for each earlier attempt, at most `cap`.
@@ -160,28 +217,49 @@ mod tests {
     }
 
     #[test]
-    fn backoff_follows_the_providers_hint_and_survives_hostile_ones() {
-        let cap = Duration::from_secs(30);
+    fn hints_are_followed_and_hostile_ones_survived() {
         assert_eq!(
-            backoff(&rate_limited("retry-after", "2"), 0),
-            Duration::from_secs(2)
+            hint(&rate_limited("retry-after", "2")),
+            Some(Duration::from_secs(2))
         );
         assert_eq!(
-            backoff(&rate_limited("x-ratelimit-reset-requests", "20ms"), 0),
-            Duration::from_millis(20)
+            hint(&rate_limited("x-ratelimit-reset-requests", "20ms")),
+            Some(Duration::from_millis(20))
         );
-        for hostile in ["inf", "1e300", "NaN", "-5"] {
-            assert!(backoff(&rate_limited("retry-after", hostile), 0) <= cap);
+        assert_eq!(
+            hint(&rate_limited("retry-after", "-5")),
+            Some(Duration::ZERO)
+        );
+        for hostile in ["inf", "1e300"] {
+            assert_eq!(hint(&rate_limited("retry-after", hostile)), Some(MAX_HINT));
         }
+        assert_eq!(hint(&Response::default()), None);
+    }
+
+    #[test]
+    fn waits_end_by_their_deadline() {
+        let gate = Gate::new(1);
+        let soon = Instant::now() + Duration::from_millis(20);
+        assert!(gate.acquire_by(soon));
+        assert!(!gate.acquire_by(soon), "no slot free, deadline passes");
+        gate.release();
+        assert!(gate.acquire_by(soon));
+        let pace = Pace::new(0.1); // 10 s apart
+        assert!(pace.wait_by(Instant::now() + Duration::from_secs(1)));
+        assert!(!pace.wait_by(Instant::now() + Duration::from_secs(1)));
+        let pause = Pause::new();
+        let later = Instant::now() + Duration::from_secs(5);
+        pause.extend(later);
+        pause.extend(Instant::now());
+        assert_eq!(pause.until(), later, "a pause never shrinks");
     }
 
     /// Issue 10 (#25): the jitter was the gap between two clock reads, neither random nor spread.
     #[test]
     fn issue_10_backoff_jitter_is_random_spread_and_bounded() {
-        let none = Response::default();
         for attempt in [0, 3, 20] {
             let full = exponential(attempt, Duration::from_secs(30));
-            let draws: Vec<Duration> = (0..1000).map(|_| backoff(&none, attempt)).collect();
+            let draws: Vec<Duration> = (0..1000).map(|_| backoff(attempt)).collect();
             assert!(
                 draws.iter().all(|d| *d >= full / 2 && *d <= full),
                 "attempt {attempt}: a draw outside [{:?}, {full:?}]",

@@ -1,8 +1,9 @@
 //! Live-key checks (`--verify`, `keyhound verify`): is each key found still live? Opt-in only;
 //! no other path touches the network. Each unique secret is checked once per run, by its own
 //! provider's check (`providers.rs`: fixed host, read-only zero-cost request), with bounded
-//! concurrency (global and per provider), a per-provider request rate, connect and read
-//! timeouts, and backoff on rate limits. Verdicts are cached on disk under a hash of the secret
+//! concurrency (global and per provider), a per-provider request rate, one deadline per
+//! request, and a pause of the whole host when it says to come back later (`limit.rs`); rate
+//! limits only delay a check until the run's budget is spent. Verdicts are cached on disk under a hash of the secret
 //! (never the secret itself) for [`CACHE_TTL_SECS`]; `unknown` is never cached.
 
 mod limit;
@@ -18,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::finding::Finding;
 pub use crate::finding::{Status, Verdict};
-use limit::{backoff, Gate, Pace};
+use limit::{backoff, hint, sleep_until, Gate, Pace, Pause};
 use providers::{check_for, classify, Auth, Check, Outcome, Response};
 
 /// How long a live or invalid verdict is trusted.
@@ -32,8 +33,11 @@ pub struct VerifyOptions {
     pub concurrency: usize,
     pub per_provider: usize,
     pub requests_per_second: f64,
+    /// Longest one request may take, connect to the last byte of the answer.
     pub timeout: Duration,
-    pub retries: u32,
+    /// Longest the whole verification may take. Rate limits only delay a check; a key is
+    /// `unknown` for them only once this is spent (issue 10, #29).
+    pub budget: Duration,
     pub cache: bool,
     pub cache_dir: Option<PathBuf>,
 }
@@ -46,7 +50,7 @@ impl Default for VerifyOptions {
             per_provider: 2,
             requests_per_second: 5.0,
             timeout: Duration::from_secs(10),
-            retries: 3,
+            budget: Duration::from_secs(120),
             cache: true,
             cache_dir: None,
         }
@@ -111,21 +115,25 @@ pub fn verify(findings: &[Finding], opts: &VerifyOptions) -> Vec<Verdict> {
             return findings.iter().map(|_| v.clone()).collect();
         }
     };
-    let gates: HashMap<&str, Gate> = unique
-        .iter()
-        .map(|(p, _)| (p.as_str(), Gate::new(opts.per_provider)))
-        .collect();
-    let paces: HashMap<&str, Pace> = unique
+    // Far in the future if the budget is absurdly large.
+    let deadline = Instant::now()
+        .checked_add(opts.budget)
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600));
+    let limits: HashMap<&str, Limits> = unique
         .iter()
         .map(|(p, _)| {
-            (
-                p.as_str(),
-                Pace {
-                    next: Mutex::new(Instant::now()),
-                    interval: Duration::from_secs_f64(1.0 / opts.requests_per_second.max(0.01)),
-                },
-            )
+            let limits = Limits {
+                gate: Gate::new(opts.per_provider),
+                pace: Pace::new(opts.requests_per_second),
+            };
+            (p.as_str(), limits)
         })
+        .collect();
+    // One pause per host: providers sent to the same host (one proxy, one test server) share
+    // its limit.
+    let pauses: HashMap<&str, Pause> = unique
+        .iter()
+        .map(|(p, _)| (base_of(p, opts), Pause::new()))
         .collect();
     let queue = Mutex::new(unique.iter().enumerate());
     let results: Mutex<HashMap<(String, String), Verdict>> = Mutex::new(HashMap::new());
@@ -135,7 +143,8 @@ pub fn verify(findings: &[Finding], opts: &VerifyOptions) -> Vec<Verdict> {
                 let Some((_, (provider, secret))) = queue.lock().expect("queue lock").next() else {
                     return;
                 };
-                let verdict = verify_one(&client, provider, secret, opts, &gates, &paces);
+                let verdict =
+                    verify_one(&client, provider, secret, opts, &limits, &pauses, deadline);
                 results
                     .lock()
                     .expect("results lock")
@@ -163,13 +172,36 @@ fn unknown(reason: String) -> Verdict {
     }
 }
 
+/// A provider's share of the rate limits.
+struct Limits {
+    gate: Gate,
+    pace: Pace,
+}
+
+/// Where a provider's checks go: its own host, or the `--verify-endpoint` override.
+fn base_of<'a>(provider: &str, opts: &'a VerifyOptions) -> &'a str {
+    opts.endpoints
+        .get(provider)
+        .map(String::as_str)
+        .or_else(|| check_for(provider).map(|c| c.base))
+        .unwrap_or("")
+}
+
+fn budget_spent(opts: &VerifyOptions, when: &str) -> Verdict {
+    unknown(format!(
+        "the verification budget ({} s) was spent {when}; try again later",
+        opts.budget.as_secs_f64()
+    ))
+}
+
 fn verify_one(
     client: &reqwest::blocking::Client,
     provider: &str,
     secret: &str,
     opts: &VerifyOptions,
-    gates: &HashMap<&str, Gate>,
-    paces: &HashMap<&str, Pace>,
+    limits: &HashMap<&str, Limits>,
+    pauses: &HashMap<&str, Pause>,
+    deadline: Instant,
 ) -> Verdict {
     let Some(check) = check_for(provider) else {
         return Verdict {
@@ -185,19 +217,22 @@ fn verify_one(
     if let Some(v) = cache.as_ref().and_then(|p| read_cache(p)) {
         return v;
     }
-    let base = opts
-        .endpoints
-        .get(provider)
-        .map(String::as_str)
-        .unwrap_or(check.base);
+    let base = base_of(provider, opts);
+    let (limits, pause) = (&limits[provider], &pauses[base]);
     let mut attempt = 0;
     let verdict = loop {
-        gates[provider].acquire();
-        paces[provider].wait();
-        let response = send(client, &check, base, secret, opts.timeout);
-        gates[provider].release();
+        if !take_turn(limits, pause, deadline) {
+            break budget_spent(opts, "waiting for the provider's rate limit");
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let limit = opts.timeout.min(left);
+        let response = send(client, &check, base, secret, limit);
+        limits.gate.release();
         let response = match response {
             Ok(r) => r,
+            Err(NoAnswer::TimedOut(_)) if limit < opts.timeout => {
+                break budget_spent(opts, "before the provider answered")
+            }
             Err(NoAnswer::TimedOut(phase)) => {
                 break unknown(format!(
                     "timed out after {} s {phase} (--verify-timeout)",
@@ -208,16 +243,20 @@ fn verify_one(
         };
         match classify(&check, &response) {
             Outcome::Done(v) => break v,
-            Outcome::Retry if attempt < opts.retries => {
-                std::thread::sleep(backoff(&response, attempt));
-                attempt += 1;
-            }
-            Outcome::Retry => {
-                break unknown(format!(
-                    "still rate limited after {} retries; try again later",
-                    opts.retries
-                ))
-            }
+            // Rate limited: the provider's hint holds back every request to its host; without
+            // one, this request alone backs off. Either way it tries again until the budget
+            // is spent, however many times others took the window first.
+            Outcome::Retry => match hint(&response) {
+                Some(wait) => pause.extend(Instant::now() + wait),
+                None => {
+                    let at = Instant::now() + backoff(attempt);
+                    if at > deadline {
+                        break budget_spent(opts, "while the provider was rate limiting");
+                    }
+                    sleep_until(at);
+                    attempt += 1;
+                }
+            },
         }
     };
     if let Some(p) = cache {
@@ -226,6 +265,30 @@ fn verify_one(
         }
     }
     verdict
+}
+
+/// Wait until this provider may send: no pause on its host, a free slot, its pace. Holds
+/// the gate on success (release it after the request); false once `deadline` would pass.
+fn take_turn(limits: &Limits, pause: &Pause, deadline: Instant) -> bool {
+    loop {
+        let until = pause.until();
+        if until > deadline {
+            return false;
+        }
+        sleep_until(until);
+        if !limits.gate.acquire_by(deadline) {
+            return false;
+        }
+        if !limits.pace.wait_by(deadline) {
+            limits.gate.release();
+            return false;
+        }
+        // A pause may have begun while this request waited for its slot or its pace.
+        if pause.until() <= Instant::now() {
+            return true;
+        }
+        limits.gate.release();
+    }
 }
 
 /// Why a request got no answer.

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::harness::{openai_key, Rng, TestRepo, BASE64URL};
+use crate::harness::{openai_key, Rng, TestRepo, ALNUM, BASE64URL};
 
 /// A request the server saw.
 #[derive(Clone, Debug)]
@@ -535,5 +535,114 @@ fn issue_10_stalled_provider_ends_by_the_deadline_as_timed_out() {
             keys.len(),
             "{stall:?} {scheme}: one connection per key"
         );
+    }
+}
+
+/// A fake classic GitHub token: 30 random characters and their CRC32 in base62.
+fn github_key(seed: u64) -> String {
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let random = Rng::new(seed).string(ALNUM, 30);
+    let mut n = crc32fast::hash(random.as_bytes());
+    let mut check = [b'0'; 6];
+    for slot in check.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    format!("ghp_{random}{}", String::from_utf8_lossy(&check))
+}
+
+/// Issue 10 (#29): one API shared by three providers that allows 5 requests in any second
+/// (429 + `Retry-After: 1` beyond). Every key ends live in every run, and no key is asked
+/// again once it was answered live. Before the fix, each refused request backed off alone,
+/// three times at most, and a live key ended unknown in 2 runs of 7.
+#[test]
+fn issue_10_shared_rate_limit_delays_checks_but_never_gives_up_on_them() {
+    let keys: Vec<(&str, String)> = (200..228)
+        .map(|i| match i % 3 {
+            0 => ("openai", openai_key(i)),
+            1 => ("anthropic", anthropic_key(i)),
+            _ => ("github", github_key(i)),
+        })
+        .collect();
+    let text: String = keys.iter().map(|(_, k)| format!("K={k}\n")).collect();
+    for run_no in 0..3 {
+        let repo = TestRepo::dir();
+        repo.write("keys.env", &text);
+        let window: Arc<Mutex<std::collections::VecDeque<Instant>>> = Arc::default();
+        let answered_live: Arc<Mutex<std::collections::HashSet<String>>> = Arc::default();
+        let asked_again: Arc<Mutex<Vec<String>>> = Arc::default();
+        let refused_at: Arc<Mutex<Vec<Instant>>> = Arc::default();
+        let (w, live, again, refused) = (
+            Arc::clone(&window),
+            Arc::clone(&answered_live),
+            Arc::clone(&asked_again),
+            Arc::clone(&refused_at),
+        );
+        let server = serve(move |key, _| {
+            if live.lock().unwrap().contains(key) {
+                again.lock().unwrap().push(key.to_string());
+            }
+            let now = Instant::now();
+            let mut w = w.lock().unwrap();
+            while w
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+            {
+                w.pop_front();
+            }
+            // Refused requests count too, as in most limiters: hammering extends the limit.
+            w.push_back(now);
+            if w.len() > 5 {
+                refused.lock().unwrap().push(now);
+                let mut a = json(429, r#"{"error":{"code":"rate_limit_exceeded"}}"#);
+                a.headers.push(("retry-after", "1".into()));
+                return a;
+            }
+            live.lock().unwrap().insert(key.to_string());
+            json(200, "{}")
+        });
+        let mut args = vec![
+            "scan".to_string(),
+            ".".into(),
+            "--verify".into(),
+            "--no-cache".into(),
+            "--format".into(),
+            "json".into(),
+            "--show-secrets".into(),
+        ];
+        for provider in ["openai", "anthropic", "github"] {
+            args.push("--verify-endpoint".into());
+            args.push(format!("{provider}={}", server.base));
+        }
+        let run = keyhound_within(repo, args, Duration::from_secs(120));
+        assert_eq!(run.code, 1, "run {run_no}: {}", run.stderr);
+        let v = verdicts(&run);
+        assert_eq!(v.len(), keys.len(), "run {run_no}: every key found");
+        for (provider, key) in &keys {
+            assert_eq!(
+                v[key]["status"], "live",
+                "run {run_no}: a {provider} key: {}",
+                v[key]["reason"]
+            );
+        }
+        assert!(
+            asked_again.lock().unwrap().is_empty(),
+            "run {run_no}: a key was checked again after it was answered live"
+        );
+        // Retry-After pauses every request to the host: in the second after a 429, only
+        // requests already in flight when it was sent arrive, at most 3 besides the refused
+        // one (4 checks at a time by default). The client's pause starts when the 429 reaches
+        // it, after the server noted it, so a loaded machine only makes this easier to meet.
+        let arrivals: Vec<Instant> = server.seen.lock().unwrap().iter().map(|s| s.at).collect();
+        for t in refused_at.lock().unwrap().iter() {
+            let during = arrivals
+                .iter()
+                .filter(|a| **a > *t && **a - *t < Duration::from_secs(1))
+                .count();
+            assert!(
+                during <= 3,
+                "run {run_no}: {during} requests arrived in the second after a 429 with Retry-After: 1"
+            );
+        }
     }
 }
