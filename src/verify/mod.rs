@@ -1,15 +1,17 @@
 //! Live-key checks (`--verify`, `keyhound verify`): is each key found still live? Opt-in only;
 //! no other path touches the network. Each unique secret is checked once per run, by its own
 //! provider's check (`providers.rs`: fixed host, read-only zero-cost request), with bounded
-//! concurrency (global and per provider), a per-provider request rate, connect and read
-//! timeouts, and backoff on rate limits. Verdicts are cached on disk under a hash of the secret
+//! concurrency (global and per provider), a per-provider request rate, one deadline per
+//! request, and a pause of the whole host when it says to come back later (`limit.rs`); rate
+//! limits only delay a check until the run's budget is spent. Verdicts are cached on disk under a hash of the secret
 //! (never the secret itself) for [`CACHE_TTL_SECS`]; `unknown` is never cached.
 
+mod limit;
 pub mod providers;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::{Condvar, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::finding::Finding;
 pub use crate::finding::{Status, Verdict};
+use limit::{backoff, hint, sleep_until, Gate, Pace, Pause};
 use providers::{check_for, classify, Auth, Check, Outcome, Response};
 
 /// How long a live or invalid verdict is trusted.
@@ -30,8 +33,11 @@ pub struct VerifyOptions {
     pub concurrency: usize,
     pub per_provider: usize,
     pub requests_per_second: f64,
+    /// Longest one request may take, connect to the last byte of the answer.
     pub timeout: Duration,
-    pub retries: u32,
+    /// Longest the whole verification may take. Rate limits only delay a check; a key is
+    /// `unknown` for them only once this is spent (issue 10, #29).
+    pub budget: Duration,
     pub cache: bool,
     pub cache_dir: Option<PathBuf>,
 }
@@ -44,7 +50,7 @@ impl Default for VerifyOptions {
             per_provider: 2,
             requests_per_second: 5.0,
             timeout: Duration::from_secs(10),
-            retries: 3,
+            budget: Duration::from_secs(120),
             cache: true,
             cache_dir: None,
         }
@@ -86,54 +92,6 @@ pub fn parse_endpoint(s: &str) -> Result<(String, String), String> {
     Ok((provider.to_string(), base.to_string()))
 }
 
-/// Counting semaphore.
-struct Gate {
-    free: Mutex<usize>,
-    cv: Condvar,
-}
-
-impl Gate {
-    fn new(n: usize) -> Gate {
-        Gate {
-            free: Mutex::new(n.max(1)),
-            cv: Condvar::new(),
-        }
-    }
-    fn acquire(&self) {
-        let mut free = self.free.lock().expect("gate lock");
-        while *free == 0 {
-            free = self.cv.wait(free).expect("gate lock");
-        }
-        *free -= 1;
-    }
-    fn release(&self) {
-        *self.free.lock().expect("gate lock") += 1;
-        self.cv.notify_one();
-    }
-}
-
-/// Per-provider pacing: request starts at least `interval` apart.
-struct Pace {
-    next: Mutex<Instant>,
-    interval: Duration,
-}
-
-impl Pace {
-    fn wait(&self) {
-        let at = {
-            let mut next = self.next.lock().expect("pace lock");
-            let now = Instant::now();
-            let at = (*next).max(now);
-            *next = at + self.interval;
-            at
-        };
-        let now = Instant::now();
-        if at > now {
-            std::thread::sleep(at - now);
-        }
-    }
-}
-
 /// Verify the secrets of `findings`: one check per unique (provider, secret).
 /// Returns the verdict of each finding, index-aligned.
 pub fn verify(findings: &[Finding], opts: &VerifyOptions) -> Vec<Verdict> {
@@ -144,8 +102,9 @@ pub fn verify(findings: &[Finding], opts: &VerifyOptions) -> Vec<Verdict> {
     unique.sort();
     unique.dedup();
     let client = reqwest::blocking::Client::builder()
+        // Each request carries its own deadline (see `send`); this only makes a dead host fail
+        // fast when the timeout is long.
         .connect_timeout(opts.timeout.min(Duration::from_secs(5)))
-        .timeout(opts.timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("keyhound/", env!("CARGO_PKG_VERSION")))
         .build();
@@ -156,21 +115,25 @@ pub fn verify(findings: &[Finding], opts: &VerifyOptions) -> Vec<Verdict> {
             return findings.iter().map(|_| v.clone()).collect();
         }
     };
-    let gates: HashMap<&str, Gate> = unique
-        .iter()
-        .map(|(p, _)| (p.as_str(), Gate::new(opts.per_provider)))
-        .collect();
-    let paces: HashMap<&str, Pace> = unique
+    // Far in the future if the budget is absurdly large.
+    let deadline = Instant::now()
+        .checked_add(opts.budget)
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600));
+    let limits: HashMap<&str, Limits> = unique
         .iter()
         .map(|(p, _)| {
-            (
-                p.as_str(),
-                Pace {
-                    next: Mutex::new(Instant::now()),
-                    interval: Duration::from_secs_f64(1.0 / opts.requests_per_second.max(0.01)),
-                },
-            )
+            let limits = Limits {
+                gate: Gate::new(opts.per_provider),
+                pace: Pace::new(opts.requests_per_second),
+            };
+            (p.as_str(), limits)
         })
+        .collect();
+    // One pause per host: providers sent to the same host (one proxy, one test server) share
+    // its limit.
+    let pauses: HashMap<&str, Pause> = unique
+        .iter()
+        .map(|(p, _)| (base_of(p, opts), Pause::new()))
         .collect();
     let queue = Mutex::new(unique.iter().enumerate());
     let results: Mutex<HashMap<(String, String), Verdict>> = Mutex::new(HashMap::new());
@@ -180,7 +143,8 @@ pub fn verify(findings: &[Finding], opts: &VerifyOptions) -> Vec<Verdict> {
                 let Some((_, (provider, secret))) = queue.lock().expect("queue lock").next() else {
                     return;
                 };
-                let verdict = verify_one(&client, provider, secret, opts, &gates, &paces);
+                let verdict =
+                    verify_one(&client, provider, secret, opts, &limits, &pauses, deadline);
                 results
                     .lock()
                     .expect("results lock")
@@ -208,13 +172,36 @@ fn unknown(reason: String) -> Verdict {
     }
 }
 
+/// A provider's share of the rate limits.
+struct Limits {
+    gate: Gate,
+    pace: Pace,
+}
+
+/// Where a provider's checks go: its own host, or the `--verify-endpoint` override.
+fn base_of<'a>(provider: &str, opts: &'a VerifyOptions) -> &'a str {
+    opts.endpoints
+        .get(provider)
+        .map(String::as_str)
+        .or_else(|| check_for(provider).map(|c| c.base))
+        .unwrap_or("")
+}
+
+fn budget_spent(opts: &VerifyOptions, when: &str) -> Verdict {
+    unknown(format!(
+        "the verification budget ({} s) was spent {when}; try again later",
+        opts.budget.as_secs_f64()
+    ))
+}
+
 fn verify_one(
     client: &reqwest::blocking::Client,
     provider: &str,
     secret: &str,
     opts: &VerifyOptions,
-    gates: &HashMap<&str, Gate>,
-    paces: &HashMap<&str, Pace>,
+    limits: &HashMap<&str, Limits>,
+    pauses: &HashMap<&str, Pause>,
+    deadline: Instant,
 ) -> Verdict {
     let Some(check) = check_for(provider) else {
         return Verdict {
@@ -230,33 +217,46 @@ fn verify_one(
     if let Some(v) = cache.as_ref().and_then(|p| read_cache(p)) {
         return v;
     }
-    let base = opts
-        .endpoints
-        .get(provider)
-        .map(String::as_str)
-        .unwrap_or(check.base);
+    let base = base_of(provider, opts);
+    let (limits, pause) = (&limits[provider], &pauses[base]);
     let mut attempt = 0;
     let verdict = loop {
-        gates[provider].acquire();
-        paces[provider].wait();
-        let response = send(client, &check, base, secret);
-        gates[provider].release();
+        if !take_turn(limits, pause, deadline) {
+            break budget_spent(opts, "waiting for the provider's rate limit");
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let limit = opts.timeout.min(left);
+        let response = send(client, &check, base, secret, limit);
+        limits.gate.release();
         let response = match response {
             Ok(r) => r,
-            Err(reason) => break unknown(reason),
+            Err(NoAnswer::TimedOut(_)) if limit < opts.timeout => {
+                break budget_spent(opts, "before the provider answered")
+            }
+            Err(NoAnswer::TimedOut(phase)) => {
+                break unknown(format!(
+                    "timed out after {} s {phase} (--verify-timeout)",
+                    opts.timeout.as_secs_f64()
+                ))
+            }
+            Err(NoAnswer::Failed(reason)) => break unknown(reason),
         };
         match classify(&check, &response) {
             Outcome::Done(v) => break v,
-            Outcome::Retry if attempt < opts.retries => {
-                std::thread::sleep(backoff(&response, attempt));
-                attempt += 1;
-            }
-            Outcome::Retry => {
-                break unknown(format!(
-                    "still rate limited after {} retries; try again later",
-                    opts.retries
-                ))
-            }
+            // Rate limited: the provider's hint holds back every request to its host; without
+            // one, this request alone backs off. Either way it tries again until the budget
+            // is spent, however many times others took the window first.
+            Outcome::Retry => match hint(&response) {
+                Some(wait) => pause.extend(Instant::now() + wait),
+                None => {
+                    let at = Instant::now() + backoff(attempt);
+                    if at > deadline {
+                        break budget_spent(opts, "while the provider was rate limiting");
+                    }
+                    sleep_until(at);
+                    attempt += 1;
+                }
+            },
         }
     };
     if let Some(p) = cache {
@@ -267,12 +267,54 @@ fn verify_one(
     verdict
 }
 
+/// Wait until this provider may send: no pause on its host, a free slot, its pace. Holds
+/// the gate on success (release it after the request); false once `deadline` would pass.
+fn take_turn(limits: &Limits, pause: &Pause, deadline: Instant) -> bool {
+    loop {
+        let until = pause.until();
+        if until > deadline {
+            return false;
+        }
+        sleep_until(until);
+        if !limits.gate.acquire_by(deadline) {
+            return false;
+        }
+        if !limits.pace.wait_by(deadline) {
+            limits.gate.release();
+            return false;
+        }
+        // A pause may have begun while this request waited for its slot or its pace.
+        if pause.until() <= Instant::now() {
+            return true;
+        }
+        limits.gate.release();
+    }
+}
+
+/// Why a request got no answer.
+enum NoAnswer {
+    /// Its deadline passed; the phase it was in ("waiting for the provider", ...).
+    TimedOut(&'static str),
+    /// Anything else; the reason names only the kind of failure.
+    Failed(String),
+}
+
+/// The most of an answer that is read: classification needs the status, headers and the start
+/// of a JSON error, never megabytes.
+const MAX_BODY: u64 = 64 * 1024;
+
+/// Send one check and read its answer, all of it within `limit` (issue 10, #16). reqwest's
+/// blocking `Client::timeout` bounds only `send()`, up to the headers; reading the body then
+/// gets a fresh timeout of its own, and a body that stalls came back as "cut off". A
+/// per-request timeout is one deadline over connect, TLS, headers and body alike.
 fn send(
     client: &reqwest::blocking::Client,
     check: &Check,
     base: &str,
     secret: &str,
-) -> Result<Response, String> {
+    limit: Duration,
+) -> Result<Response, NoAnswer> {
+    let deadline = Instant::now() + limit;
     let url = format!("{base}{}", check.path);
     let mut req = match check.method {
         "POST" => client.post(&url),
@@ -286,13 +328,13 @@ fn send(
         req = req.header(*k, *v);
     }
     // The error text of reqwest names the URL, never the key; keep only its kind.
-    let resp = req.send().map_err(|e| {
-        if e.is_timeout() {
-            "timed out waiting for the provider".to_string()
+    let resp = req.timeout(limit).send().map_err(|e| {
+        if e.is_timeout() || timed_out(&e, deadline) {
+            NoAnswer::TimedOut("waiting for the provider")
         } else if e.is_connect() {
-            "could not connect to the provider (DNS, TLS or network)".to_string()
+            NoAnswer::Failed("could not connect to the provider (DNS, TLS or network)".into())
         } else {
-            "the request to the provider failed".to_string()
+            NoAnswer::Failed("the request to the provider failed".into())
         }
     })?;
     let status = resp.status().as_u16();
@@ -301,71 +343,45 @@ fn send(
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
         .collect();
-    let body = resp
-        .text()
-        .map_err(|_| "the provider's answer was cut off".to_string())?;
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(resp, MAX_BODY), &mut body).map_err(
+        |e| {
+            if timed_out(&e, deadline) {
+                NoAnswer::TimedOut("reading the provider's answer")
+            } else {
+                NoAnswer::Failed("the provider's answer was cut off".into())
+            }
+        },
+    )?;
     Ok(Response {
         status,
         headers,
-        body: body.chars().take(64 * 1024).collect(),
+        body: String::from_utf8_lossy(&body).into_owned(),
     })
 }
 
-/// How long to wait before retrying a rate-limited request: the provider's `Retry-After` or
-/// `x-ratelimit-reset-*`, else exponential backoff with jitter; capped at 30 s.
-fn backoff(r: &Response, attempt: u32) -> Duration {
-    let cap = Duration::from_secs(30);
-    if let Some(secs) = r
-        .header("retry-after")
-        .and_then(|v| v.trim().parse::<f64>().ok())
-    {
-        return Duration::from_secs_f64(secs.max(0.0)).min(cap);
-    }
-    for h in [
-        "x-ratelimit-reset-requests",
-        "x-ratelimit-reset-tokens",
-        "x-ratelimit-reset",
-    ] {
-        if let Some(d) = r.header(h).and_then(parse_duration) {
-            return d.min(cap);
+/// Whether an error is a timeout: reqwest's or the OS's anywhere in its chain (reqwest's
+/// `Read` wraps its errors in `io::Error`), or simply the deadline having passed.
+fn timed_out(e: &(dyn std::error::Error + 'static), deadline: Instant) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if e.downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_timeout)
+        {
+            return true;
         }
-    }
-    let base = 0.5 * f64::from(1u32 << attempt.min(6));
-    let jitter = (Instant::now().elapsed().subsec_nanos() % 1000) as f64 / 1000.0 * base * 0.5;
-    Duration::from_secs_f64(base + jitter).min(cap)
-}
-
-/// `1s`, `6m0s`, `20ms`, `0.5s` (OpenAI's reset headers).
-fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let mut total = 0.0;
-    let mut num = String::new();
-    let mut chars = s.chars().peekable();
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let n: f64 = num.parse().ok()?;
-        num.clear();
-        let unit = match c {
-            'h' => 3600.0,
-            'm' if chars.peek() == Some(&'s') => {
-                chars.next();
-                0.001
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return true;
             }
-            'm' => 60.0,
-            's' => 1.0,
-            _ => return None,
-        };
-        total += n * unit;
-        any = true;
+            if let Some(inner) = io.get_ref() {
+                next = Some(inner);
+                continue;
+            }
+        }
+        next = e.source();
     }
-    if !num.is_empty() {
-        return None;
-    }
-    any.then(|| Duration::from_secs_f64(total))
+    Instant::now() >= deadline
 }
 
 /// The cache file of a key: a hash of provider and secret, never the secret.
@@ -429,13 +445,5 @@ mod tests {
         assert!(parse_endpoint("openai=ftp://x").is_err());
         assert!(parse_endpoint("nosuch=https://x").is_err());
         assert!(parse_endpoint("openai").is_err());
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("1s"), Some(Duration::from_secs(1)));
-        assert_eq!(parse_duration("6m0s"), Some(Duration::from_secs(360)));
-        assert_eq!(parse_duration("20ms"), Some(Duration::from_millis(20)));
-        assert_eq!(parse_duration("soon"), None);
     }
 }

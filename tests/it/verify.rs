@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::harness::{openai_key, Rng, TestRepo, BASE64URL};
+use crate::harness::{openai_key, Rng, TestRepo, ALNUM, BASE64URL};
 
 /// A request the server saw.
 #[derive(Clone, Debug)]
@@ -424,4 +424,225 @@ fn issue_6_default_scans_never_touch_the_network() {
     ]);
     assert_eq!(run.code, 1);
     assert!(server.seen.lock().unwrap().is_empty());
+}
+
+/// Where a provider that never finishes its answer stalls.
+#[derive(Clone, Copy, Debug)]
+enum Stall {
+    /// Accepts the connection and never writes a byte (for https: a TLS handshake that never
+    /// completes).
+    Silent,
+    /// Answers 200 with its headers and the first byte of the body, then nothing.
+    AfterHeaders,
+    /// Sends headers, then one byte of body every 200 ms, never reaching its content-length.
+    Trickle,
+}
+
+/// A loopback server that stalls each connection at `stall`; returns its address and how
+/// many connections it accepted.
+fn stalling(stall: Stall) -> (String, Arc<Mutex<usize>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let accepted: Arc<Mutex<usize>> = Arc::default();
+    let count = Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            *count.lock().unwrap() += 1;
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                if !matches!(stall, Stall::Silent) {
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                        line.clear();
+                    }
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{",
+                    );
+                }
+                if matches!(stall, Stall::Trickle) {
+                    while stream.write_all(b" ").is_ok() {
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                }
+                // Hold the connection until the client gives up on it.
+                let mut sink = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut reader, &mut sink);
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+/// Run keyhound on another thread; panic if it has not finished within `guard` (a hang guard,
+/// far above any deadline under test, not a speed assertion).
+fn keyhound_within(repo: TestRepo, args: Vec<String>, guard: Duration) -> crate::harness::Run {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let _ = tx.send(repo.keyhound(&args));
+    });
+    rx.recv_timeout(guard)
+        .unwrap_or_else(|_| panic!("keyhound still running after {guard:?}: a check hung"))
+}
+
+/// Issue 10 (#16): a provider that stalls (no answer at all, over http or inside the TLS
+/// handshake, or headers and then a stalled or trickling body) ends the check by its deadline
+/// as `unknown` with a reason that says it timed out, once per key (a timeout is not retried).
+#[test]
+fn issue_10_stalled_provider_ends_by_the_deadline_as_timed_out() {
+    for (stall, scheme) in [
+        (Stall::Silent, "http"),
+        (Stall::Silent, "https"),
+        (Stall::AfterHeaders, "http"),
+        (Stall::Trickle, "http"),
+    ] {
+        let (addr, accepted) = stalling(stall);
+        let repo = TestRepo::dir();
+        let keys: Vec<String> = (140..143).map(openai_key).collect();
+        repo.write(
+            "keys.env",
+            keys.iter().map(|k| format!("K={k}\n")).collect::<String>(),
+        );
+        let args: Vec<String> = [
+            "scan",
+            ".",
+            "--verify",
+            "--no-cache",
+            "--verify-timeout",
+            "1",
+            "--format",
+            "json",
+            "--show-secrets",
+            "--verify-endpoint",
+            &format!("openai={scheme}://{addr}"),
+        ]
+        .map(String::from)
+        .to_vec();
+        let run = keyhound_within(repo, args, Duration::from_secs(60));
+        assert_eq!(run.code, 1, "{stall:?} {scheme}: {}", run.stderr);
+        let v = verdicts(&run);
+        for key in &keys {
+            assert_eq!(v[key]["status"], "unknown", "{stall:?} {scheme}");
+            let reason = v[key]["reason"].as_str().unwrap();
+            assert!(
+                reason.contains("timed out"),
+                "{stall:?} {scheme}: reason {reason:?}"
+            );
+        }
+        assert_eq!(
+            *accepted.lock().unwrap(),
+            keys.len(),
+            "{stall:?} {scheme}: one connection per key"
+        );
+    }
+}
+
+/// A fake classic GitHub token: 30 random characters and their CRC32 in base62.
+fn github_key(seed: u64) -> String {
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let random = Rng::new(seed).string(ALNUM, 30);
+    let mut n = crc32fast::hash(random.as_bytes());
+    let mut check = [b'0'; 6];
+    for slot in check.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    format!("ghp_{random}{}", String::from_utf8_lossy(&check))
+}
+
+/// Issue 10 (#29): one API shared by three providers that allows 5 requests in any second
+/// (429 + `Retry-After: 1` beyond). Every key ends live in every run, and no key is asked
+/// again once it was answered live. Before the fix, each refused request backed off alone,
+/// three times at most, and a live key ended unknown in 2 runs of 7.
+#[test]
+fn issue_10_shared_rate_limit_delays_checks_but_never_gives_up_on_them() {
+    let keys: Vec<(&str, String)> = (200..228)
+        .map(|i| match i % 3 {
+            0 => ("openai", openai_key(i)),
+            1 => ("anthropic", anthropic_key(i)),
+            _ => ("github", github_key(i)),
+        })
+        .collect();
+    let text: String = keys.iter().map(|(_, k)| format!("K={k}\n")).collect();
+    for run_no in 0..3 {
+        let repo = TestRepo::dir();
+        repo.write("keys.env", &text);
+        let window: Arc<Mutex<std::collections::VecDeque<Instant>>> = Arc::default();
+        let answered_live: Arc<Mutex<std::collections::HashSet<String>>> = Arc::default();
+        let asked_again: Arc<Mutex<Vec<String>>> = Arc::default();
+        let refused_at: Arc<Mutex<Vec<Instant>>> = Arc::default();
+        let (w, live, again, refused) = (
+            Arc::clone(&window),
+            Arc::clone(&answered_live),
+            Arc::clone(&asked_again),
+            Arc::clone(&refused_at),
+        );
+        let server = serve(move |key, _| {
+            if live.lock().unwrap().contains(key) {
+                again.lock().unwrap().push(key.to_string());
+            }
+            let now = Instant::now();
+            let mut w = w.lock().unwrap();
+            while w
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+            {
+                w.pop_front();
+            }
+            // Refused requests count too, as in most limiters: hammering extends the limit.
+            w.push_back(now);
+            if w.len() > 5 {
+                refused.lock().unwrap().push(now);
+                let mut a = json(429, r#"{"error":{"code":"rate_limit_exceeded"}}"#);
+                a.headers.push(("retry-after", "1".into()));
+                return a;
+            }
+            live.lock().unwrap().insert(key.to_string());
+            json(200, "{}")
+        });
+        let mut args = vec![
+            "scan".to_string(),
+            ".".into(),
+            "--verify".into(),
+            "--no-cache".into(),
+            "--format".into(),
+            "json".into(),
+            "--show-secrets".into(),
+        ];
+        for provider in ["openai", "anthropic", "github"] {
+            args.push("--verify-endpoint".into());
+            args.push(format!("{provider}={}", server.base));
+        }
+        let run = keyhound_within(repo, args, Duration::from_secs(120));
+        assert_eq!(run.code, 1, "run {run_no}: {}", run.stderr);
+        let v = verdicts(&run);
+        assert_eq!(v.len(), keys.len(), "run {run_no}: every key found");
+        for (provider, key) in &keys {
+            assert_eq!(
+                v[key]["status"], "live",
+                "run {run_no}: a {provider} key: {}",
+                v[key]["reason"]
+            );
+        }
+        assert!(
+            asked_again.lock().unwrap().is_empty(),
+            "run {run_no}: a key was checked again after it was answered live"
+        );
+        // Retry-After pauses every request to the host: in the second after a 429, only
+        // requests already in flight when it was sent arrive, at most 3 besides the refused
+        // one (4 checks at a time by default). The client's pause starts when the 429 reaches
+        // it, after the server noted it, so a loaded machine only makes this easier to meet.
+        let arrivals: Vec<Instant> = server.seen.lock().unwrap().iter().map(|s| s.at).collect();
+        for t in refused_at.lock().unwrap().iter() {
+            let during = arrivals
+                .iter()
+                .filter(|a| **a > *t && **a - *t < Duration::from_secs(1))
+                .count();
+            assert!(
+                during <= 3,
+                "run {run_no}: {during} requests arrived in the second after a 429 with Retry-After: 1"
+            );
+        }
+    }
 }
