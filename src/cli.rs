@@ -286,6 +286,15 @@ struct VerifySettingsArgs {
         help_heading = "Verification (network, opt-in)"
     )]
     verify_timeout: f64,
+    /// Seconds the whole verification may take. Rate limits only delay a check; keys still
+    /// unchecked when this is spent are reported unknown.
+    #[arg(
+        long,
+        default_value_t = 120.0,
+        value_name = "SECS",
+        help_heading = "Verification (network, opt-in)"
+    )]
+    verify_budget: f64,
     /// PROVIDER=BASE_URL: send that provider's checks to another scheme and host (tests,
     /// proxies); plain http only to loopback. Command line only, never from a config file.
     #[arg(long, value_name = "PROVIDER=URL", value_parser = keyhound::verify::parse_endpoint, help_heading = "Verification (network, opt-in)")]
@@ -323,6 +332,7 @@ impl VerifySettingsArgs {
             concurrency: self.verify_concurrency.max(1),
             requests_per_second: self.verify_rps,
             timeout: std::time::Duration::from_secs_f64(self.verify_timeout.max(0.1)),
+            budget: std::time::Duration::from_secs_f64(self.verify_budget.max(1.0)),
             cache: !self.no_cache,
             ..Default::default()
         }
