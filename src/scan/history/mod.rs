@@ -1,0 +1,212 @@
+//! The history source (`keyhound history`): every blob reachable from any ref (branches, tags,
+//! remote-tracking refs, the stash), read and scanned once, in parallel, however many commits
+//! and paths share it; optionally the unreachable ones too. It reads content that `git log -p`
+//! never shows, such as a merge commit's conflict resolution.
+//!
+//! This module holds the options, the errors, opening the repository and [`scan`], which runs
+//! attribution (`attribute`: which commit introduced each blob, on its own thread, feeding a
+//! bounded queue so scanning starts at once and memory stays bounded) beside the scanning threads
+//! (`read`). [`BaseFiles`] reads the policy files of a range's base; `dates` formats and parses
+//! dates. It does not format output and does not filter findings by policy (see
+//! `crate::run_history`); [`group`] only merges repeated findings of one secret.
+
+mod attribute;
+mod base;
+mod dates;
+mod read;
+
+pub use base::BaseFiles;
+pub use dates::{parse_date, rfc3339};
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
+
+use git2::{Oid, Repository};
+
+use super::{Limits, Stats};
+use crate::detect::Detector;
+use crate::diag;
+use crate::finding::Finding;
+
+/// Why history could not be scanned at all.
+#[derive(Debug)]
+pub enum HistoryError {
+    NotARepository { path: PathBuf, message: String },
+    BadRange { range: String, message: String },
+    Git { what: String, message: String },
+}
+
+impl fmt::Display for HistoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HistoryError::NotARepository { path, message } => write!(
+                f,
+                "{}: not a git repository ({message}); give the path of a repository",
+                path.display()
+            ),
+            HistoryError::BadRange { range, message } => write!(
+                f,
+                "--range {range}: {message}; expected BASE..HEAD with revisions this repository has"
+            ),
+            HistoryError::Git { what, message } => write!(f, "{what}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for HistoryError {}
+
+fn git_err(what: &str) -> impl Fn(git2::Error) -> HistoryError + '_ {
+    move |e| HistoryError::Git {
+        what: what.to_string(),
+        message: e.message().to_string(),
+    }
+}
+
+/// What to scan.
+#[derive(Debug, Clone)]
+pub struct HistoryOptions {
+    pub repo: PathBuf,
+    /// `A..B`: only blobs introduced by commits in B and not in A, and not in A's tree.
+    pub range: Option<String>,
+    /// Only commits at or after this time (seconds since the epoch).
+    pub since: Option<i64>,
+    pub unreachable: bool,
+    /// Attribute each (blob, path) pair, not each blob, so every path a secret had is listed.
+    pub all_occurrences: bool,
+    pub limits: Limits,
+    pub threads: usize,
+    /// Show a progress line on stderr (the caller decides: only on a terminal).
+    pub progress: bool,
+}
+
+fn open(path: &Path) -> Result<Repository, HistoryError> {
+    Repository::open(path).map_err(|e| HistoryError::NotARepository {
+        path: path.to_path_buf(),
+        message: e.message().to_string(),
+    })
+}
+
+/// The two ends of `A..B`.
+fn parse_range<'r>(
+    repo: &'r Repository,
+    range: &str,
+) -> Result<(git2::Object<'r>, git2::Object<'r>), HistoryError> {
+    let bad = |message: String| HistoryError::BadRange {
+        range: range.to_string(),
+        message,
+    };
+    let spec = repo
+        .revparse(range)
+        .map_err(|e| bad(e.message().to_string()))?;
+    match (spec.from(), spec.to()) {
+        (Some(from), Some(to)) => Ok((from.clone(), to.clone())),
+        _ => Err(bad("not a range".into())),
+    }
+}
+
+/// What the scan found beyond the findings: for the audit summary.
+#[derive(Debug, Default)]
+pub struct HistoryResult {
+    /// Each finding carries the id of its blob.
+    pub findings: Vec<Finding>,
+    /// Blobs in the trees of branch tips (refs/heads): what is still present.
+    pub at_tips: HashSet<Oid>,
+    pub commits: usize,
+}
+
+/// Depth of the bounded queue between attribution and scanning.
+const QUEUE: usize = 1024;
+
+/// Scan the repository's history.
+pub fn scan(
+    detector: &Detector,
+    opts: &HistoryOptions,
+    stats: &Stats,
+) -> Result<HistoryResult, HistoryError> {
+    let repo = open(&opts.repo)?;
+    if repo.is_shallow() {
+        diag::warn("shallow clone: commits before the shallow boundary are not scanned; fetch with --unshallow for a full audit");
+    }
+    let repo_path = repo.path().to_path_buf();
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        opts.threads
+    };
+    let queued = AtomicU64::new(0);
+    let done = AtomicBool::new(false);
+    let (tx, rx) = sync_channel::<read::Job>(QUEUE);
+    let rx = Arc::new(Mutex::new(rx));
+    let found: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
+    let reader = read::Reader {
+        detector,
+        limits: opts.limits,
+        stats,
+        repo_path: &repo_path,
+        added_only: opts.range.is_some(),
+    };
+
+    let outcome = std::thread::scope(|scope| {
+        if opts.progress {
+            scope.spawn(|| read::progress(stats, &queued, &done));
+        }
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let rx = Arc::clone(&rx);
+                let (found, reader) = (&found, &reader);
+                scope.spawn(move || read::worker(reader, &rx, found))
+            })
+            .collect();
+        let result = attribute::attribute(&repo, opts, &tx, stats, &queued);
+        drop(tx);
+        for w in workers {
+            let _ = w.join();
+        }
+        done.store(true, Ordering::Relaxed);
+        result
+    });
+    let outcome = outcome?;
+
+    let findings = found
+        .into_inner()
+        .expect("no worker panics while holding the lock");
+    Ok(HistoryResult {
+        findings,
+        at_tips: attribute::tip_blobs(&repo),
+        commits: outcome.commits,
+    })
+}
+
+/// Group findings: one per (secret, path), the earliest commit kept, unless every occurrence
+/// was asked for.
+pub fn group(result: &mut HistoryResult, all: bool) {
+    if all {
+        return;
+    }
+    let mut best: HashMap<(String, String), usize> = HashMap::new();
+    for (i, f) in result.findings.iter().enumerate() {
+        let key = (f.fingerprint.clone(), f.provenance.path().to_string());
+        let time = |j: usize| {
+            result.findings[j]
+                .provenance
+                .commit()
+                .map_or(i64::MAX, |c| c.time)
+        };
+        match best.get(&key) {
+            Some(&j) if time(j) <= time(i) => {}
+            _ => {
+                best.insert(key, i);
+            }
+        }
+    }
+    let keep: HashSet<usize> = best.into_values().collect();
+    let mut i = 0;
+    result.findings.retain(|_| {
+        i += 1;
+        keep.contains(&(i - 1))
+    });
+}
