@@ -300,3 +300,84 @@ fn issue_7_inline_allow_added_in_a_range_is_listed() {
         run.stderr
     );
 }
+
+/// Run the binary in `dir` with the harness's clean environment plus `env`.
+fn keyhound_in(
+    repo: &TestRepo,
+    dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &std::path::Path)],
+) -> Run {
+    let mut cmd = std::process::Command::new(crate::harness::bin());
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", repo.home.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run keyhound");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+// https://github.com/keyhound/keyhound/issues/10 (#7 there): `keyhound history` in a
+// subdirectory said "not a git repository".
+#[test]
+fn issue_10_history_from_a_subdirectory_finds_the_repository() {
+    let repo = TestRepo::git();
+    repo.write("src/deep/app.py", format!("KEY = \"{}\"\n", openai_key(80)));
+    let added = repo.commit("add key");
+    let deep = repo.path().join("src/deep");
+    let expected = vec![("src/deep/app.py".to_string(), added.clone())];
+
+    // The default path `.` from the subdirectory, and the subdirectory given as the path.
+    let run = keyhound_in(&repo, &deep, &["history", "--format", "json"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(found(&run), expected);
+    let run = history(&repo, &[]);
+    assert_eq!(found(&run), expected);
+    let run = repo.keyhound(&["history", "src/deep", "--format", "json"]);
+    assert_eq!(found(&run), expected);
+
+    // A bare repository, and GIT_DIR naming the repository from an unrelated directory.
+    let elsewhere = TestRepo::dir();
+    let out = elsewhere.git_run(&[
+        "clone",
+        "-q",
+        "--bare",
+        &repo.path().display().to_string(),
+        "bare.git",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let run = keyhound_in(
+        &repo,
+        elsewhere.path(),
+        &["history", "bare.git", "--format", "json"],
+        &[],
+    );
+    assert_eq!(found(&run), expected, "{}", run.stderr);
+    let git_dir = repo.path().join(".git");
+    let run = keyhound_in(
+        &repo,
+        elsewhere.path(),
+        &["history", "--format", "json"],
+        &[("GIT_DIR", &git_dir)],
+    );
+    assert_eq!(found(&run), expected, "{}", run.stderr);
+
+    // Outside any repository it is still an error that says what to give.
+    let run = keyhound_in(&repo, elsewhere.path(), &["history"], &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not a git repository"),
+        "{}",
+        run.stderr
+    );
+}

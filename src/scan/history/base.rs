@@ -19,7 +19,7 @@ pub struct BaseFiles {
     /// Those of `.keyhound.toml`, `.keyhoundignore`, `.keyhound-baseline.json` the range changes.
     pub changed: Vec<String>,
     base_tree: Option<Oid>,
-    repo_path: PathBuf,
+    git_dir: PathBuf,
 }
 
 impl BaseFiles {
@@ -53,14 +53,14 @@ impl BaseFiles {
             ignore: read(&from_tree, ".keyhoundignore").map(|x| x.1),
             changed,
             base_tree: Some(from_tree.id()),
-            repo_path: repo.path().to_path_buf(),
+            git_dir: repo.path().to_path_buf(),
         })
     }
 
     /// The baseline at `path` as the base revision has it, written to a temp file; `None` when
     /// the base has none.
     pub fn baseline_file(&self, repo_root: &Path, path: &Path) -> Result<Option<PathBuf>, String> {
-        let repo = Repository::open(&self.repo_path).map_err(|e| e.message().to_string())?;
+        let repo = Repository::open(&self.git_dir).map_err(|e| e.message().to_string())?;
         let Some(tree) = self.base_tree.and_then(|t| repo.find_tree(t).ok()) else {
             return Ok(None);
         };

@@ -45,7 +45,7 @@ impl fmt::Display for HistoryError {
         match self {
             HistoryError::NotARepository { path, message } => write!(
                 f,
-                "{}: not a git repository ({message}); give the path of a repository",
+                "{}: not a git repository, nor in one ({message}); give the path of a repository or a directory in it",
                 path.display()
             ),
             HistoryError::BadRange { range, message } => write!(
@@ -83,11 +83,44 @@ pub struct HistoryOptions {
     pub progress: bool,
 }
 
+/// Where a repository lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoPaths {
+    /// The git directory (`.git`, or the repository itself when bare).
+    pub git_dir: PathBuf,
+    /// The top of the work tree, where `.keyhound.toml` lives; `None` for a bare repository.
+    pub work_tree: Option<PathBuf>,
+}
+
+/// Find the repository `path` is in, as git does (issue 10): `path` may be the work tree, any
+/// directory below it, a git directory or a bare repository. `GIT_DIR` (and `GIT_WORK_TREE`), when
+/// set, name the repository instead, relative to `path` as with `git -C path`; the upward search
+/// stops at `GIT_CEILING_DIRECTORIES` and at file-system boundaries.
+pub fn discover(path: &Path) -> Result<RepoPaths, HistoryError> {
+    let repo = open(path)?;
+    let work_tree = match std::env::var_os("GIT_WORK_TREE").filter(|v| !v.is_empty()) {
+        Some(dir) => Some(path.join(dir)),
+        None => repo.workdir().map(Path::to_path_buf),
+    };
+    Ok(RepoPaths {
+        git_dir: repo.path().to_path_buf(),
+        work_tree,
+    })
+}
+
+/// Open the repository `path` is in (see [`discover`]).
 fn open(path: &Path) -> Result<Repository, HistoryError> {
-    Repository::open(path).map_err(|e| HistoryError::NotARepository {
+    let not_a_repo = |e: git2::Error| HistoryError::NotARepository {
         path: path.to_path_buf(),
         message: e.message().to_string(),
-    })
+    };
+    if let Some(dir) = std::env::var_os("GIT_DIR").filter(|v| !v.is_empty()) {
+        return Repository::open(path.join(dir)).map_err(not_a_repo);
+    }
+    let ceilings: Vec<PathBuf> = std::env::var_os("GIT_CEILING_DIRECTORIES")
+        .map(|v| std::env::split_paths(&v).collect())
+        .unwrap_or_default();
+    Repository::open_ext(path, git2::RepositoryOpenFlags::empty(), &ceilings).map_err(not_a_repo)
 }
 
 /// The two ends of `A..B`.
