@@ -312,8 +312,8 @@ fn run_history(
     let since = match since {
         None => None,
         Some(s) => Some(
-            scan::history::parse_date(&s)
-                .ok_or_else(|| Error::new(format!("--since {s}: not a date; use YYYY-MM-DD")))?,
+            scan::history::parse_since(&s, scan::history::now())
+                .map_err(|e| Error::new(e.to_string()))?,
         ),
     };
     diag::set_quiet(common.quiet);

@@ -381,3 +381,58 @@ fn issue_10_history_from_a_subdirectory_finds_the_repository() {
         run.stderr
     );
 }
+
+// https://github.com/keyhound/keyhound/issues/10 (#17 there): `--since` reads dates, date-times
+// with a zone and ages, and still attributes each key to the commit that introduced it. Commits
+// here are one minute apart from 2023-11-14T22:14:20Z; the date below falls between the second
+// and the third.
+#[test]
+fn issue_10_since_accepts_dates_times_and_ages_and_attributes_exactly() {
+    let repo = TestRepo::git();
+    repo.write("old.env", format!("K={}\n", openai_key(81)));
+    repo.write("shared.env", format!("K={}\n", openai_key(83)));
+    let first = repo.commit("old keys");
+    repo.remove("shared.env");
+    repo.commit("remove one");
+    // After the date: a new key, and an old file back with the same content. That blob was in a
+    // commit before the date, though not in the last one: it is known, not new.
+    repo.write("new.env", format!("K={}\n", openai_key(82)));
+    repo.write("shared.env", format!("K={}\n", openai_key(83)));
+    let third = repo.commit("new key, old file back");
+
+    let after = vec![("new.env".to_string(), third.clone())];
+    for since in [
+        "2023-11-14T22:15:50Z",
+        "2023-11-14T23:15:50+01:00",
+        "2023-11-14T17:15:50-05:00",
+    ] {
+        let run = history(&repo, &["--since", since]);
+        assert_eq!(run.code, 1, "{since}: {}", run.stderr);
+        assert_eq!(found(&run), after, "--since {since}");
+    }
+    let everything = vec![
+        ("new.env".to_string(), third),
+        ("old.env".to_string(), first.clone()),
+        ("shared.env".to_string(), first),
+    ];
+    for since in ["2023-11-14", "100y", "1000 years ago"] {
+        assert_eq!(
+            found(&history(&repo, &["--since", since])),
+            everything,
+            "--since {since}"
+        );
+    }
+    // These commits are more than 90 days older than any clock this test runs under.
+    for since in ["90d", "2w", "6m", "6 months", "1y", "3 days ago"] {
+        let run = history(&repo, &["--since", since]);
+        assert_eq!(run.code, 0, "--since {since}: {}", run.stdout);
+    }
+    let run = history(&repo, &["--since", "2023-11-14T22:15:50"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not a date; use YYYY-MM-DD"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("\"3 days ago\""), "{}", run.stderr);
+}

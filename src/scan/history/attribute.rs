@@ -11,20 +11,52 @@ use std::sync::mpsc::SyncSender;
 use git2::{ObjectType, Oid, Repository, Sort, TreeWalkMode, TreeWalkResult};
 
 use super::read::Job;
-use super::{dates, git_err, parse_range, HistoryError, HistoryOptions};
+use super::seen::{join, Seen};
+use super::{dates, git_err, HistoryError};
 use crate::diag;
 use crate::finding::{CommitInfo, Provenance};
 use crate::scan::Stats;
+
+/// Which commits to walk.
+pub(super) enum Tips {
+    /// Every ref: branches, tags, remote-tracking refs, the stash.
+    Refs,
+    /// `from..to`: commits `to` has and `from` has not; what `from`'s tree has is known.
+    Range { from: Oid, to: Oid },
+}
+
+/// What attribution walks.
+pub(super) struct Plan {
+    pub tips: Tips,
+    /// Commits older than this (seconds since the epoch) are walked but not scanned: every
+    /// blob (and path) they have is known, not new.
+    pub since: Option<i64>,
+    /// Attribute each (blob, path) pair, not each blob.
+    pub all_occurrences: bool,
+    /// Also send blobs no ref reaches (with [`Tips::Refs`] only).
+    pub unreachable: bool,
+}
 
 /// What attribution learned besides the blobs it sent.
 pub(super) struct Attribution {
     pub commits: usize,
 }
 
+/// The walk: the repository, what is seen, and where new blobs go.
+struct Walker<'a, 'r> {
+    repo: &'r Repository,
+    seen: Seen,
+    tx: &'a SyncSender<Job>,
+    stats: &'a Stats,
+    queued: &'a AtomicU64,
+    reachable: HashSet<Oid>,
+    submodules: HashSet<String>,
+}
+
 /// Walk commits oldest-first, visit each new tree once, send each new blob to the workers.
 pub(super) fn attribute(
     repo: &Repository,
-    opts: &HistoryOptions,
+    plan: &Plan,
     tx: &SyncSender<Job>,
     stats: &Stats,
     queued: &AtomicU64,
@@ -32,28 +64,30 @@ pub(super) fn attribute(
     let mut walk = repo.revwalk().map_err(git_err("revwalk"))?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
         .map_err(git_err("revwalk"))?;
-    let mut seen_trees: HashSet<(Oid, String)> = HashSet::new();
-    let mut seen_blobs: HashSet<(Oid, String)> = HashSet::new();
-    let mut submodules: HashSet<String> = HashSet::new();
-    let path_key = |p: &str| {
-        if opts.all_occurrences {
-            p.to_string()
-        } else {
-            String::new()
-        }
+    let mut w = Walker {
+        repo,
+        seen: Seen {
+            trees: HashSet::new(),
+            blobs: HashSet::new(),
+            by_path: plan.all_occurrences,
+        },
+        tx,
+        stats,
+        queued,
+        reachable: HashSet::new(),
+        submodules: HashSet::new(),
     };
 
-    match &opts.range {
-        Some(range) => {
-            let (from, to) = parse_range(repo, range)?;
-            walk.push(to.id()).map_err(git_err("--range"))?;
-            walk.hide(from.id()).map_err(git_err("--range"))?;
+    match plan.tips {
+        Tips::Range { from, to } => {
+            walk.push(to).map_err(git_err("--range"))?;
+            walk.hide(from).map_err(git_err("--range"))?;
             // What the base already has is not the range's doing.
-            if let Ok(tree) = from.peel_to_tree() {
-                mark_tree(&tree, &mut seen_trees, &mut seen_blobs, &path_key);
+            if let Ok(tree) = repo.find_commit(from).and_then(|c| c.tree()) {
+                w.seen.mark(repo, tree);
             }
         }
-        None => {
+        Tips::Refs => {
             let refs = repo.references().map_err(git_err("reading refs"))?;
             for r in refs.flatten() {
                 let name = r.name().unwrap_or("").to_string();
@@ -77,7 +111,10 @@ pub(super) fn attribute(
         }
     }
 
-    let mut reachable: HashSet<Oid> = HashSet::new();
+    // With --since, every commit older than the date is marked before any newer one is
+    // visited: topological order can put an old commit (a side branch with old dates) after a
+    // newer one, and what any old commit has is known, whatever the order.
+    let mut newer = Vec::new();
     let mut commits = 0;
     for oid in walk {
         let oid = match oid {
@@ -97,15 +134,33 @@ pub(super) fn attribute(
             }
         };
         commits += 1;
-        if let Some(since) = opts.since {
-            if commit.time().seconds() < since {
-                // Older than --since: its content is known, not new.
+        match plan.since {
+            Some(since) if commit.time().seconds() < since => {
                 if let Ok(tree) = commit.tree() {
-                    mark_tree(&tree, &mut seen_trees, &mut seen_blobs, &path_key);
+                    w.seen.mark(repo, tree);
                 }
-                continue;
             }
+            Some(_) => newer.push(oid),
+            None => w.visit(&commit)?,
         }
+    }
+    for oid in newer {
+        let commit = repo
+            .find_commit(oid)
+            .map_err(git_err("commit read a moment ago"))?;
+        w.visit(&commit)?;
+    }
+
+    if plan.unreachable && matches!(plan.tips, Tips::Refs) {
+        scan_unreachable(repo, &w.reachable, &w.seen.blobs, tx)?;
+    }
+    Ok(Attribution { commits })
+}
+
+impl Walker<'_, '_> {
+    /// Send the blobs of `commit`'s tree not seen before, attributed to it.
+    fn visit(&mut self, commit: &git2::Commit) -> Result<(), HistoryError> {
+        let oid = commit.id();
         let tree = match commit.tree() {
             Ok(t) => t,
             Err(e) => {
@@ -113,26 +168,21 @@ pub(super) fn attribute(
                     "commit {oid}: tree cannot be read: {}",
                     e.message()
                 ));
-                stats.error();
-                continue;
+                self.stats.error();
+                return Ok(());
             }
         };
-        if !seen_trees.insert((tree.id(), path_key(""))) {
-            continue;
+        if !self.seen.tree(tree.id(), "") {
+            return Ok(());
         }
-        let info = commit_info(&commit);
+        let info = commit_info(commit);
         let mut stack = vec![(tree, String::new())];
         while let Some((tree, prefix)) = stack.pop() {
             for entry in tree.iter() {
-                let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-                let path = if prefix.is_empty() {
-                    name
-                } else {
-                    format!("{prefix}/{name}")
-                };
+                let path = join(&prefix, entry.name_bytes());
                 match entry.kind() {
-                    Some(ObjectType::Tree) if seen_trees.insert((entry.id(), path_key(&path))) => {
-                        match repo.find_tree(entry.id()) {
+                    Some(ObjectType::Tree) if self.seen.tree(entry.id(), &path) => {
+                        match self.repo.find_tree(entry.id()) {
                             Ok(sub) => stack.push((sub, path)),
                             Err(e) => {
                                 diag::warn(&format!(
@@ -140,14 +190,14 @@ pub(super) fn attribute(
                                     entry.id(),
                                     e.message()
                                 ));
-                                stats.error();
+                                self.stats.error();
                             }
                         }
                     }
                     Some(ObjectType::Blob) => {
-                        reachable.insert(entry.id());
-                        if seen_blobs.insert((entry.id(), path_key(&path))) {
-                            queued.fetch_add(1, Ordering::Relaxed);
+                        self.reachable.insert(entry.id());
+                        if self.seen.blob(entry.id(), &path) {
+                            self.queued.fetch_add(1, Ordering::Relaxed);
                             let job = Job {
                                 blob: entry.id(),
                                 provenance: Provenance::Commit {
@@ -155,7 +205,7 @@ pub(super) fn attribute(
                                     commit: info.clone(),
                                 },
                             };
-                            if tx.send(job).is_err() {
+                            if self.tx.send(job).is_err() {
                                 return Err(HistoryError::Git {
                                     what: "scan".into(),
                                     message: "every scanning thread stopped".into(),
@@ -163,42 +213,15 @@ pub(super) fn attribute(
                             }
                         }
                     }
-                    Some(ObjectType::Commit) if submodules.insert(path.clone()) => {
+                    Some(ObjectType::Commit) if self.submodules.insert(path.clone()) => {
                         diag::note(&format!("{path}: submodule, not followed"));
                     }
                     _ => {}
                 }
             }
         }
+        Ok(())
     }
-
-    if opts.unreachable && opts.range.is_none() {
-        scan_unreachable(repo, &reachable, &seen_blobs, tx)?;
-    }
-    Ok(Attribution { commits })
-}
-
-/// Mark everything in `tree` as seen without scanning it.
-fn mark_tree(
-    tree: &git2::Tree,
-    seen_trees: &mut HashSet<(Oid, String)>,
-    seen_blobs: &mut HashSet<(Oid, String)>,
-    path_key: &dyn Fn(&str) -> String,
-) {
-    seen_trees.insert((tree.id(), path_key("")));
-    let _ = tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-        let path = format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes()));
-        match entry.kind() {
-            Some(ObjectType::Blob) => {
-                seen_blobs.insert((entry.id(), path_key(&path)));
-            }
-            Some(ObjectType::Tree) => {
-                seen_trees.insert((entry.id(), path_key(&path)));
-            }
-            _ => {}
-        }
-        TreeWalkResult::Ok
-    });
 }
 
 /// Send every blob in the object database that no ref reaches.

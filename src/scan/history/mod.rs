@@ -14,9 +14,10 @@ mod attribute;
 mod base;
 mod dates;
 mod read;
+mod seen;
 
 pub use base::BaseFiles;
-pub use dates::{parse_date, rfc3339};
+pub use dates::{now, parse_since, rfc3339, SINCE_FORMS};
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -35,9 +36,22 @@ use crate::finding::Finding;
 /// Why history could not be scanned at all.
 #[derive(Debug)]
 pub enum HistoryError {
-    NotARepository { path: PathBuf, message: String },
-    BadRange { range: String, message: String },
-    Git { what: String, message: String },
+    NotARepository {
+        path: PathBuf,
+        message: String,
+    },
+    BadRange {
+        range: String,
+        message: String,
+    },
+    Git {
+        what: String,
+        message: String,
+    },
+    /// `--since` names no date or age this module reads.
+    BadDate {
+        value: String,
+    },
 }
 
 impl fmt::Display for HistoryError {
@@ -53,6 +67,9 @@ impl fmt::Display for HistoryError {
                 "--range {range}: {message}; expected BASE..HEAD with revisions this repository has"
             ),
             HistoryError::Git { what, message } => write!(f, "{what}: {message}"),
+            HistoryError::BadDate { value } => {
+                write!(f, "--since {value}: not a date; use {}", dates::SINCE_FORMS)
+            }
         }
     }
 }
@@ -165,6 +182,24 @@ pub fn scan(
         diag::warn("shallow clone: commits before the shallow boundary are not scanned; fetch with --unshallow for a full audit");
     }
     let repo_path = repo.path().to_path_buf();
+    let tips = match &opts.range {
+        Some(range) => {
+            let (from, to) = parse_range(&repo, range)?;
+            let id =
+                |o: git2::Object, what| o.peel_to_commit().map(|c| c.id()).map_err(git_err(what));
+            attribute::Tips::Range {
+                from: id(from, "--range base")?,
+                to: id(to, "--range head")?,
+            }
+        }
+        None => attribute::Tips::Refs,
+    };
+    let plan = attribute::Plan {
+        tips,
+        since: opts.since,
+        all_occurrences: opts.all_occurrences,
+        unreachable: opts.unreachable,
+    };
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
@@ -194,7 +229,7 @@ pub fn scan(
                 scope.spawn(move || read::worker(reader, &rx, found))
             })
             .collect();
-        let result = attribute::attribute(&repo, opts, &tx, stats, &queued);
+        let result = attribute::attribute(&repo, &plan, &tx, stats, &queued);
         drop(tx);
         for w in workers {
             let _ = w.join();
