@@ -408,7 +408,7 @@ fn run_history(
             .incomplete
             .store(false, std::sync::atomic::Ordering::Relaxed);
     }
-    let secrets = audit(&result, detector.rules());
+    let secrets = scan::history::audit(&result, detector.rules(), scan::history::now());
     let outcome = finish_with(
         result.findings,
         &detector,
@@ -419,60 +419,6 @@ fn run_history(
         secrets,
     )?;
     Ok(outcome)
-}
-
-/// One line per unique secret: first commit, exposure, still present at a branch tip.
-fn audit(result: &scan::history::HistoryResult, rules: &RuleSet) -> Vec<report::SecretSummary> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let mut by_secret: std::collections::BTreeMap<String, report::SecretSummary> =
-        Default::default();
-    let mut first_time: std::collections::HashMap<String, i64> = Default::default();
-    for f in &result.findings {
-        let present = f
-            .blob
-            .as_deref()
-            .and_then(|b| git2::Oid::from_str(b).ok())
-            .is_some_and(|b| result.at_tips.contains(&b));
-        let entry =
-            by_secret
-                .entry(f.fingerprint.clone())
-                .or_insert_with(|| report::SecretSummary {
-                    rule: f.rule_id.clone(),
-                    provider: rules.rules[f.rule].provider.clone(),
-                    redacted: redact::redact(&f.secret),
-                    fingerprint: f.fingerprint.clone(),
-                    present_at_tip: false,
-                    first_commit: String::new(),
-                    first_author: String::new(),
-                    first_date: String::new(),
-                    exposed_days: 0,
-                    paths: Vec::new(),
-                });
-        entry.present_at_tip |= present;
-        if !entry.paths.contains(&f.provenance.path().to_string()) {
-            entry.paths.push(f.provenance.path().to_string());
-        }
-        if let Some(c) = f.provenance.commit() {
-            let t = first_time.entry(f.fingerprint.clone()).or_insert(i64::MAX);
-            if c.time < *t {
-                *t = c.time;
-                entry.first_commit = c.id.clone();
-                entry.first_author = format!("{} <{}>", c.author, c.email);
-                entry.first_date = c.date.clone();
-                entry.exposed_days = (now - c.time).max(0) / 86_400;
-            }
-        }
-    }
-    let mut secrets: Vec<report::SecretSummary> = by_secret.into_values().collect();
-    secrets.sort_by(|a, b| {
-        b.present_at_tip
-            .cmp(&a.present_at_tip)
-            .then(b.exposed_days.cmp(&a.exposed_days))
-            .then(a.fingerprint.cmp(&b.fingerprint))
-    });
-    secrets
 }
 
 fn run_staged(common: &CommonOptions, hook: bool) -> Result<Outcome, Error> {

@@ -436,3 +436,78 @@ fn issue_10_since_accepts_dates_times_and_ages_and_attributes_exactly() {
     );
     assert!(run.stderr.contains("\"3 days ago\""), "{}", run.stderr);
 }
+
+/// One row of the audit summary in the JSON report.
+#[derive(serde::Deserialize, Debug)]
+struct SecretRow {
+    redacted: String,
+    first_commit: String,
+    first_date: String,
+    exposed_days: i64,
+    present_at_tip: bool,
+    paths: Vec<String>,
+}
+
+fn secrets(run: &Run) -> Vec<SecretRow> {
+    serde_json::from_value(run.json()["summary"]["secrets"].clone())
+        .unwrap_or_else(|e| panic!("summary.secrets: {e}: {}", run.stdout))
+}
+
+// https://github.com/keyhound/keyhound/issues/10 (#18 there): a range audit dated a key from the
+// range commit that copied it, though the base's history had it long before.
+#[test]
+fn issue_10_range_audit_does_not_misdate_keys_older_than_the_base() {
+    let repo = TestRepo::git();
+    let (removed, kept, new) = (openai_key(90), openai_key(91), openai_key(92));
+    repo.write("old/removed.env", format!("K={removed}\n"));
+    let first = repo.commit("a key, later removed");
+    repo.remove("old/removed.env");
+    repo.write("kept.env", format!("K={kept}\n"));
+    let second = repo.commit("remove it, add another that stays");
+    repo.git_ok(&["checkout", "-q", "-b", "pr"]);
+    // The pull request copies both old keys to new files and adds one of its own.
+    repo.write("copy/a.env", format!("A={removed}\n"));
+    repo.write("copy/b.env", format!("B={kept}\n"));
+    repo.write("new.env", format!("N={new}\n"));
+    let pr = repo.commit("copy old keys, add a new one");
+    let run = history(&repo, &["--range", &format!("{second}..{pr}")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // The findings are still what the range adds, each attributed to the range commit.
+    assert_eq!(
+        found(&run),
+        vec![
+            ("copy/a.env".into(), pr.clone()),
+            ("copy/b.env".into(), pr.clone()),
+            ("new.env".into(), pr.clone())
+        ]
+    );
+    let rows = secrets(&run);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let row = |key: &str| {
+        let head = &key[..8];
+        rows.iter()
+            .find(|r| {
+                r.redacted.starts_with(head) && key.ends_with(&r.redacted[r.redacted.len() - 4..])
+            })
+            .unwrap_or_else(|| panic!("no row for a key: {rows:?}"))
+    };
+    let old = row(&removed);
+    assert_eq!(
+        old.first_commit, first,
+        "dated from its first commit, before the base"
+    );
+    // The harness dates commits a minute apart from 1_700_000_000.
+    assert_eq!(old.first_date, "2023-11-14T22:14:20+00:00");
+    assert_eq!(old.paths, vec!["copy/a.env", "old/removed.env"]);
+    let still = row(&kept);
+    assert_eq!(still.first_commit, second);
+    assert_eq!(still.paths, vec!["copy/b.env", "kept.env"]);
+    assert!(still.present_at_tip);
+    let fresh = row(&new);
+    assert_eq!(
+        fresh.first_commit, pr,
+        "a key new in the range is dated from it"
+    );
+    assert_eq!(fresh.paths, vec!["new.env"]);
+    assert!(old.exposed_days >= fresh.exposed_days);
+}

@@ -23,6 +23,8 @@ pub(super) enum Tips {
     Refs,
     /// `from..to`: commits `to` has and `from` has not; what `from`'s tree has is known.
     Range { from: Oid, to: Oid },
+    /// A commit and its ancestors (the history of a range's base).
+    Ancestors(Oid),
 }
 
 /// What attribution walks.
@@ -87,6 +89,7 @@ pub(super) fn attribute(
                 w.seen.mark(repo, tree);
             }
         }
+        Tips::Ancestors(id) => walk.push(id).map_err(git_err("base revision"))?,
         Tips::Refs => {
             let refs = repo.references().map_err(git_err("reading refs"))?;
             for r in refs.flatten() {

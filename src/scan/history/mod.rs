@@ -11,16 +11,20 @@
 //! `crate::run_history`); [`group`] only merges repeated findings of one secret.
 
 mod attribute;
+mod audit;
 mod base;
 mod dates;
+mod error;
 mod read;
 mod seen;
 
+pub use audit::{audit, group};
 pub use base::BaseFiles;
 pub use dates::{now, parse_since, rfc3339, SINCE_FORMS};
+use error::git_err;
+pub use error::HistoryError;
 
-use std::collections::{HashMap, HashSet};
-use std::fmt;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
@@ -32,56 +36,6 @@ use super::{Limits, Stats};
 use crate::detect::Detector;
 use crate::diag;
 use crate::finding::Finding;
-
-/// Why history could not be scanned at all.
-#[derive(Debug)]
-pub enum HistoryError {
-    NotARepository {
-        path: PathBuf,
-        message: String,
-    },
-    BadRange {
-        range: String,
-        message: String,
-    },
-    Git {
-        what: String,
-        message: String,
-    },
-    /// `--since` names no date or age this module reads.
-    BadDate {
-        value: String,
-    },
-}
-
-impl fmt::Display for HistoryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HistoryError::NotARepository { path, message } => write!(
-                f,
-                "{}: not a git repository, nor in one ({message}); give the path of a repository or a directory in it",
-                path.display()
-            ),
-            HistoryError::BadRange { range, message } => write!(
-                f,
-                "--range {range}: {message}; expected BASE..HEAD with revisions this repository has"
-            ),
-            HistoryError::Git { what, message } => write!(f, "{what}: {message}"),
-            HistoryError::BadDate { value } => {
-                write!(f, "--since {value}: not a date; use {}", dates::SINCE_FORMS)
-            }
-        }
-    }
-}
-
-impl std::error::Error for HistoryError {}
-
-fn git_err(what: &str) -> impl Fn(git2::Error) -> HistoryError + '_ {
-    move |e| HistoryError::Git {
-        what: what.to_string(),
-        message: e.message().to_string(),
-    }
-}
 
 /// What to scan.
 #[derive(Debug, Clone)]
@@ -163,6 +117,9 @@ fn parse_range<'r>(
 pub struct HistoryResult {
     /// Each finding carries the id of its blob.
     pub findings: Vec<Finding>,
+    /// In a range audit, where the history of the base already had a secret the range reports:
+    /// the first commit and path of each, which date the audit summary. Not reported themselves.
+    pub before_base: Vec<Finding>,
     /// Blobs in the trees of branch tips (refs/heads): what is still present.
     pub at_tips: HashSet<Oid>,
     pub commits: usize,
@@ -205,76 +162,113 @@ pub fn scan(
     } else {
         opts.threads
     };
-    let queued = AtomicU64::new(0);
-    let done = AtomicBool::new(false);
-    let (tx, rx) = sync_channel::<read::Job>(QUEUE);
-    let rx = Arc::new(Mutex::new(rx));
-    let found: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
     let reader = read::Reader {
         detector,
         limits: opts.limits,
         stats,
         repo_path: &repo_path,
-        added_only: opts.range.is_some(),
+        mode: match opts.range {
+            Some(_) => read::Mode::AddedLines,
+            None => read::Mode::All,
+        },
     };
+    let (findings, outcome) = pass(&repo, &reader, &plan, threads, opts.progress)?;
+    let before_base = match plan.tips {
+        attribute::Tips::Range { from, .. } if !findings.is_empty() => {
+            before_base(&repo, reader, from, &findings, threads)
+        }
+        _ => Vec::new(),
+    };
+    Ok(HistoryResult {
+        findings,
+        before_base,
+        at_tips: attribute::tip_blobs(&repo),
+        commits: outcome.commits,
+    })
+}
 
+/// Attribution on its own thread, feeding `threads` scanning threads: the findings they kept.
+fn pass(
+    repo: &Repository,
+    reader: &read::Reader,
+    plan: &attribute::Plan,
+    threads: usize,
+    progress: bool,
+) -> Result<(Vec<Finding>, attribute::Attribution), HistoryError> {
+    let queued = AtomicU64::new(0);
+    let done = AtomicBool::new(false);
+    let (tx, rx) = sync_channel::<read::Job>(QUEUE);
+    let rx = Arc::new(Mutex::new(rx));
+    let found: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
     let outcome = std::thread::scope(|scope| {
-        if opts.progress {
-            scope.spawn(|| read::progress(stats, &queued, &done));
+        if progress {
+            scope.spawn(|| read::progress(reader.stats, &queued, &done));
         }
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let rx = Arc::clone(&rx);
-                let (found, reader) = (&found, &reader);
+                let found = &found;
                 scope.spawn(move || read::worker(reader, &rx, found))
             })
             .collect();
-        let result = attribute::attribute(&repo, &plan, &tx, stats, &queued);
+        let result = attribute::attribute(repo, plan, &tx, reader.stats, &queued);
         drop(tx);
         for w in workers {
             let _ = w.join();
         }
         done.store(true, Ordering::Relaxed);
         result
-    });
-    let outcome = outcome?;
-
-    let findings = found
+    })?;
+    let found = found
         .into_inner()
         .expect("no worker panics while holding the lock");
-    Ok(HistoryResult {
-        findings,
-        at_tips: attribute::tip_blobs(&repo),
-        commits: outcome.commits,
-    })
+    Ok((found, outcome))
 }
 
-/// Group findings: one per (secret, path), the earliest commit kept, unless every occurrence
-/// was asked for.
-pub fn group(result: &mut HistoryResult, all: bool) {
-    if all {
-        return;
-    }
-    let mut best: HashMap<(String, String), usize> = HashMap::new();
-    for (i, f) in result.findings.iter().enumerate() {
-        let key = (f.fingerprint.clone(), f.provenance.path().to_string());
-        let time = |j: usize| {
-            result.findings[j]
-                .provenance
-                .commit()
-                .map_or(i64::MAX, |c| c.time)
-        };
-        match best.get(&key) {
-            Some(&j) if time(j) <= time(i) => {}
-            _ => {
-                best.insert(key, i);
-            }
+/// The secrets a range reports, found in the history of its base (issue 10, #18 there): each
+/// blob of that history that holds one of them as it is, attributed to its first commit, so the
+/// audit dates a secret from its first exposure, not from the range that copied it. Counted
+/// apart (a corrupt object was reported by the main pass already); on failure, a warning and
+/// nothing.
+fn before_base(
+    repo: &Repository,
+    reader: read::Reader,
+    base: Oid,
+    findings: &[Finding],
+    threads: usize,
+) -> Vec<Finding> {
+    let mut secrets: Vec<&str> = findings.iter().map(|f| f.secret.as_str()).collect();
+    secrets.sort_unstable();
+    secrets.dedup();
+    let stats = Stats::default();
+    let reader = read::Reader {
+        stats: &stats,
+        mode: read::Mode::Containing(
+            secrets
+                .iter()
+                .map(|s| memchr::memmem::Finder::new(s.as_bytes()).into_owned())
+                .collect(),
+        ),
+        ..reader
+    };
+    let plan = attribute::Plan {
+        tips: attribute::Tips::Ancestors(base),
+        since: None,
+        all_occurrences: false,
+        unreachable: false,
+    };
+    match pass(repo, &reader, &plan, threads, false) {
+        Ok((mut found, _)) => {
+            let wanted: HashSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
+            found.retain(|f| wanted.contains(f.fingerprint.as_str()));
+            audit::keep_earliest(&mut found);
+            found
+        }
+        Err(e) => {
+            diag::warn(&format!(
+                "the base's history could not be searched for the range's secrets ({e}); the summary dates them from the range"
+            ));
+            Vec::new()
         }
     }
-    let keep: HashSet<usize> = best.into_values().collect();
-    let mut i = 0;
-    result.findings.retain(|_| {
-        i += 1;
-        keep.contains(&(i - 1))
-    });
 }

@@ -1,7 +1,8 @@
 //! The scanning threads of the history source: each opens its own repository handle, takes
 //! [`Job`]s (a blob id and the provenance attribution gave it) from the bounded queue, asks the
 //! blob's size before inflating it, and runs the detector through `scan::scan_blob`. In a range,
-//! only the lines a commit adds against its first parent count. Also the progress line. It does
+//! only the lines a commit adds against its first parent count ([`Mode`]). Also the progress
+//! line. It does
 //! not decide which blobs to read (see `attribute`) nor group findings.
 
 use std::path::Path;
@@ -10,6 +11,7 @@ use std::sync::mpsc::Receiver;
 use std::sync::Mutex;
 
 use git2::{Oid, Repository};
+use memchr::memmem;
 
 use super::super::{decode_utf16, scan_blob, staged, Limits, Stats};
 use crate::detect::Detector;
@@ -28,8 +30,19 @@ pub(super) struct Reader<'a> {
     pub limits: Limits,
     pub stats: &'a Stats,
     pub repo_path: &'a Path,
-    /// Keep only the lines a commit adds against its first parent (`--range`).
-    pub added_only: bool,
+    pub mode: Mode,
+}
+
+/// Which findings a scanning thread keeps.
+pub(super) enum Mode {
+    /// Every finding.
+    All,
+    /// Only those on lines the commit adds against its first parent (`--range`).
+    AddedLines,
+    /// Only from blobs that hold one of these secrets as they are (dating a range's secrets in
+    /// the base's history); other blobs never reach the detector, and blobs over the size limit
+    /// are passed over without a note (the main scan noted them).
+    Containing(Vec<memmem::Finder<'static>>),
 }
 
 /// The progress line on stderr (only on a terminal): blobs done of those found so far, MB/s.
@@ -83,7 +96,11 @@ pub(super) fn worker(reader: &Reader, rx: &Mutex<Receiver<Job>>, found: &Mutex<V
             .map(|(size, _)| size as u64);
         if let Ok(size) = size {
             let what = format!("{} (blob {})", job.provenance.path(), job.blob);
-            if reader.limits.over(&what, size, stats) {
+            let over = match reader.mode {
+                Mode::Containing(_) => size > reader.limits.max_file_size,
+                _ => reader.limits.over(&what, size, stats),
+            };
+            if over {
                 continue;
             }
         }
@@ -100,6 +117,14 @@ pub(super) fn worker(reader: &Reader, rx: &Mutex<Receiver<Job>>, found: &Mutex<V
                 continue;
             }
         };
+        if let Mode::Containing(secrets) = &reader.mode {
+            let content = blob.content();
+            let text = decode_utf16(content);
+            let text = text.as_deref().unwrap_or(content);
+            if !secrets.iter().any(|s| s.find(text).is_some()) {
+                continue;
+            }
+        }
         let id = job.blob.to_string();
         let mut findings = scan_blob(
             reader.detector,
@@ -109,7 +134,7 @@ pub(super) fn worker(reader: &Reader, rx: &Mutex<Receiver<Job>>, found: &Mutex<V
             &reader.limits,
             stats,
         );
-        if !findings.is_empty() && reader.added_only {
+        if !findings.is_empty() && matches!(reader.mode, Mode::AddedLines) {
             // In a range, only lines the commit adds count: a key the file already had (on the
             // base branch, or earlier in the range) is not this commit's doing.
             if let Some(parent) = parent_version(&repo, &job.provenance) {
