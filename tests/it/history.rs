@@ -391,6 +391,7 @@ fn issue_10_since_accepts_dates_times_and_ages_and_attributes_exactly() {
     let repo = TestRepo::git();
     repo.write("old.env", format!("K={}\n", openai_key(81)));
     repo.write("shared.env", format!("K={}\n", openai_key(83)));
+    repo.write("deep/dir/inner.env", format!("K={}\n", openai_key(84)));
     let first = repo.commit("old keys");
     repo.remove("shared.env");
     repo.commit("remove one");
@@ -398,7 +399,9 @@ fn issue_10_since_accepts_dates_times_and_ages_and_attributes_exactly() {
     // commit before the date, though not in the last one: it is known, not new.
     repo.write("new.env", format!("K={}\n", openai_key(82)));
     repo.write("shared.env", format!("K={}\n", openai_key(83)));
-    let third = repo.commit("new key, old file back");
+    // A known blob at a new path is new only when every occurrence is asked for.
+    repo.write("deep/copy/inner.env", format!("K={}\n", openai_key(84)));
+    let third = repo.commit("new key, old file back, old blob copied");
 
     let after = vec![("new.env".to_string(), third.clone())];
     for since in [
@@ -410,7 +413,15 @@ fn issue_10_since_accepts_dates_times_and_ages_and_attributes_exactly() {
         assert_eq!(run.code, 1, "{since}: {}", run.stderr);
         assert_eq!(found(&run), after, "--since {since}");
     }
+    let run = history(
+        &repo,
+        &["--since", "2023-11-14T22:15:50Z", "--all-occurrences"],
+    );
+    let mut copied = after.clone();
+    copied.insert(0, ("deep/copy/inner.env".to_string(), third.clone()));
+    assert_eq!(found(&run), copied, "--all-occurrences");
     let everything = vec![
+        ("deep/dir/inner.env".to_string(), first.clone()),
         ("new.env".to_string(), third),
         ("old.env".to_string(), first.clone()),
         ("shared.env".to_string(), first),

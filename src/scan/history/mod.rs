@@ -3,12 +3,14 @@
 //! and paths share it; optionally the unreachable ones too. It reads content that `git log -p`
 //! never shows, such as a merge commit's conflict resolution.
 //!
-//! This module holds the options, the errors, opening the repository and [`scan`], which runs
-//! attribution (`attribute`: which commit introduced each blob, on its own thread, feeding a
-//! bounded queue so scanning starts at once and memory stays bounded) beside the scanning threads
-//! (`read`). [`BaseFiles`] reads the policy files of a range's base; `dates` formats and parses
-//! dates. It does not format output and does not filter findings by policy (see
-//! `crate::run_history`); [`group`] only merges repeated findings of one secret.
+//! This module holds the options, [`discover`] (which repository a path is in) and [`scan`], which
+//! runs attribution (`attribute`, with `seen`: which commit introduced each blob, on its own
+//! thread, feeding a bounded queue so scanning starts at once and memory stays bounded) beside
+//! the scanning threads (`read`), and in a range audit with findings a second pass that dates
+//! them in the base's history. [`BaseFiles`] reads the policy files of a range's base; `dates`
+//! formats and parses dates; `audit` groups findings and builds the per-secret summary; `error`
+//! holds [`HistoryError`]. It does not format output and does not filter findings by policy
+//! (config, ignore file, baseline: the caller's, see `crate::run_history`).
 
 mod attribute;
 mod audit;
@@ -43,7 +45,9 @@ pub struct HistoryOptions {
     pub repo: PathBuf,
     /// `A..B`: only blobs introduced by commits in B and not in A, and not in A's tree.
     pub range: Option<String>,
-    /// Only commits at or after this time (seconds since the epoch).
+    /// Only commits at or after this time (seconds since the epoch, committer date, as
+    /// `git log --since`); every blob, at every path, of an older commit is known, not new, even
+    /// if a newer commit brings it back. See [`parse_since`].
     pub since: Option<i64>,
     pub unreachable: bool,
     /// Attribute each (blob, path) pair, not each blob, so every path a secret had is listed.
