@@ -59,10 +59,14 @@ impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read baseline: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| {
+        Baseline::parse(&text, &path.display().to_string())
+    }
+
+    /// Parse baseline text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Baseline, String> {
+        serde_json::from_str(text).map_err(|e| {
             format!(
-                "{}:{}: not a keyhound baseline: {}",
-                path.display(),
+                "{origin}:{}: not a keyhound baseline: {}",
                 e.line(),
                 e.to_string().split(" at line").next().unwrap_or_default()
             )

@@ -41,7 +41,8 @@ enum CliCommand {
         /// Only what commits in BASE..HEAD introduce (for CI on a pull request).
         #[arg(long, value_name = "BASE..HEAD")]
         range: Option<String>,
-        /// Only commits from this date on (YYYY-MM-DD).
+        /// Only commits from this date on: YYYY-MM-DD, an RFC 3339 date-time, or an age (90d,
+        /// 2w, 6m, 1y, "3 days ago").
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
         /// Also scan objects no ref reaches (left by rebases and force-pushes).

@@ -110,8 +110,13 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
                 .map_or(Status::Unknown, |v| v.status)
         });
     }
-    let secrets = match &history_result {
-        Some(result) => history_audit(result, &reported, prepared.detector.rules()),
+    let secrets = match history_result.as_mut() {
+        Some(result) => {
+            result.findings = std::mem::take(&mut reported);
+            let secrets = history::audit(result, prepared.detector.rules(), history::now());
+            reported = std::mem::take(&mut result.findings);
+            secrets
+        }
         None => Vec::new(),
     };
     let skipped = stats.skipped();
@@ -276,9 +281,10 @@ fn scan_source(
         } => {
             let since = match since {
                 None => None,
-                Some(s) => Some(history::parse_date(s).ok_or_else(|| {
-                    Error::new(format!("--since {s}: not a date; use YYYY-MM-DD"))
-                })?),
+                Some(s) => Some(
+                    history::parse_since(s, history::now())
+                        .map_err(|e| Error::new(e.to_string()))?,
+                ),
             };
             let opts = history::HistoryOptions {
                 repo: repo.clone(),
@@ -316,11 +322,11 @@ fn tree_root(paths: &[PathBuf]) -> PathBuf {
     }
 }
 
-/// The work tree of the repository at `repo` (its top), or the repository path when bare.
+/// The top of the work tree of the repository holding `repo` (found as git does, from any
+/// folder inside it), or its git folder when it is bare.
 fn repo_root(repo: &Path) -> Result<PathBuf, Error> {
-    let abs = std::path::absolute(repo)
-        .map_err(|e| Error::new(format!("{}: cannot resolve: {e}", repo.display())))?;
-    Ok(crate::config::work_tree_top(&abs).unwrap_or(abs))
+    let found = history::discover(repo).map_err(|e| Error::new(e.to_string()))?;
+    Ok(found.work_tree.unwrap_or(found.git_dir))
 }
 
 /// The top directory of the git work tree holding `dir`.
@@ -417,64 +423,6 @@ fn failing(reported: &[Finding], common: &CommonOptions) -> bool {
         }
     }
     live > 0 || (unknown > 0 && !common.allow_unknown)
-}
-
-/// The audit's per-secret summary of a history scan, for the reported findings.
-fn history_audit(
-    result: &history::HistoryResult,
-    reported: &[Finding],
-    rules: &crate::rules::RuleSet,
-) -> Vec<report::SecretSummary> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let mut by_secret: std::collections::BTreeMap<String, report::SecretSummary> =
-        Default::default();
-    let mut first_time: std::collections::HashMap<String, i64> = Default::default();
-    for f in reported {
-        let present = f
-            .blob
-            .as_deref()
-            .and_then(|b| git2::Oid::from_str(b).ok())
-            .is_some_and(|b| result.at_tips.contains(&b));
-        let entry =
-            by_secret
-                .entry(f.fingerprint.clone())
-                .or_insert_with(|| report::SecretSummary {
-                    rule: f.rule_id.clone(),
-                    provider: rules.rules[f.rule].provider.clone(),
-                    redacted: crate::redact::redact(&f.secret),
-                    fingerprint: f.fingerprint.clone(),
-                    present_at_tip: false,
-                    first_commit: String::new(),
-                    first_author: String::new(),
-                    first_date: String::new(),
-                    exposed_days: 0,
-                    paths: Vec::new(),
-                });
-        entry.present_at_tip |= present;
-        if !entry.paths.contains(&f.provenance.path().to_string()) {
-            entry.paths.push(f.provenance.path().to_string());
-        }
-        if let Some(c) = f.provenance.commit() {
-            let t = first_time.entry(f.fingerprint.clone()).or_insert(i64::MAX);
-            if c.time < *t {
-                *t = c.time;
-                entry.first_commit = c.id.clone();
-                entry.first_author = format!("{} <{}>", c.author, c.email);
-                entry.first_date = c.date.clone();
-                entry.exposed_days = (now - c.time).max(0) / 86_400;
-            }
-        }
-    }
-    let mut secrets: Vec<report::SecretSummary> = by_secret.into_values().collect();
-    secrets.sort_by(|a, b| {
-        b.present_at_tip
-            .cmp(&a.present_at_tip)
-            .then(b.exposed_days.cmp(&a.exposed_days))
-            .then(a.fingerprint.cmp(&b.fingerprint))
-    });
-    secrets
 }
 
 /// Write the report to `--output` or stdout.

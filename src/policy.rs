@@ -148,20 +148,29 @@ impl Policy {
             None => Config::default(),
         };
         let root = absolute(repo_root)?;
-        let name = match baseline {
-            BaselineChoice::Off => None,
-            BaselineChoice::File(path) => Some(path.clone()),
-            BaselineChoice::Default => Some(PathBuf::from(
-                config.baseline.as_deref().unwrap_or(baseline::FILE_NAME),
-            )),
+        // The baseline named on the command line or in the config must exist in the base;
+        // the conventional one is used when it is there.
+        let (name, required) = match baseline {
+            BaselineChoice::Off => (None, false),
+            BaselineChoice::File(path) => (Some(path.clone()), true),
+            BaselineChoice::Default => match &config.baseline {
+                Some(named) => (Some(PathBuf::from(named)), true),
+                None => (Some(PathBuf::from(baseline::FILE_NAME)), false),
+            },
         };
         let baseline = match name {
             None => None,
-            Some(name) => match base.baseline_file(&root, &name).map_err(Error::new)? {
-                Some(file) => {
-                    let b = Baseline::load(&file).map_err(Error::new);
-                    let _ = std::fs::remove_file(&file);
-                    Some(b?)
+            Some(name) => match base.file_text(&root, &name).map_err(Error::new)? {
+                Some(text) => Some(
+                    Baseline::parse(&text, &format!("{}:{}", base.base, name.display()))
+                        .map_err(Error::new)?,
+                ),
+                None if required => {
+                    diag::warn(&format!(
+                        "notice: the base revision has no {}; no baseline applied",
+                        name.display()
+                    ));
+                    None
                 }
                 None => None,
             },

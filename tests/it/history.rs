@@ -308,3 +308,225 @@ fn issue_7_inline_allow_added_in_a_range_is_listed() {
         run.stderr
     );
 }
+
+/// Run the binary in `dir` with the harness's clean environment plus `env`.
+fn keyhound_in(
+    repo: &TestRepo,
+    dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &std::path::Path)],
+) -> Run {
+    let mut cmd = std::process::Command::new(crate::harness::bin());
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", repo.home.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run keyhound");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+// https://github.com/keyhound/keyhound/issues/10 (#7 there): `keyhound history` in a
+// subdirectory said "not a git repository".
+#[test]
+fn issue_10_history_from_a_subdirectory_finds_the_repository() {
+    let repo = TestRepo::git();
+    repo.write("src/deep/app.py", format!("KEY = \"{}\"\n", openai_key(80)));
+    let added = repo.commit("add key");
+    let deep = repo.path().join("src/deep");
+    let expected = vec![("src/deep/app.py".to_string(), added.clone())];
+
+    // The default path `.` from the subdirectory, and the subdirectory given as the path.
+    let run = keyhound_in(&repo, &deep, &["history", "--format", "json"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(found(&run), expected);
+    let run = history(&repo, &[]);
+    assert_eq!(found(&run), expected);
+    let run = repo.keyhound(&["history", "src/deep", "--format", "json"]);
+    assert_eq!(found(&run), expected);
+
+    // A bare repository, and GIT_DIR naming the repository from an unrelated directory.
+    let elsewhere = TestRepo::dir();
+    let out = elsewhere.git_run(&[
+        "clone",
+        "-q",
+        "--bare",
+        &repo.path().display().to_string(),
+        "bare.git",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let run = keyhound_in(
+        &repo,
+        elsewhere.path(),
+        &["history", "bare.git", "--format", "json"],
+        &[],
+    );
+    assert_eq!(found(&run), expected, "{}", run.stderr);
+    let git_dir = repo.path().join(".git");
+    let run = keyhound_in(
+        &repo,
+        elsewhere.path(),
+        &["history", "--format", "json"],
+        &[("GIT_DIR", &git_dir)],
+    );
+    assert_eq!(found(&run), expected, "{}", run.stderr);
+
+    // Outside any repository it is still an error that says what to give.
+    let run = keyhound_in(&repo, elsewhere.path(), &["history"], &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not a git repository"),
+        "{}",
+        run.stderr
+    );
+}
+
+// https://github.com/keyhound/keyhound/issues/10 (#17 there): `--since` reads dates, date-times
+// with a zone and ages, and still attributes each key to the commit that introduced it. Commits
+// here are one minute apart from 2023-11-14T22:14:20Z; the date below falls between the second
+// and the third.
+#[test]
+fn issue_10_since_accepts_dates_times_and_ages_and_attributes_exactly() {
+    let repo = TestRepo::git();
+    repo.write("old.env", format!("K={}\n", openai_key(81)));
+    repo.write("shared.env", format!("K={}\n", openai_key(83)));
+    repo.write("deep/dir/inner.env", format!("K={}\n", openai_key(84)));
+    let first = repo.commit("old keys");
+    repo.remove("shared.env");
+    repo.commit("remove one");
+    // After the date: a new key, and an old file back with the same content. That blob was in a
+    // commit before the date, though not in the last one: it is known, not new.
+    repo.write("new.env", format!("K={}\n", openai_key(82)));
+    repo.write("shared.env", format!("K={}\n", openai_key(83)));
+    // A known blob at a new path is new only when every occurrence is asked for.
+    repo.write("deep/copy/inner.env", format!("K={}\n", openai_key(84)));
+    let third = repo.commit("new key, old file back, old blob copied");
+
+    let after = vec![("new.env".to_string(), third.clone())];
+    for since in [
+        "2023-11-14T22:15:50Z",
+        "2023-11-14T23:15:50+01:00",
+        "2023-11-14T17:15:50-05:00",
+    ] {
+        let run = history(&repo, &["--since", since]);
+        assert_eq!(run.code, 1, "{since}: {}", run.stderr);
+        assert_eq!(found(&run), after, "--since {since}");
+    }
+    let run = history(
+        &repo,
+        &["--since", "2023-11-14T22:15:50Z", "--all-occurrences"],
+    );
+    let mut copied = after.clone();
+    copied.insert(0, ("deep/copy/inner.env".to_string(), third.clone()));
+    assert_eq!(found(&run), copied, "--all-occurrences");
+    let everything = vec![
+        ("deep/dir/inner.env".to_string(), first.clone()),
+        ("new.env".to_string(), third),
+        ("old.env".to_string(), first.clone()),
+        ("shared.env".to_string(), first),
+    ];
+    for since in ["2023-11-14", "100y", "1000 years ago"] {
+        assert_eq!(
+            found(&history(&repo, &["--since", since])),
+            everything,
+            "--since {since}"
+        );
+    }
+    // These commits are more than 90 days older than any clock this test runs under.
+    for since in ["90d", "2w", "6m", "6 months", "1y", "3 days ago"] {
+        let run = history(&repo, &["--since", since]);
+        assert_eq!(run.code, 0, "--since {since}: {}", run.stdout);
+    }
+    let run = history(&repo, &["--since", "2023-11-14T22:15:50"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not a date; use YYYY-MM-DD"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("\"3 days ago\""), "{}", run.stderr);
+}
+
+/// One row of the audit summary in the JSON report.
+#[derive(serde::Deserialize, Debug)]
+struct SecretRow {
+    redacted: String,
+    first_commit: String,
+    first_date: String,
+    exposed_days: i64,
+    present_at_tip: bool,
+    paths: Vec<String>,
+}
+
+fn secrets(run: &Run) -> Vec<SecretRow> {
+    serde_json::from_value(run.json()["summary"]["secrets"].clone())
+        .unwrap_or_else(|e| panic!("summary.secrets: {e}: {}", run.stdout))
+}
+
+// https://github.com/keyhound/keyhound/issues/10 (#18 there): a range audit dated a key from the
+// range commit that copied it, though the base's history had it long before.
+#[test]
+fn issue_10_range_audit_does_not_misdate_keys_older_than_the_base() {
+    let repo = TestRepo::git();
+    let (removed, kept, new) = (openai_key(90), openai_key(91), openai_key(92));
+    repo.write("old/removed.env", format!("K={removed}\n"));
+    let first = repo.commit("a key, later removed");
+    repo.remove("old/removed.env");
+    repo.write("kept.env", format!("K={kept}\n"));
+    let second = repo.commit("remove it, add another that stays");
+    repo.git_ok(&["checkout", "-q", "-b", "pr"]);
+    // The pull request copies both old keys to new files and adds one of its own.
+    repo.write("copy/a.env", format!("A={removed}\n"));
+    repo.write("copy/b.env", format!("B={kept}\n"));
+    repo.write("new.env", format!("N={new}\n"));
+    let pr = repo.commit("copy old keys, add a new one");
+    let run = history(&repo, &["--range", &format!("{second}..{pr}")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // The findings are still what the range adds, each attributed to the range commit.
+    assert_eq!(
+        found(&run),
+        vec![
+            ("copy/a.env".into(), pr.clone()),
+            ("copy/b.env".into(), pr.clone()),
+            ("new.env".into(), pr.clone())
+        ]
+    );
+    let rows = secrets(&run);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let row = |key: &str| {
+        let head = &key[..8];
+        rows.iter()
+            .find(|r| {
+                r.redacted.starts_with(head) && key.ends_with(&r.redacted[r.redacted.len() - 4..])
+            })
+            .unwrap_or_else(|| panic!("no row for a key: {rows:?}"))
+    };
+    let old = row(&removed);
+    assert_eq!(
+        old.first_commit, first,
+        "dated from its first commit, before the base"
+    );
+    // The harness dates commits a minute apart from 1_700_000_000.
+    assert_eq!(old.first_date, "2023-11-14T22:14:20+00:00");
+    assert_eq!(old.paths, vec!["copy/a.env", "old/removed.env"]);
+    let still = row(&kept);
+    assert_eq!(still.first_commit, second);
+    assert_eq!(still.paths, vec!["copy/b.env", "kept.env"]);
+    assert!(still.present_at_tip);
+    let fresh = row(&new);
+    assert_eq!(
+        fresh.first_commit, pr,
+        "a key new in the range is dated from it"
+    );
+    assert_eq!(fresh.paths, vec!["new.env"]);
+    assert!(old.exposed_days >= fresh.exposed_days);
+}

@@ -613,3 +613,61 @@ fn issue_10_allow_paths_are_relative_to_the_config_folder() {
     assert_eq!(r.summary.skipped.len(), 1, "{:?}", r.summary.skipped);
     assert_eq!(r.summary.skipped[0].reason, "ignored");
 }
+
+/// #7 and the policy: `keyhound history` from a subdirectory finds the repository and applies
+/// the config at the top of its work tree.
+#[test]
+fn issue_10_history_from_a_subdirectory_uses_the_work_tree_policy() {
+    let repo = TestRepo::git();
+    repo.write(".keyhound.toml", "[allow]\npaths = [\"docs/**\"]\n");
+    repo.write("docs/a.md", format!("k={}\n", openai_key(1020)));
+    repo.write("src/app.env", format!("K={}\n", openai_key(1021)));
+    repo.commit("one");
+    let run = keyhound_env(
+        &repo,
+        &repo.path().join("src"),
+        &["history", "--format", "json"],
+        &[("NO_COLOR", "1")],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let r = report(&run);
+    assert_eq!(paths(&r), vec!["src/app.env"]);
+    assert_eq!(r.summary.suppressed, 1);
+}
+
+/// A pull request cannot add its own key to the baseline: in `--range` the baseline is the
+/// base revision's, which still silences keys it accepted.
+#[test]
+fn issue_10_range_uses_the_base_revisions_baseline() {
+    let repo = TestRepo::git();
+    let accepted = openai_key(1022);
+    repo.write("fixtures/old.env", format!("K={accepted}\n"));
+    repo.commit("fixture");
+    let run = repo.keyhound(&["baseline", "create"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let base = repo.commit("accept the fixture");
+    repo.write(
+        "tests/copy.env",
+        format!("# a copy, in a new blob\nK={accepted}\n"),
+    );
+    repo.write("app.env", format!("K={}\n", openai_key(1023)));
+    // The pull request also rewrites the baseline to accept its new key.
+    let run = repo.keyhound(&["baseline", "create"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let head = repo.commit("pr");
+    let range = format!("{base}..{head}");
+    let run = repo.keyhound(&["history", "--range", &range, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let r = report(&run);
+    assert_eq!(paths(&r), vec!["app.env"], "{}", run.stderr);
+    assert_eq!(
+        r.summary.suppressed, 1,
+        "the base's baseline accepts the old key"
+    );
+    assert!(
+        run.stderr
+            .contains("the range changes .keyhound-baseline.json"),
+        "{}",
+        run.stderr
+    );
+}

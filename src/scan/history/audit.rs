@@ -1,0 +1,105 @@
+//! What a history scan's findings say per secret: [`group`] merges repeated findings of one
+//! secret at one path, and [`audit`] builds the per-secret summary (first commit, author, days
+//! exposed, still present at a branch tip). In a range audit a secret the base's history already
+//! had is dated from there (`HistoryResult::before_base`), not from the range that copied it
+//! (issue 10, #18 there). Pure functions of the scan's result: no I/O, no clock, no formatting.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use git2::Oid;
+
+use super::HistoryResult;
+use crate::finding::Finding;
+use crate::redact;
+use crate::report::SecretSummary;
+use crate::rules::RuleSet;
+
+/// Group findings: one per (secret, path), the earliest commit kept, unless every occurrence
+/// was asked for.
+pub fn group(result: &mut HistoryResult, all: bool) {
+    if !all {
+        keep_earliest(&mut result.findings);
+    }
+}
+
+/// Keep one finding per (secret, path): the one of the earliest commit.
+pub(super) fn keep_earliest(findings: &mut Vec<Finding>) {
+    let time = |f: &Finding| f.provenance.commit().map_or(i64::MAX, |c| c.time);
+    let mut best: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        let key = (f.fingerprint.as_str(), f.provenance.path());
+        match best.get(&key) {
+            Some(&j) if time(&findings[j]) <= time(f) => {}
+            _ => {
+                best.insert(key, i);
+            }
+        }
+    }
+    let keep: HashSet<usize> = best.into_values().collect();
+    let mut i = 0;
+    findings.retain(|_| {
+        i += 1;
+        keep.contains(&(i - 1))
+    });
+}
+
+/// One summary per unique secret: first commit, exposure in days up to `now` (seconds since the
+/// epoch), still present at a branch tip; still-present secrets first, then the longest exposed.
+///
+/// A secret the range reports that the base's history already had is dated from its first
+/// commit there, and that path is listed too: a key copied into a pull request from a file
+/// committed two years ago has been exposed for two years, and the reviewer must treat it as an
+/// old leak to revoke, not as a new one the pull request can simply drop.
+pub fn audit(result: &HistoryResult, rules: &RuleSet, now: i64) -> Vec<SecretSummary> {
+    let mut by_secret: BTreeMap<&str, SecretSummary> = BTreeMap::new();
+    let mut first_time: HashMap<&str, i64> = HashMap::new();
+    let reported = result.findings.iter().map(|f| (f, true));
+    let earlier = result.before_base.iter().map(|f| (f, false));
+    for (f, in_report) in reported.chain(earlier) {
+        if !in_report && !by_secret.contains_key(f.fingerprint.as_str()) {
+            // Only secrets the report lists get a summary.
+            continue;
+        }
+        let present = f
+            .blob
+            .as_deref()
+            .and_then(|b| Oid::from_str(b).ok())
+            .is_some_and(|b| result.at_tips.contains(&b));
+        let entry = by_secret
+            .entry(&f.fingerprint)
+            .or_insert_with(|| SecretSummary {
+                rule: f.rule_id.clone(),
+                provider: rules.rules[f.rule].provider.clone(),
+                redacted: redact::redact(&f.secret),
+                fingerprint: f.fingerprint.clone(),
+                present_at_tip: false,
+                first_commit: String::new(),
+                first_author: String::new(),
+                first_date: String::new(),
+                exposed_days: 0,
+                paths: Vec::new(),
+            });
+        entry.present_at_tip |= present;
+        if !entry.paths.iter().any(|p| p == f.provenance.path()) {
+            entry.paths.push(f.provenance.path().to_string());
+        }
+        if let Some(c) = f.provenance.commit() {
+            let t = first_time.entry(&f.fingerprint).or_insert(i64::MAX);
+            if c.time < *t {
+                *t = c.time;
+                entry.first_commit = c.id.clone();
+                entry.first_author = format!("{} <{}>", c.author, c.email);
+                entry.first_date = c.date.clone();
+                entry.exposed_days = (now - c.time).max(0) / 86_400;
+            }
+        }
+    }
+    let mut secrets: Vec<SecretSummary> = by_secret.into_values().collect();
+    secrets.sort_by(|a, b| {
+        b.present_at_tip
+            .cmp(&a.present_at_tip)
+            .then(b.exposed_days.cmp(&a.exposed_days))
+            .then(a.fingerprint.cmp(&b.fingerprint))
+    });
+    secrets
+}

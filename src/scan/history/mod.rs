@@ -1,0 +1,278 @@
+//! The history source (`keyhound history`): every blob reachable from any ref (branches, tags,
+//! remote-tracking refs, the stash), read and scanned once, in parallel, however many commits
+//! and paths share it; optionally the unreachable ones too. It reads content that `git log -p`
+//! never shows, such as a merge commit's conflict resolution.
+//!
+//! This module holds the options, [`discover`] (which repository a path is in) and [`scan`], which
+//! runs attribution (`attribute`, with `seen`: which commit introduced each blob, on its own
+//! thread, feeding a bounded queue so scanning starts at once and memory stays bounded) beside
+//! the scanning threads (`read`), and in a range audit with findings a second pass that dates
+//! them in the base's history. [`BaseFiles`] reads the policy files of a range's base; `dates`
+//! formats and parses dates; `audit` groups findings and builds the per-secret summary; `error`
+//! holds [`HistoryError`]. It does not format output and does not filter findings by policy
+//! (config, ignore file, baseline: the caller's, see `crate::run_history`).
+
+mod attribute;
+mod audit;
+mod base;
+mod dates;
+mod error;
+mod read;
+mod seen;
+
+pub use audit::{audit, group};
+pub use base::BaseFiles;
+pub use dates::{now, parse_since, rfc3339, SINCE_FORMS};
+use error::git_err;
+pub use error::HistoryError;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
+
+use git2::{Oid, Repository};
+
+use super::{Limits, Stats};
+use crate::detect::Detector;
+use crate::diag;
+use crate::finding::Finding;
+
+/// What to scan.
+#[derive(Debug, Clone)]
+pub struct HistoryOptions {
+    pub repo: PathBuf,
+    /// `A..B`: only blobs introduced by commits in B and not in A, and not in A's tree.
+    pub range: Option<String>,
+    /// Only commits at or after this time (seconds since the epoch, committer date, as
+    /// `git log --since`); every blob, at every path, of an older commit is known, not new, even
+    /// if a newer commit brings it back. See [`parse_since`].
+    pub since: Option<i64>,
+    pub unreachable: bool,
+    /// Attribute each (blob, path) pair, not each blob, so every path a secret had is listed.
+    pub all_occurrences: bool,
+    pub limits: Limits,
+    pub threads: usize,
+    /// Show a progress line on stderr (the caller decides: only on a terminal).
+    pub progress: bool,
+}
+
+/// Where a repository lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoPaths {
+    /// The git directory (`.git`, or the repository itself when bare).
+    pub git_dir: PathBuf,
+    /// The top of the work tree, where `.keyhound.toml` lives; `None` for a bare repository.
+    pub work_tree: Option<PathBuf>,
+}
+
+/// Find the repository `path` is in, as git does (issue 10): `path` may be the work tree, any
+/// directory below it, a git directory or a bare repository. `GIT_DIR` (and `GIT_WORK_TREE`), when
+/// set, name the repository instead, relative to `path` as with `git -C path`; the upward search
+/// stops at `GIT_CEILING_DIRECTORIES` and at file-system boundaries.
+pub fn discover(path: &Path) -> Result<RepoPaths, HistoryError> {
+    let repo = open(path)?;
+    let work_tree = match std::env::var_os("GIT_WORK_TREE").filter(|v| !v.is_empty()) {
+        Some(dir) => Some(path.join(dir)),
+        None => repo.workdir().map(Path::to_path_buf),
+    };
+    Ok(RepoPaths {
+        git_dir: repo.path().to_path_buf(),
+        work_tree,
+    })
+}
+
+/// Open the repository `path` is in (see [`discover`]).
+fn open(path: &Path) -> Result<Repository, HistoryError> {
+    let not_a_repo = |e: git2::Error| HistoryError::NotARepository {
+        path: path.to_path_buf(),
+        message: e.message().to_string(),
+    };
+    if let Some(dir) = std::env::var_os("GIT_DIR").filter(|v| !v.is_empty()) {
+        return Repository::open(path.join(dir)).map_err(not_a_repo);
+    }
+    let ceilings: Vec<PathBuf> = std::env::var_os("GIT_CEILING_DIRECTORIES")
+        .map(|v| std::env::split_paths(&v).collect())
+        .unwrap_or_default();
+    Repository::open_ext(path, git2::RepositoryOpenFlags::empty(), &ceilings).map_err(not_a_repo)
+}
+
+/// The two ends of `A..B`.
+fn parse_range<'r>(
+    repo: &'r Repository,
+    range: &str,
+) -> Result<(git2::Object<'r>, git2::Object<'r>), HistoryError> {
+    let bad = |message: String| HistoryError::BadRange {
+        range: range.to_string(),
+        message,
+    };
+    let spec = repo
+        .revparse(range)
+        .map_err(|e| bad(e.message().to_string()))?;
+    match (spec.from(), spec.to()) {
+        (Some(from), Some(to)) => Ok((from.clone(), to.clone())),
+        _ => Err(bad("not a range".into())),
+    }
+}
+
+/// What the scan found beyond the findings: for the audit summary.
+#[derive(Debug, Default)]
+pub struct HistoryResult {
+    /// Each finding carries the id of its blob.
+    pub findings: Vec<Finding>,
+    /// In a range audit, where the history of the base already had a secret the range reports:
+    /// the first commit and path of each, which date the audit summary. Not reported themselves.
+    pub before_base: Vec<Finding>,
+    /// Blobs in the trees of branch tips (refs/heads): what is still present.
+    pub at_tips: HashSet<Oid>,
+    pub commits: usize,
+}
+
+/// Depth of the bounded queue between attribution and scanning.
+const QUEUE: usize = 1024;
+
+/// Scan the repository's history.
+pub fn scan(
+    detector: &Detector,
+    opts: &HistoryOptions,
+    stats: &Stats,
+) -> Result<HistoryResult, HistoryError> {
+    let repo = open(&opts.repo)?;
+    if repo.is_shallow() {
+        diag::warn("shallow clone: commits before the shallow boundary are not scanned; fetch with --unshallow for a full audit");
+    }
+    let repo_path = repo.path().to_path_buf();
+    let tips = match &opts.range {
+        Some(range) => {
+            let (from, to) = parse_range(&repo, range)?;
+            let id =
+                |o: git2::Object, what| o.peel_to_commit().map(|c| c.id()).map_err(git_err(what));
+            attribute::Tips::Range {
+                from: id(from, "--range base")?,
+                to: id(to, "--range head")?,
+            }
+        }
+        None => attribute::Tips::Refs,
+    };
+    let plan = attribute::Plan {
+        tips,
+        since: opts.since,
+        all_occurrences: opts.all_occurrences,
+        unreachable: opts.unreachable,
+    };
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        opts.threads
+    };
+    let reader = read::Reader {
+        detector,
+        limits: opts.limits,
+        stats,
+        repo_path: &repo_path,
+        mode: match opts.range {
+            Some(_) => read::Mode::AddedLines,
+            None => read::Mode::All,
+        },
+    };
+    let (findings, outcome) = pass(&repo, &reader, &plan, threads, opts.progress)?;
+    let before_base = match plan.tips {
+        attribute::Tips::Range { from, .. } if !findings.is_empty() => {
+            before_base(&repo, reader, from, &findings, threads)
+        }
+        _ => Vec::new(),
+    };
+    Ok(HistoryResult {
+        findings,
+        before_base,
+        at_tips: attribute::tip_blobs(&repo),
+        commits: outcome.commits,
+    })
+}
+
+/// Attribution on its own thread, feeding `threads` scanning threads: the findings they kept.
+fn pass(
+    repo: &Repository,
+    reader: &read::Reader,
+    plan: &attribute::Plan,
+    threads: usize,
+    progress: bool,
+) -> Result<(Vec<Finding>, attribute::Attribution), HistoryError> {
+    let queued = AtomicU64::new(0);
+    let done = AtomicBool::new(false);
+    let (tx, rx) = sync_channel::<read::Job>(QUEUE);
+    let rx = Arc::new(Mutex::new(rx));
+    let found: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
+    let outcome = std::thread::scope(|scope| {
+        if progress {
+            scope.spawn(|| read::progress(reader.stats, &queued, &done));
+        }
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let rx = Arc::clone(&rx);
+                let found = &found;
+                scope.spawn(move || read::worker(reader, &rx, found))
+            })
+            .collect();
+        let result = attribute::attribute(repo, plan, &tx, reader.stats, &queued);
+        drop(tx);
+        for w in workers {
+            let _ = w.join();
+        }
+        done.store(true, Ordering::Relaxed);
+        result
+    })?;
+    let found = found
+        .into_inner()
+        .expect("no worker panics while holding the lock");
+    Ok((found, outcome))
+}
+
+/// The secrets a range reports, found in the history of its base (issue 10, #18 there): each
+/// blob of that history that holds one of them as it is, attributed to its first commit, so the
+/// audit dates a secret from its first exposure, not from the range that copied it. Counted
+/// apart (a corrupt object was reported by the main pass already); on failure, a warning and
+/// nothing.
+fn before_base(
+    repo: &Repository,
+    reader: read::Reader,
+    base: Oid,
+    findings: &[Finding],
+    threads: usize,
+) -> Vec<Finding> {
+    let mut secrets: Vec<&str> = findings.iter().map(|f| f.secret.as_str()).collect();
+    secrets.sort_unstable();
+    secrets.dedup();
+    let stats = Stats::default();
+    let reader = read::Reader {
+        stats: &stats,
+        mode: read::Mode::Containing(
+            secrets
+                .iter()
+                .map(|s| memchr::memmem::Finder::new(s.as_bytes()).into_owned())
+                .collect(),
+        ),
+        ..reader
+    };
+    let plan = attribute::Plan {
+        tips: attribute::Tips::Ancestors(base),
+        since: None,
+        all_occurrences: false,
+        unreachable: false,
+    };
+    match pass(repo, &reader, &plan, threads, false) {
+        Ok((mut found, _)) => {
+            let wanted: HashSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
+            found.retain(|f| wanted.contains(f.fingerprint.as_str()));
+            audit::keep_earliest(&mut found);
+            found
+        }
+        Err(e) => {
+            diag::warn(&format!(
+                "the base's history could not be searched for the range's secrets ({e}); the summary dates them from the range"
+            ));
+            Vec::new()
+        }
+    }
+}
