@@ -206,7 +206,12 @@ fn verify_one(
     let Some(check) = check_for(provider) else {
         return Verdict {
             status: Status::Unsupported,
-            reason: format!("no live check for {provider} keys; rotate it to be safe"),
+            reason: match providers::unsupported_reason(provider) {
+                Some(why) => {
+                    format!("no live check for {provider} keys: {why}; rotate it to be safe")
+                }
+                None => format!("no live check for {provider} keys; rotate it to be safe"),
+            },
             metadata: BTreeMap::new(),
         };
     };

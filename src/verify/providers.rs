@@ -156,6 +156,145 @@ pub fn check_for(provider: &str) -> Option<Check> {
             Auth::Bearer,
             &[],
         ),
+        // https://ai.google.dev/api/models#method:-models.list (Gemini API; an AIza key of a
+        // project without the Generative Language API answers 403, which still proves it live)
+        "google" => c(
+            "google",
+            "https://generativelanguage.googleapis.com",
+            "GET",
+            "/v1beta/models?pageSize=1",
+            Auth::Header("x-goog-api-key"),
+            &[],
+        ),
+        // https://inference-docs.cerebras.ai/api-reference/models
+        "cerebras" => c(
+            "cerebras",
+            "https://api.cerebras.ai",
+            "GET",
+            "/v1/models",
+            Auth::Bearer,
+            &[],
+        ),
+        // https://docs.together.ai/reference/models
+        "together" => c(
+            "together",
+            "https://api.together.xyz",
+            "GET",
+            "/v1/models",
+            Auth::Bearer,
+            &[],
+        ),
+        // https://docs.fireworks.ai/api-reference/list-accounts
+        "fireworks" => c(
+            "fireworks",
+            "https://api.fireworks.ai",
+            "GET",
+            "/v1/accounts",
+            Auth::Bearer,
+            &[],
+        ),
+        // https://docs.pinecone.io/reference/api/2025-04/control-plane/list_indexes
+        "pinecone" => c(
+            "pinecone",
+            "https://api.pinecone.io",
+            "GET",
+            "/indexes",
+            Auth::Header("api-key"),
+            &[("x-pinecone-api-version", "2025-04")],
+        ),
+        // https://docs.mistral.ai/api/endpoint/models
+        "mistral" => c(
+            "mistral",
+            "https://api.mistral.ai",
+            "GET",
+            "/v1/models",
+            Auth::Bearer,
+            &[],
+        ),
+        // https://docs.cohere.com/reference/check-api-key (a POST without a body that only reads;
+        // answers 200 with "valid")
+        "cohere" => c(
+            "cohere",
+            "https://api.cohere.com",
+            "POST",
+            "/v1/check-api-key",
+            Auth::Bearer,
+            &[],
+        ),
+        // https://elevenlabs.io/docs/api-reference/user/get-user (keys may be restricted per
+        // endpoint: https://elevenlabs.io/docs/api-reference/authentication)
+        "elevenlabs" => c(
+            "elevenlabs",
+            "https://api.elevenlabs.io",
+            "GET",
+            "/v1/user",
+            Auth::Header("xi-api-key"),
+            &[],
+        ),
+        // https://platform.moonshot.ai/docs/api/balance (same API on api.moonshot.cn for keys of
+        // the China platform, which this host refuses: see `classify`)
+        "moonshot" => c(
+            "moonshot",
+            "https://api.moonshot.ai",
+            "GET",
+            "/v1/users/me/balance",
+            Auth::Bearer,
+            &[],
+        ),
+        // https://www.assemblyai.com/docs/api-reference/transcripts/list (the key itself is the
+        // Authorization header, no scheme)
+        "assemblyai" => c(
+            "assemblyai",
+            "https://api.assemblyai.com",
+            "GET",
+            "/v2/transcript?limit=1",
+            Auth::Header("authorization"),
+            &[],
+        ),
+        // https://deepinfra.com/docs/inference (Bearer auth); GET /v1/me is the account
+        // operation of DeepInfra's published OpenAPI (api.deepinfra.com)
+        "deepinfra" => c(
+            "deepinfra",
+            "https://api.deepinfra.com",
+            "GET",
+            "/v1/me",
+            Auth::Bearer,
+            &[],
+        ),
+        // https://docs.langchain.com/langsmith/smith-api/tracer-sessions/read-tracer-sessions
+        // (EU-region keys live on eu.api.smith.langchain.com: see `classify`)
+        "langsmith" => c(
+            "langsmith",
+            "https://api.smith.langchain.com",
+            "GET",
+            "/api/v1/sessions?limit=1",
+            Auth::Header("x-api-key"),
+            &[],
+        ),
+        // https://docs.perplexity.ai/api-reference/async-chat-completions-get (lists the key
+        // owner's async requests; creates nothing)
+        "perplexity" => c(
+            "perplexity",
+            "https://api.perplexity.ai",
+            "GET",
+            "/async/chat/completions",
+            Auth::Bearer,
+            &[],
+        ),
+        _ => return None,
+    })
+}
+
+/// Why a provider has no check: the one line an `unsupported` verdict gives.
+pub fn unsupported_reason(provider: &str) -> Option<&'static str> {
+    Some(match provider {
+        "azure-openai" => "each Azure OpenAI key belongs to its customer's own host (*.openai.azure.com), which the key does not name",
+        "ibm" => "IBM Cloud checks a key only by exchanging it for an IAM token (POST iam.cloud.ibm.com/identity/token), which mints a new credential",
+        "nvidia" => "NVIDIA's model list answers without a key and its other endpoints run billed inference; no free request proves an nvapi- key",
+        "voyage" => "Voyage AI documents only billed endpoints (embeddings, rerank); no free read-only request",
+        "wandb" => "W&B documents no fixed read-only REST request for a key (its login check is a GraphQL query, and hosts differ per deployment)",
+        "zai" => "Z.ai documents no free read-only request (chat, images and video are billed), and z.ai and open.bigmodel.cn keys use different hosts",
+        "aws" => "AWS access keys need a SigV4-signed request and Bedrock API keys a regional host; keyhound sends neither",
         _ => return None,
     })
 }
@@ -238,6 +377,29 @@ pub fn classify(check: &Check, r: &Response) -> Outcome {
             Some(false) if code == "ratelimited" => Outcome::Retry,
             _ => verdict(Status::Unknown, "Slack's answer could not be read"),
         },
+        ("cohere", 200) if json.as_ref().and_then(|j| j["valid"].as_bool()) == Some(false) => {
+            verdict(Status::Invalid, "Cohere's check-api-key answered valid: false")
+        }
+        // Google answers a deleted, expired or made-up key with 400, not 401.
+        ("google", 400) if code == "API_KEY_INVALID" => verdict(
+            Status::Invalid,
+            "400 API_KEY_INVALID from Google: deleted, expired or never valid",
+        ),
+        // An ElevenLabs key restricted to other endpoints is refused with 401, not 403.
+        ("elevenlabs", 401) if code == "missing_permissions" => {
+            let mut v = live("401 missing_permissions from ElevenLabs: the key is valid but restricted to other endpoints");
+            collect_metadata(check, r, json.as_ref(), &mut v);
+            Outcome::Done(v)
+        }
+        // The same key shapes are issued by a second, separate region that this host refuses.
+        ("moonshot", 401) if json.is_some() => verdict(
+            Status::Unknown,
+            "401 from api.moonshot.ai: not a key of Moonshot's international platform; a platform.moonshot.cn key is refused here too, so rotate it to be safe",
+        ),
+        ("langsmith", 401) if json.is_some() => verdict(
+            Status::Unknown,
+            "401 from api.smith.langchain.com: not a US-region key; an EU-region key is refused here too, so rotate it to be safe",
+        ),
         (_, 200..=299) => {
             let mut v = live("the provider accepted the key (read-only request)");
             collect_metadata(check, r, json.as_ref(), &mut v);
@@ -299,14 +461,24 @@ fn paren(code: &str) -> String {
     }
 }
 
-/// The error code in an OpenAI/Anthropic/Slack style JSON error.
+/// The error code in an OpenAI/Anthropic/Slack style JSON error, a Google `google.rpc` error
+/// (its ErrorInfo reason, else its status) or an ElevenLabs `detail`.
 fn error_code(j: &serde_json::Value) -> Option<String> {
     let e = &j["error"];
+    let google_reason = || {
+        e["details"]
+            .as_array()?
+            .iter()
+            .find_map(|d| d["reason"].as_str())
+    };
     e["code"]
         .as_str()
         .or_else(|| e["type"].as_str())
+        .or_else(google_reason)
+        .or_else(|| e["status"].as_str())
         .or_else(|| e.as_str())
         .or_else(|| j["type"].as_str())
+        .or_else(|| j["detail"]["status"].as_str())
         .map(str::to_string)
 }
 
@@ -345,6 +517,134 @@ fn collect_metadata(
         if let Some(scopes) = j["scopes"].as_array() {
             let s: Vec<&str> = scopes.iter().filter_map(|x| x.as_str()).collect();
             v.metadata.insert("scopes".into(), s.join(","));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11: each AI provider's key goes to its issuer's host, over https, and only there.
+    #[test]
+    fn issue_11_ai_checks_go_only_to_their_issuer() {
+        for (provider, host) in [
+            ("google", "generativelanguage.googleapis.com"),
+            ("cerebras", "api.cerebras.ai"),
+            ("together", "api.together.xyz"),
+            ("fireworks", "api.fireworks.ai"),
+            ("pinecone", "api.pinecone.io"),
+            ("mistral", "api.mistral.ai"),
+            ("cohere", "api.cohere.com"),
+            ("elevenlabs", "api.elevenlabs.io"),
+            ("moonshot", "api.moonshot.ai"),
+            ("assemblyai", "api.assemblyai.com"),
+            ("deepinfra", "api.deepinfra.com"),
+            ("langsmith", "api.smith.langchain.com"),
+            ("perplexity", "api.perplexity.ai"),
+        ] {
+            let check = check_for(provider).unwrap_or_else(|| panic!("{provider}: no check"));
+            assert_eq!(check.base, format!("https://{host}"), "{provider}");
+            assert!(check.path.starts_with('/'), "{provider}");
+            assert!(unsupported_reason(provider).is_none(), "{provider}");
+        }
+    }
+
+    /// Issue 11: a provider without a check says why, in one line.
+    #[test]
+    fn issue_11_unsupported_providers_say_why() {
+        for provider in [
+            "azure-openai",
+            "ibm",
+            "nvidia",
+            "voyage",
+            "wandb",
+            "zai",
+            "aws",
+        ] {
+            assert!(check_for(provider).is_none(), "{provider}");
+            let why = unsupported_reason(provider).unwrap_or_else(|| panic!("{provider}"));
+            assert!(!why.contains('\n') && why.len() < 160, "{provider}: {why}");
+        }
+    }
+
+    fn status_of(provider: &str, status: u16, body: &str) -> Option<Status> {
+        let check = check_for(provider).expect("a check");
+        let r = Response {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into(),
+        };
+        match classify(&check, &r) {
+            Outcome::Done(v) => Some(v.status),
+            Outcome::Retry => None,
+        }
+    }
+
+    /// Issue 11: the answers that differ from the common 200/401/403 mapping.
+    #[test]
+    fn issue_11_provider_specific_answers() {
+        let google_invalid = r#"{"error":{"code":400,"status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID"}]}}"#;
+        let google_disabled = r#"{"error":{"code":403,"status":"PERMISSION_DENIED","details":[{"reason":"SERVICE_DISABLED"}]}}"#;
+        let cases = [
+            ("google", 400, google_invalid, Some(Status::Invalid)),
+            (
+                "google",
+                400,
+                r#"{"error":{"code":400,"status":"INVALID_ARGUMENT"}}"#,
+                Some(Status::Unknown),
+            ),
+            ("google", 403, google_disabled, Some(Status::Live)),
+            ("cohere", 200, r#"{"valid":false}"#, Some(Status::Invalid)),
+            (
+                "cohere",
+                200,
+                r#"{"valid":true,"organization_id":"o"}"#,
+                Some(Status::Live),
+            ),
+            (
+                "elevenlabs",
+                401,
+                r#"{"detail":{"status":"missing_permissions"}}"#,
+                Some(Status::Live),
+            ),
+            (
+                "elevenlabs",
+                401,
+                r#"{"detail":{"status":"invalid_api_key"}}"#,
+                Some(Status::Invalid),
+            ),
+            (
+                "moonshot",
+                401,
+                r#"{"error":{"type":"invalid_authentication_error"}}"#,
+                Some(Status::Unknown),
+            ),
+            (
+                "langsmith",
+                401,
+                r#"{"detail":"Invalid token"}"#,
+                Some(Status::Unknown),
+            ),
+            (
+                "pinecone",
+                401,
+                r#"{"error":{"code":"UNAUTHENTICATED"},"status":401}"#,
+                Some(Status::Invalid),
+            ),
+            (
+                "mistral",
+                429,
+                r#"{"message":"Requests rate limit exceeded"}"#,
+                None,
+            ),
+        ];
+        for (provider, status, body, want) in cases {
+            assert_eq!(
+                status_of(provider, status, body),
+                want,
+                "{provider} {status} {body}"
+            );
         }
     }
 }

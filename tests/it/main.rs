@@ -9,3 +9,4 @@ mod scan;
 mod snapshot;
 mod staged;
 mod verify;
+mod verify_ai;
