@@ -190,11 +190,13 @@ fn issue_7_unreadable_files_are_reported_and_the_scan_goes_on() {
         .output()
         .map(|o| o.stdout == b"0\n")
         .unwrap_or(false);
-    let setpriv = std::path::Path::new("/usr/bin/setpriv");
-    if !is_root || !setpriv.exists() {
-        eprintln!("note: needs root and setpriv to drop privileges; skipping");
+    if !is_root {
+        crate::harness::skip("needs root, to drop privileges with setpriv");
         return;
     }
+    let Some(setpriv) = crate::harness::require_tool("setpriv", "KEYHOUND_SETPRIV") else {
+        return;
+    };
     let repo = TestRepo::dir();
     repo.write("ok.env", format!("K={}\n", openai_key(146)));
     repo.write("locked.env", "K=1\n");
@@ -212,7 +214,7 @@ fn issue_7_unreadable_files_are_reported_and_the_scan_goes_on() {
     std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let bin = bin_dir.path().join("keyhound");
     std::fs::copy(crate::harness::bin(), &bin).unwrap();
-    let out = std::process::Command::new(setpriv)
+    let out = std::process::Command::new(&setpriv)
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(&bin)
         .args(["scan", ".", "--format", "json"])
