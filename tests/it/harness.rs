@@ -224,6 +224,17 @@ pub fn openai_key(seed: u64) -> String {
     }
 }
 
+/// A fake Google API key (`AIza` and 35 base64url characters).
+pub fn google_key(seed: u64) -> String {
+    let mut r = Rng::new(seed);
+    loop {
+        let key = format!("AIza{}", r.string(BASE64URL, 35));
+        if !looks_like_placeholder(&key) {
+            return key;
+        }
+    }
+}
+
 fn looks_like_placeholder(key: &str) -> bool {
     let l = key.to_ascii_lowercase();
     [

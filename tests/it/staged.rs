@@ -1,18 +1,15 @@
 //! `keyhound staged`, the pre-commit hook and baselines (issue 4), with real repositories and a
 //! real `git commit` running the installed hook.
-use crate::harness::{bin, find_on_path, openai_key, path_with_only, Run, TestRepo};
+use crate::harness::{
+    bin, control_line, find_on_path, openai_key, path_with_only, BaselineJson, Run, TestRepo,
+};
 
+/// The findings of a JSON report as (path, line).
 fn rules(run: &Run) -> Vec<(String, u64)> {
-    run.json()["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-            )
-        })
+    run.report()
+        .findings
+        .into_iter()
+        .map(|f| (f.path, f.line))
         .collect()
 }
 
@@ -42,9 +39,17 @@ fn issue_4_key_already_in_head_does_not_block_an_unrelated_edit() {
     repo.write("conf.py", format!("A = 1\nKEY = \"{key}\"\nB = 2\n"));
     repo.commit("old key");
     repo.write("conf.py", format!("A = 1\nKEY = \"{key}\"\nB = 3\nC = 4\n"));
-    repo.git_ok(&["add", "conf.py"]);
+    // Positive control: a key in a new staged file is found, and only that.
+    repo.write("control.env", control_line(53));
+    repo.git_ok(&["add", "conf.py", "control.env"]);
     let run = repo.keyhound(&["staged", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        rules(&run),
+        vec![("control.env".to_string(), 1)],
+        "{}",
+        run.stderr
+    );
+    repo.git_ok(&["rm", "-q", "--cached", "control.env"]);
     // A new key on an edited line is caught, with the staged file's line number.
     repo.write(
         "conf.py",
@@ -274,11 +279,11 @@ fn issue_4_baseline_accepts_known_findings_by_fingerprint_not_line() {
         "{}",
         run.stdout
     );
-    let b: serde_json::Value = serde_json::from_str(
+    let b: BaselineJson = serde_json::from_str(
         &std::fs::read_to_string(repo.path().join(".keyhound-baseline.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(b["entries"].as_array().unwrap().len(), 0);
+    assert_eq!(b.entries.len(), 0);
 }
 
 /// The pre-commit framework: `KEYHOUND_PRE_COMMIT` or `pre-commit` on PATH (SKIPPED without it,
@@ -375,12 +380,17 @@ fn issue_4_staged_in_a_worktree_and_during_a_merge() {
     repo.write("conf.py", "VALUE = 3\n");
     repo.commit("main");
     assert_ne!(repo.git_run(&["merge", "-q", "other"]).code, 0);
+    // Unmerged paths are not scanned yet; the positive control, staged beside them, is.
+    repo.write("control.env", control_line(54));
+    repo.git_ok(&["add", "control.env"]);
     let run = repo.keyhound(&["staged", "--format", "json"]);
     assert_eq!(
-        run.code, 0,
-        "unmerged paths are not scanned yet: {}",
+        rules(&run),
+        vec![("control.env".to_string(), 1)],
+        "{}",
         run.stderr
     );
+    repo.git_ok(&["rm", "-q", "--cached", "control.env"]);
     repo.write(
         "conf.py",
         format!("VALUE = 4\nKEY = \"{}\"\n", openai_key(52)),
