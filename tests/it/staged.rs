@@ -399,3 +399,74 @@ fn issue_4_staged_in_a_worktree_and_during_a_merge() {
     let run = repo.keyhound(&["staged", "--format", "json"]);
     assert_eq!(rules(&run), vec![("conf.py".to_string(), 2)]);
 }
+
+/// Issue 10: keyhound is not on crates.io, so no message may suggest `cargo install keyhound`;
+/// every `cargo install` in the hooks and the action builds from a checkout (`--path`) or a
+/// repository (`--git`).
+#[test]
+fn issue_10_hook_scripts_never_suggest_cargo_install_keyhound() {
+    let repo = TestRepo::git();
+    let run = repo.keyhound(&["hook", "install"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let installed = std::fs::read_to_string(repo.path().join(".git/hooks/pre-commit")).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut texts = vec![("keyhound hook install".to_string(), installed.clone())];
+    for file in ["hooks/pre-commit", "action.yml", "README.md"] {
+        texts.push((
+            file.to_string(),
+            std::fs::read_to_string(root.join(file)).unwrap(),
+        ));
+    }
+    for (what, text) in &texts {
+        let installs: Vec<&str> = text
+            .match_indices("cargo install")
+            .map(|(i, _)| text[i..].lines().next().unwrap())
+            .collect();
+        for line in installs {
+            assert!(
+                line.contains(" --path ") || line.contains(" --git "),
+                "{what} suggests an install that cannot work: {line}"
+            );
+        }
+    }
+    assert!(
+        installed.contains("cargo install --locked --path <keyhound checkout>"),
+        "{installed}"
+    );
+    assert!(texts[1]
+        .1
+        .contains("cargo install --locked --path <keyhound checkout>"));
+}
+
+/// Issue 10: the message under a blocked commit is not in one programming language, and it says
+/// where `keyhound baseline create` writes its file.
+#[test]
+fn issue_10_block_message_is_language_neutral_and_names_the_baseline_file() {
+    let repo = TestRepo::git();
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    let run = repo.keyhound(&["hook", "install"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    repo.write(
+        "main.go",
+        format!("package main\n\nconst key = \"{}\"\n", openai_key(55)),
+    );
+    repo.git_ok(&["add", "main.go"]);
+    let commit = repo.git_run(&["commit", "-m", "add main.go"]);
+    assert_ne!(commit.code, 0, "the hook let a key through");
+    let shown = format!("{}{}", commit.stdout, commit.stderr);
+    assert!(shown.contains("main.go:3:14"), "{shown}");
+    assert!(!shown.contains("os.environ"), "{shown}");
+    // Compared with the line breaks folded into spaces.
+    let words = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("an environment variable such as OPENAI_API_KEY, read at run time"),
+        "{shown}"
+    );
+    assert!(
+        words.contains(
+            "`keyhound baseline create` writes .keyhound-baseline.json at the repository root"
+        ),
+        "{shown}"
+    );
+}
