@@ -43,3 +43,50 @@ fn issue_10_a_test_missing_its_tool_fails_under_ci_and_says_skipped_elsewhere() 
     );
     assert!(ci.stdout.contains("1 failed"), "{}", ci.stdout);
 }
+
+/// The lines of the first fenced block after the heading `heading` in README.md.
+pub fn readme_block_after(heading: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("README.md has no heading {heading:?}"));
+    let rest = &readme[start..];
+    let open = rest
+        .find("\n```")
+        .expect("a fenced block after the heading");
+    let body = &rest[open + 4..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    let close = body.find("\n```").expect("a closed fenced block");
+    body[..close].lines().map(str::to_string).collect()
+}
+
+/// Issue 10: `.ci/run` runs README's install commands and then README's test command, exactly as
+/// README gives them (so a README command that does not work on a fresh machine fails CI), and
+/// nothing after the test command replaces it.
+#[test]
+fn issue_10_ci_runs_readme_install_then_test_commands() {
+    let install = readme_block_after("## Install and run");
+    let test = readme_block_after("## Run the tests");
+    assert!(install.iter().any(|l| l.starts_with("cargo install ")));
+    assert_eq!(test, vec!["cargo test --locked"]);
+    let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).unwrap();
+    let lines: Vec<&str> = ci.lines().collect();
+    let at = |block: &[String]| {
+        (0..lines.len())
+            .find(|&i| {
+                block.len() <= lines.len() - i
+                    && block.iter().zip(&lines[i..]).all(|(want, got)| want == got)
+            })
+            .unwrap_or_else(|| panic!(".ci/run does not run {block:?} as README gives it"))
+    };
+    let (i, t) = (at(&install), at(&test));
+    assert!(
+        i + install.len() <= t,
+        ".ci/run must install (line {}) before it tests (line {})",
+        i + 1,
+        t + 1
+    );
+    // .ci/run stops at the first failing command.
+    assert!(ci.contains("set -euo pipefail"), "{ci}");
+}
