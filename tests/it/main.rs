@@ -3,6 +3,7 @@ mod ci;
 mod harness;
 mod history;
 mod hostile;
+mod readme;
 mod rules;
 mod sarif;
 mod scan;
