@@ -300,46 +300,15 @@ fn issue_4_pre_commit_framework_runs_this_repository_hook() {
     let repo = TestRepo::git();
     repo.write("a.env", format!("K={}\n", openai_key(50)));
     repo.git_ok(&["add", "a.env"]);
-    let this_repo = env!("CARGO_MANIFEST_DIR");
-    // The built environment is cached under target/ so the hook is compiled once per checkout.
-    let cache = std::path::Path::new(this_repo).join("target/pre-commit-home");
-    let run = |hook: &str, path: String| {
-        std::process::Command::new(&pre_commit)
-            .args(["try-repo", this_repo, hook, "--verbose"])
-            .current_dir(repo.path())
-            .env("PRE_COMMIT_HOME", &cache)
-            .env("PATH", path)
-            .output()
-            .unwrap()
-    };
     // keyhound-system: the tested binary on PATH.
-    let dir = bin().parent().unwrap().to_path_buf();
-    let path = format!(
-        "{}:{}",
-        dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let out = run("keyhound-system", path.clone());
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !out.status.success(),
-        "pre-commit passed a staged key:\n{text}"
-    );
+    let (ok, text) = try_repo(&pre_commit, &repo, "keyhound-system", &[]);
+    assert!(!ok, "pre-commit passed a staged key:\n{text}");
     assert!(text.contains("a.env:1:3"), "{text}");
     // After the fix the same hook passes.
     repo.write("a.env", "K=${OPENAI_API_KEY}\n");
     repo.git_ok(&["add", "a.env"]);
-    let out = run("keyhound-system", path);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (ok, text) = try_repo(&pre_commit, &repo, "keyhound-system", &[]);
+    assert!(ok, "{text}");
 }
 
 #[test]
@@ -469,4 +438,75 @@ fn issue_10_block_message_is_language_neutral_and_names_the_baseline_file() {
         ),
         "{shown}"
     );
+}
+
+/// Run `pre-commit try-repo <this checkout> <hook> --verbose <args>` in `repo` (try-repo takes the
+/// checkout's working tree, uncommitted changes included), with the tested binary first on
+/// PATH for the `-system` hooks. Returns success and the output.
+fn try_repo(
+    pre_commit: &std::path::Path,
+    repo: &TestRepo,
+    hook: &str,
+    args: &[&str],
+) -> (bool, String) {
+    let this_repo = env!("CARGO_MANIFEST_DIR");
+    let mut dirs = vec![bin().parent().unwrap().to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let out = std::process::Command::new(pre_commit)
+        .args(["try-repo", this_repo, hook, "--verbose"])
+        .args(args)
+        .current_dir(repo.path())
+        // The built environment is cached under target/ so a hook is built once per checkout.
+        .env(
+            "PRE_COMMIT_HOME",
+            std::path::Path::new(this_repo).join("target/pre-commit-home"),
+        )
+        .env("PATH", std::env::join_paths(dirs).unwrap())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Issue 10: `pre-commit run --all-files` passed on a repository holding a key, because the
+/// hook reads only staged changes. The files mode scans the files the framework passes: a key
+/// committed long ago fails `--all-files`, and the same repository without it passes.
+#[test]
+fn issue_10_pre_commit_files_hook_fails_all_files_on_a_committed_key() {
+    let Some(pre_commit) = pre_commit_framework() else {
+        return;
+    };
+    let repo = TestRepo::git();
+    repo.write("notes.md", "nothing here\n");
+    repo.write("conf/k.env", format!("K={}\n", openai_key(56)));
+    repo.commit("a key, committed without any hook");
+    // The staged-changes hook has nothing to look at here: that is the defect's setting.
+    let (ok, text) = try_repo(&pre_commit, &repo, "keyhound-system", &["--all-files"]);
+    assert!(ok, "{text}");
+    let (ok, text) = try_repo(
+        &pre_commit,
+        &repo,
+        "keyhound-files-system",
+        &["--all-files"],
+    );
+    assert!(
+        !ok,
+        "pre-commit run --all-files passed a committed key:\n{text}"
+    );
+    assert!(text.contains("conf/k.env:1:3"), "{text}");
+    repo.write("conf/k.env", "K=${OPENAI_API_KEY}\n");
+    repo.commit("key removed");
+    let (ok, text) = try_repo(
+        &pre_commit,
+        &repo,
+        "keyhound-files-system",
+        &["--all-files"],
+    );
+    assert!(ok, "{text}");
 }
