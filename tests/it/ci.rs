@@ -90,3 +90,34 @@ fn issue_10_ci_runs_readme_install_then_test_commands() {
     // .ci/run stops at the first failing command.
     assert!(ci.contains("set -euo pipefail"), "{ci}");
 }
+
+/// Issue 10: the release binary was 54 MB, nearly all debug info. What `cargo install` builds
+/// (the release profile) is stripped and has no debug info, keeping LTO and codegen-units; a
+/// `profiling` profile keeps symbols for profilers.
+#[test]
+fn issue_10_release_profile_ships_stripped_without_debug_info() {
+    let manifest: toml::Value = toml::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap(),
+    )
+    .unwrap();
+    let release = &manifest["profile"]["release"];
+    let debug_off = match release.get("debug") {
+        None => true,
+        Some(toml::Value::Boolean(b)) => !b,
+        Some(toml::Value::Integer(n)) => *n == 0,
+        Some(toml::Value::String(s)) => s == "none",
+        Some(other) => panic!("profile.release.debug = {other}"),
+    };
+    assert!(debug_off, "profile.release carries debug info: {release}");
+    let strip = release.get("strip");
+    assert!(
+        matches!(strip, Some(toml::Value::Boolean(true)))
+            || strip.and_then(|s| s.as_str()) == Some("symbols"),
+        "profile.release must strip symbols: {release}"
+    );
+    assert_eq!(release.get("lto").and_then(|v| v.as_str()), Some("thin"));
+    assert!(release.get("codegen-units").is_some());
+    let profiling = &manifest["profile"]["profiling"];
+    assert_eq!(profiling["inherits"].as_str(), Some("release"));
+    assert_eq!(profiling["strip"].as_bool(), Some(false));
+}
