@@ -44,7 +44,7 @@ kh='{exe}'
 [ -x "$kh" ] || kh=$(command -v keyhound 2>/dev/null)
 if [ -z "$kh" ]; then
     echo "keyhound: commit refused: the pre-commit hook cannot find keyhound (not at '{exe}', not on PATH)." >&2
-    echo "keyhound: install it (cargo install keyhound, or cargo install --path <checkout>), or remove the hook with 'keyhound hook uninstall'." >&2
+    echo "keyhound: install it (cargo install --locked --path <keyhound checkout>), or remove the hook with 'keyhound hook uninstall'." >&2
     echo "keyhound: to commit anyway, once: git commit --no-verify (nothing is scanned then)." >&2
     exit 1
 fi
@@ -138,10 +138,13 @@ keyhound: commit refused: the staged changes add the key(s) above.
 A key in a commit is a key in every clone, fork and backup of this repository: whoever finds it
 can spend its owner's money or read their data, and deleting it later does not remove it from
 history. Ways forward:
-  1. Remove the key from the file and load it at run time instead: an environment variable
-     (os.environ[\"OPENAI_API_KEY\"]) or your secret manager. Then `git add` the file again.
-     If the key was ever pushed or shared, revoke it too (see `revoke` above).
+  1. Remove the key from the file and load it at run time instead: from an environment
+     variable such as OPENAI_API_KEY, read at run time, or from your secret manager. Then
+     `git add` the file again. If the key was ever pushed or shared, revoke it too (see
+     `revoke` above).
   2. If it is not a real key (a test fixture, a documented example), add the comment
-     `keyhound:allow` on its line, or accept it once with `keyhound baseline create`.
+     `keyhound:allow` on its line, or accept it once: `keyhound baseline create` writes
+     .keyhound-baseline.json at the repository root, which every command applies, this hook
+     included.
   3. Bypass the check for this one commit: git commit --no-verify
      (nothing is scanned then; the key, if real, lands in history and must be rotated).";

@@ -2,8 +2,12 @@
 //! clean environment, and deterministic fake keys generated at test time.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use serde::Deserialize;
 
 /// The binary under test: `KEYHOUND_TEST_BIN` or the one cargo built for this test run.
 pub fn bin() -> PathBuf {
@@ -36,6 +40,25 @@ impl Run {
                 self.stdout, self.stderr
             )
         })
+    }
+
+    /// The JSON report on stdout, typed.
+    pub fn report(&self) -> Report {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not a JSON report ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// The findings of the JSON report on stdout as (rule, path, line, column).
+    pub fn findings(&self) -> Vec<(String, String, u64, u64)> {
+        self.report()
+            .findings
+            .into_iter()
+            .map(|f| (f.rule, f.path, f.line, f.column))
+            .collect()
     }
 }
 
@@ -104,6 +127,15 @@ impl TestRepo {
         Run::from(cmd.output().expect("run git"))
     }
 
+    /// Run git in the repository with `PATH` set to `path` instead of the tests' own.
+    pub fn git_run_with_path(&self, args: &[&str], path: &OsStr) -> Run {
+        let mut cmd = Command::new("git");
+        cmd.args(args).current_dir(self.path());
+        self.env(&mut cmd);
+        cmd.env("PATH", path);
+        Run::from(cmd.output().expect("run git"))
+    }
+
     /// Run git and require success; returns trimmed stdout.
     pub fn git_ok(&self, args: &[&str]) -> String {
         let run = self.git_run(args);
@@ -125,9 +157,14 @@ impl TestRepo {
     }
 
     pub fn keyhound_with_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
+        self.keyhound_in(self.path(), args, stdin)
+    }
+
+    /// Run keyhound in another directory, with this repository's environment.
+    pub fn keyhound_in(&self, dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
         use std::io::Write;
         let mut cmd = Command::new(bin());
-        cmd.args(args).current_dir(self.path());
+        cmd.args(args).current_dir(dir);
         self.env(&mut cmd);
         cmd.stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
@@ -192,6 +229,17 @@ pub fn openai_key(seed: u64) -> String {
     }
 }
 
+/// A fake Google API key (`AIza` and 35 base64url characters).
+pub fn google_key(seed: u64) -> String {
+    let mut r = Rng::new(seed);
+    loop {
+        let key = format!("AIza{}", r.string(BASE64URL, 35));
+        if !looks_like_placeholder(&key) {
+            return key;
+        }
+    }
+}
+
 fn looks_like_placeholder(key: &str) -> bool {
     let l = key.to_ascii_lowercase();
     [
@@ -199,4 +247,142 @@ fn looks_like_placeholder(key: &str) -> bool {
     ]
     .iter()
     .any(|w| l.contains(w))
+}
+
+/// `OPENAI_API_KEY=<key>`: a line holding a generated key that every scan must find, the positive
+/// control of a test that asserts some other text gives no finding (so a detector that finds
+/// nothing at all fails the test). The key starts at column 16.
+pub fn control_line(seed: u64) -> String {
+    format!("OPENAI_API_KEY={}\n", openai_key(seed))
+}
+
+/// The rule that finds [`openai_key`] and [`control_line`].
+pub const OPENAI_RULE: &str = "openai.project-key";
+
+// The JSON report (`--format json`), typed. Fields are added over time: unknown ones are ignored
+// and missing ones default, so a test names only the fields it checks.
+
+/// A `--format json` report.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Report {
+    pub version: u64,
+    pub findings: Vec<FindingJson>,
+    pub summary: SummaryJson,
+}
+
+/// One finding of a JSON report (also one line of `--format jsonl`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FindingJson {
+    pub rule: String,
+    pub provider: String,
+    pub name: String,
+    pub severity: String,
+    pub source: String,
+    pub path: String,
+    pub line: u64,
+    pub column: u64,
+    pub end_line: u64,
+    pub end_column: u64,
+    pub redacted: String,
+    pub fingerprint: String,
+    pub snippet: String,
+    pub remediation: String,
+    pub revoke_url: String,
+    /// Only with `--show-secrets`.
+    pub secret: Option<String>,
+    /// `base64` for a key found inside encoded text.
+    pub encoding: Option<String>,
+}
+
+/// The `summary` of a JSON report.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SummaryJson {
+    pub files: u64,
+    pub bytes: u64,
+    pub skipped_binary: u64,
+    pub skipped_large: u64,
+    pub errors: u64,
+    pub findings: u64,
+    pub incomplete: bool,
+}
+
+/// `.keyhound-baseline.json`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BaselineJson {
+    pub entries: Vec<serde_json::Value>,
+}
+
+// Outside tools (issue 10): a test that needs a tool which is not installed must not pass
+// silently. Under CI (`CI` set, as `.ci/run` runs) it fails, because CI installs every tool;
+// elsewhere it says SKIPPED on stderr, past the test runner's output capture so that it shows in
+// a plain `cargo test`.
+
+/// Whether the tests run in CI (`CI` set to anything but empty, `0` or `false`).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+}
+
+/// A test cannot run here: under CI a panic, elsewhere a `SKIPPED: <reason>` line on stderr.
+/// The caller returns after it.
+pub fn skip(reason: &str) {
+    assert!(
+        !in_ci(),
+        "CI=true, so this test must run, but: {reason} (.ci/run installs what the tests need)"
+    );
+    let mut err = std::io::stderr();
+    // Written to the process's stderr, not through eprintln!, which a passing test's capture hides.
+    let _ = writeln!(err, "SKIPPED: {} ({reason})", current_test());
+}
+
+/// An outside tool: the path in `env_var` if that is set, else `name` on PATH. When it is missing
+/// this calls [`skip`] and returns None.
+pub fn require_tool(name: &str, env_var: &str) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env_var) {
+        let p = PathBuf::from(p);
+        if p.is_file() {
+            return Some(p);
+        }
+        skip(&format!("{env_var}={} is not a file", p.display()));
+        return None;
+    }
+    let found = find_on_path(name, &std::env::var_os("PATH").unwrap_or_default());
+    if found.is_none() {
+        skip(&format!("{name} is not on PATH and {env_var} is not set"));
+    }
+    found
+}
+
+/// The first `name` in the directories of `path` (a PATH value).
+pub fn find_on_path(name: &str, path: &OsStr) -> Option<PathBuf> {
+    std::env::split_paths(path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A directory holding only symlinks to `tools`, each found in `search` (a PATH value): a PATH
+/// for a child process that must not see anything else installed on this machine, such as a
+/// `cargo install`ed keyhound (issue 10). Panics if a tool is not found.
+pub fn path_with_only(tools: &[&str], search: &OsStr) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for tool in tools {
+        let target = find_on_path(tool, search)
+            .unwrap_or_else(|| panic!("{tool} is not on PATH; the tests need it"));
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&target, dir.path().join(tool)).expect("symlink");
+        #[cfg(not(unix))]
+        std::fs::copy(&target, dir.path().join(tool)).expect("copy");
+    }
+    dir
+}
+
+/// The running test's name, from its thread (libtest names each test's thread after it).
+fn current_test() -> String {
+    std::thread::current()
+        .name()
+        .unwrap_or("this test")
+        .to_string()
 }

@@ -1,8 +1,10 @@
 //! The one integration-test binary: each module tests one command against the real binary.
+mod ci;
 mod harness;
 mod history;
 mod hostile;
 mod issue10;
+mod readme;
 mod rules;
 mod sarif;
 mod scan;

