@@ -1,4 +1,5 @@
 //! The one integration-test binary: each module tests one command against the real binary.
+mod formats;
 mod harness;
 mod history;
 mod hostile;
