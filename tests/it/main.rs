@@ -6,6 +6,7 @@ mod hostile;
 mod issue10;
 mod rules;
 mod sarif;
+mod sarif_limits;
 mod scan;
 mod snapshot;
 mod staged;
