@@ -4,6 +4,7 @@ mod harness;
 mod history;
 mod hostile;
 mod issue10;
+mod readme_ci;
 mod rules;
 mod sarif;
 mod sarif_limits;
