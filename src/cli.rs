@@ -159,6 +159,8 @@ enum CliFormat {
     Json,
     Jsonl,
     Sarif,
+    Gitlab,
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -347,6 +349,8 @@ impl OutputArgs {
             CliFormat::Json => Format::Json,
             CliFormat::Jsonl => Format::Jsonl,
             CliFormat::Sarif => Format::Sarif,
+            CliFormat::Gitlab => Format::Gitlab,
+            CliFormat::Github => Format::Github,
         };
         o.output = self.output;
         o.show_secrets = self.show_secrets;

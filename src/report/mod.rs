@@ -1,7 +1,10 @@
-//! Everything the user reads: the report on stdout (or `--output`), in human, JSON or JSON
-//! Lines form, and the one-line summary on stderr. Formats never read files or scan; they get
+//! Everything the user reads: the report on stdout (or `--output`), in human, JSON, JSON
+//! Lines, SARIF, GitLab secret-detection or GitHub workflow-command form, and the one-line
+//! summary on stderr. Formats never read files or scan; they get
 //! findings, the rules that made them and a [`Summary`].
 
+pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod sarif;
@@ -23,6 +26,10 @@ pub enum Format {
     Json,
     Jsonl,
     Sarif,
+    /// GitLab's secret-detection report (`gl-secret-detection-report.json`).
+    Gitlab,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
 }
 
 /// What the run did, for the summary and the JSON `summary` object.
@@ -162,6 +169,8 @@ pub fn write(
         Format::Json => json::write(out, findings, rules, summary, opts),
         Format::Jsonl => json::write_lines(out, findings, rules, opts),
         Format::Sarif => sarif::write(out, findings, rules, opts),
+        Format::Gitlab => gitlab::write(out, findings, rules, summary, opts),
+        Format::Github => github::write(out, findings, rules, opts),
     }
 }
 

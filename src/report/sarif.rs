@@ -9,6 +9,12 @@
 //!
 //! Levels: `error` for a high-severity rule (every key that spends money or grants access),
 //! `warning` for medium, `note` for low.
+//!
+//! A large audit still uploads: past [`MAX_RESULTS`] results or [`MAX_BYTES`] bytes the report
+//! keeps the highest levels first (then report order), records what it left out in the run's
+//! `properties.keyhound` and says so on stderr. It is not split into several files: GitHub wants
+//! each file of one tool under its own category, and the alerts past the cap are better read in
+//! `--format json`.
 
 use std::io::{self, Write};
 
@@ -160,6 +166,34 @@ fn result_entry(f: &Finding, rule: &Rule, rule_index: usize, ordinal: usize) -> 
     result
 }
 
+/// GitHub code scanning's limits on one upload (docs.github.com, "SARIF results exceed one or
+/// more limits" and "SARIF file is too large"): at most 25,000 results per run, of which only the
+/// top 5,000 are stored; at most 1,000 locations per result (we write one); 10 MB gzip-compressed.
+/// We keep the 5,000 ourselves, so the note of what was left out is exact.
+pub const MAX_RESULTS: usize = 5_000;
+
+/// Bytes of the written file. Bounding the uncompressed size bounds the gzip one below 10 MB.
+pub const MAX_BYTES: usize = 10_000_000;
+
+/// What a capped report left out, by level.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LeftOut {
+    pub error: usize,
+    pub warning: usize,
+    pub note: usize,
+}
+
+/// Rank of a result when the report must be capped: errors first, then warnings, then notes;
+/// suppressed results after all of them.
+fn rank(result: &Value, f: &Finding) -> u8 {
+    let level = match result["level"].as_str() {
+        Some("error") => 0,
+        Some("warning") => 1,
+        _ => 2,
+    };
+    level + if f.suppressed.is_some() { 3 } else { 0 }
+}
+
 pub fn write(
     out: &mut dyn Write,
     findings: &[Finding],
@@ -181,10 +215,15 @@ pub fn write(
             result_entry(f, &rules.rules[f.rule], index_of(f.rule), *n)
         })
         .collect();
-    let sarif = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
+    // Which results to keep if the report is too large: the highest level first, then report
+    // order. The kept ones are written in report order.
+    let mut priority: Vec<usize> = (0..results.len()).collect();
+    priority.sort_by_key(|&i| (rank(&results[i], &findings[i]), i));
+    let mut keep = results.len().min(MAX_RESULTS);
+    loop {
+        let mut kept: Vec<usize> = priority[..keep].to_vec();
+        kept.sort_unstable();
+        let mut run = json!({
             "tool": {"driver": {
                 "name": "keyhound",
                 "version": env!("CARGO_PKG_VERSION"),
@@ -193,11 +232,56 @@ pub fn write(
                 "rules": fired.iter().map(|&r| rule_entry(&rules.rules[r])).collect::<Vec<_>>(),
             }},
             "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
-    });
-    serde_json::to_writer_pretty(&mut *out, &sarif)?;
-    writeln!(out)
+            "results": kept.iter().map(|&i| results[i].clone()).collect::<Vec<_>>(),
+        });
+        let mut left = LeftOut::default();
+        for &i in &priority[keep..] {
+            match results[i]["level"].as_str() {
+                Some("error") => left.error += 1,
+                Some("warning") => left.warning += 1,
+                _ => left.note += 1,
+            }
+        }
+        if keep < results.len() {
+            // SARIF 2.1.0 §3.8: a property bag holds what the format has no field for.
+            run["properties"] = json!({"keyhound": {
+                "truncated": true,
+                "findings": results.len(),
+                "results": keep,
+                "left_out": results.len() - keep,
+                "left_out_by_level": {"error": left.error, "warning": left.warning, "note": left.note},
+                "kept": "highest level first, then report order",
+                "reason": format!(
+                    "GitHub code scanning stores at most {MAX_RESULTS} results per upload and accepts at most 10 MB; run keyhound with --format json for every finding"
+                ),
+            }});
+        }
+        let sarif = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [run],
+        });
+        let mut bytes = serde_json::to_vec_pretty(&sarif)?;
+        bytes.push(b'\n');
+        if bytes.len() > MAX_BYTES && keep > 0 {
+            // Shrink in proportion, with a margin; strictly fewer each time, so this ends.
+            let fit = (keep as u128 * MAX_BYTES as u128 * 9 / 10 / bytes.len() as u128) as usize;
+            keep = fit.min(keep - 1);
+            continue;
+        }
+        if keep < results.len() {
+            crate::diag::warn(&left_out_note(results.len(), keep, left));
+        }
+        return out.write_all(&bytes);
+    }
+}
+
+/// The stderr note of a capped SARIF report.
+pub fn left_out_note(findings: usize, kept: usize, left: LeftOut) -> String {
+    format!(
+        "SARIF holds {kept} of {findings} findings (GitHub code scanning stores at most {MAX_RESULTS} per upload and accepts at most 10 MB); left out: {} error, {} warning, {} note (highest level kept first; run.properties.keyhound lists the counts; --format json writes every finding)",
+        left.error, left.warning, left.note
+    )
 }
 
 #[cfg(test)]

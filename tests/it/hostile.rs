@@ -112,7 +112,7 @@ fn issue_7_redaction_audit_every_command_and_format() {
     repo.git_ok(&["add", "staged.env"]);
     let mut outputs = Vec::new();
     for cmd in [&["scan", "."][..], &["history", "."], &["staged"]] {
-        for format in ["human", "json", "jsonl", "sarif"] {
+        for format in ["human", "json", "jsonl", "sarif", "gitlab", "github"] {
             let mut args = cmd.to_vec();
             args.extend(["--format", format, "--color", "always"]);
             let run = repo.keyhound(&args);

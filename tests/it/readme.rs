@@ -264,6 +264,17 @@ fn issue_10_readme_yaml_blocks_and_yaml_files_parse() {
         }
     }
     for (line, block) in yaml_blocks() {
+        if block.starts_with("- ") {
+            // A list of workflow steps to paste into a job: each step runs or uses something.
+            let wrapped = format!("steps:\n{}", indent(&block));
+            yaml_top_level_keys(&python, &wrapped)
+                .unwrap_or_else(|e| panic!("README.md:{line}: not YAML: {e}\n{block}"));
+            assert!(
+                block.contains("\n  run: ") || block.contains("\n  uses: "),
+                "README.md:{line}: a list of steps needs `run` or `uses`"
+            );
+            continue;
+        }
         let keys = yaml_top_level_keys(&python, &block)
             .unwrap_or_else(|e| panic!("README.md:{line}: not YAML: {e}\n{block}"));
         let is = |k: &str| keys.iter().any(|x| x == k);
