@@ -66,3 +66,121 @@ fn rules_check_reports_a_failing_example() {
         run.stdout
     );
 }
+
+#[test]
+fn rules_list_covers_the_providers_of_issue_11() {
+    let run = TestRepo::dir().keyhound(&["rules"]);
+    assert_eq!(run.code, 0);
+    let providers: std::collections::BTreeSet<&str> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    for p in [
+        "wandb",
+        "cerebras",
+        "together",
+        "fireworks",
+        "voyage",
+        "pinecone",
+        "mistral",
+        "cohere",
+        "elevenlabs",
+        "azure-openai",
+        "moonshot",
+        "assemblyai",
+        "nvidia",
+        "deepinfra",
+        "zai",
+        "ibm",
+        "gcp",
+        "azure",
+        "postgres",
+        "mysql",
+        "mongodb",
+        "redis",
+        "amqp",
+        "twilio",
+        "mailgun",
+        "telegram",
+        "discord",
+        "cloudflare",
+        "digitalocean",
+        "shopify",
+        "atlassian",
+        "sentry",
+        "heroku",
+        "linear",
+        "notion",
+        "postman",
+        "doppler",
+        "vault",
+        "terraform",
+        "datadog",
+        "grafana",
+        "docker",
+        "supabase",
+        "vercel",
+        "newrelic",
+        "square",
+        "mapbox",
+        "age",
+        "sonarqube",
+        "openshift",
+        "django",
+        "rails",
+        "jwt",
+    ] {
+        assert!(providers.contains(p), "no rule for {p}");
+    }
+    let ids: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for id in [
+        "google.gemini-api-key",
+        "google.oauth-client-secret",
+        "google.oauth-refresh-token",
+        "gcp.service-account-key",
+        "aws.bedrock-api-key",
+        "langsmith.legacy-api-key",
+        "github.installation-token-stateless",
+        "slack.legacy-token",
+        "stripe.test-secret-key",
+    ] {
+        assert!(ids.contains(&id), "no rule {id}");
+    }
+    assert!(run.stdout.lines().count() >= 130);
+}
+
+#[test]
+fn a_service_account_key_is_reported_as_such_and_the_azurite_key_is_not() {
+    use crate::harness::{Rng, ALNUM};
+    let mut r = Rng::new(11);
+    let body: Vec<String> = (0..20).map(|_| r.string(ALNUM, 64)).collect();
+    let key_file = format!(
+        "{{\n  \"type\": \"service_account\",\n  \"project_id\": \"ledger-prod-2231\",\n  \
+         \"private_key_id\": \"{}\",\n  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\n{}\\n\
+         -----END PRIVATE KEY-----\\n\",\n  \"client_email\": \"ci@ledger-prod-2231.iam.gserviceaccount.com\"\n}}\n",
+        r.string(b"0123456789abcdef", 40),
+        body.join("\\n")
+    );
+    let repo = TestRepo::dir();
+    repo.write("sa.json", key_file);
+    repo.write(
+        "local.settings.json",
+        "{\"AzureWebJobsStorage\": \"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;\
+         AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/\
+         KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;\"}\n",
+    );
+    let run = repo.keyhound(&["scan", ".", "--format", "json"]);
+    let report = run.json();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(rules, ["gcp.service-account-key"], "{}", run.stdout);
+}
