@@ -476,7 +476,12 @@ fn issue_11_unsupported_ai_providers_say_why() {
         (
             "azure-openai",
             fake(1400, |r| {
-                format!("{}JQQJ99{}", r.string(ALNUM, 52), r.string(ALNUM, 26))
+                format!(
+                    "{}JQQJ99{}ACOG{}",
+                    r.string(ALNUM, 52),
+                    r.string(ALNUM, 18),
+                    r.string(ALNUM, 4)
+                )
             }),
             "*.openai.azure.com",
         ),
