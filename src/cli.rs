@@ -77,10 +77,17 @@ enum CliCommand {
         #[command(flatten)]
         settings: VerifySettingsArgs,
     },
-    /// Install or remove the git pre-commit hook.
+    /// Install or remove the git pre-commit hook, or a coding agent's hooks (--agent).
     Hook {
         #[command(subcommand)]
         action: HookAction,
+    },
+    /// Answer one coding-agent hook event (JSON on stdin); run by the agent, see `hook install
+    /// --agent`.
+    AgentHook {
+        /// The agent whose event format is on stdin.
+        #[arg(long, value_enum)]
+        agent: CliAgent,
     },
     /// Accept today's findings, or drop accepted findings that are gone.
     Baseline {
@@ -97,9 +104,35 @@ enum CliCommand {
 #[derive(Debug, Subcommand)]
 enum HookAction {
     /// Write the pre-commit hook (honours core.hooksPath; keeps and chains an existing hook).
-    Install,
+    Install {
+        /// Instead, add keyhound to this coding agent's project hooks (.claude/settings.json,
+        /// .cursor/hooks.json, .codex/hooks.json), keeping the file's other settings.
+        #[arg(long, value_enum)]
+        agent: Option<CliAgent>,
+    },
     /// Remove the hook (restoring a chained one).
-    Uninstall,
+    Uninstall {
+        /// Instead, remove keyhound's entries from this coding agent's project hooks.
+        #[arg(long, value_enum)]
+        agent: Option<CliAgent>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CliAgent {
+    ClaudeCode,
+    Cursor,
+    Codex,
+}
+
+impl From<CliAgent> for keyhound::agent::Agent {
+    fn from(a: CliAgent) -> Self {
+        match a {
+            CliAgent::ClaudeCode => keyhound::agent::Agent::ClaudeCode,
+            CliAgent::Cursor => keyhound::agent::Agent::Cursor,
+            CliAgent::Codex => keyhound::agent::Agent::Codex,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -460,9 +493,12 @@ impl Cli {
                 hook,
             },
             CliCommand::Hook { action } => Command::Hook(match action {
-                HookAction::Install => HookCommand::Install,
-                HookAction::Uninstall => HookCommand::Uninstall,
+                HookAction::Install { agent: None } => HookCommand::Install,
+                HookAction::Install { agent: Some(a) } => HookCommand::InstallAgent(a.into()),
+                HookAction::Uninstall { agent: None } => HookCommand::Uninstall,
+                HookAction::Uninstall { agent: Some(a) } => HookCommand::UninstallAgent(a.into()),
             }),
+            CliCommand::AgentHook { agent } => Command::AgentHook(agent.into()),
             CliCommand::Baseline { action } => Command::Baseline(match action {
                 BaselineAction::Create {
                     path,

@@ -7,6 +7,7 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod agent;
 pub mod baseline;
 pub mod commands;
 pub mod config;
@@ -67,6 +68,7 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
         Command::Verify { from, common } => pipeline::run(Source::Report(from), &common),
         Command::Rules(cmd) => commands::rules(cmd),
         Command::Hook(cmd) => commands::hook(cmd),
+        Command::AgentHook(agent) => agent::run(agent),
         Command::Baseline(cmd) => commands::baseline(cmd),
     }
 }

@@ -99,6 +99,8 @@ pub enum Command {
     },
     Rules(RulesCommand),
     Hook(HookCommand),
+    /// `keyhound agent-hook --agent A`: answer one coding-agent hook event (issue 14).
+    AgentHook(crate::agent::Agent),
     Baseline(BaselineCommand),
 }
 
@@ -106,6 +108,10 @@ pub enum Command {
 pub enum HookCommand {
     Install,
     Uninstall,
+    /// `hook install --agent A`: the agent's project hook file (issue 14).
+    InstallAgent(crate::agent::Agent),
+    /// `hook uninstall --agent A`.
+    UninstallAgent(crate::agent::Agent),
 }
 
 #[derive(Debug, Clone)]

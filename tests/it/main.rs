@@ -1,4 +1,5 @@
 //! The one integration-test binary: each module tests one command against the real binary.
+mod agent;
 mod ci;
 mod formats;
 mod harness;
