@@ -2,8 +2,17 @@
 //! keyword as it appears inside base64 text at the three possible alignments. One pass over the
 //! bytes yields, per rule, the windows its regex must search, and the positions of encoded
 //! keywords for the base64 decoder. Clean code therefore costs one automaton pass.
+//!
+//! The automaton starts as an NFA, which builds in a fraction of a millisecond, so a
+//! pre-commit hook or an agent hook that scans a few kilobytes never pays for more. Once a run
+//! has scanned [`DFA_AFTER`] bytes, the full DFA (several times faster per byte, but some
+//! milliseconds to build with hundreds of keywords) is built once and used from then on. Both
+//! find exactly the same matches.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use base64::Engine;
 
 use crate::rules::Rule;
@@ -29,7 +38,13 @@ pub struct Hits {
 /// The compiled prefilter for a rule list.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
-    automaton: AhoCorasick,
+    /// Quick to build; used until the run has scanned `DFA_AFTER` bytes.
+    nfa: AhoCorasick,
+    /// Built on first need, shared by every clone (threads) of this prefilter.
+    dfa: Arc<OnceLock<AhoCorasick>>,
+    patterns: Arc<Vec<Vec<u8>>>,
+    /// Bytes scanned so far by this prefilter and its clones.
+    scanned: Arc<AtomicU64>,
     keywords: Vec<Keyword>,
     lengths: Vec<usize>,
     windows: Vec<usize>,
@@ -38,6 +53,19 @@ pub struct Prefilter {
 
 /// Shortest base64 fragment worth looking for: shorter ones hit ordinary text too often.
 const MIN_FRAGMENT: usize = 4;
+
+/// Bytes after which the DFA pays for its construction.
+pub const DFA_AFTER: u64 = 4 << 20;
+
+fn build(patterns: &[Vec<u8>], kind: AhoCorasickKind) -> AhoCorasick {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(kind))
+        .start_kind(aho_corasick::StartKind::Unanchored)
+        .build(patterns)
+        .expect("keywords are short literals; the automaton always builds")
+}
 
 impl Prefilter {
     pub fn new(rules: &[Rule]) -> Prefilter {
@@ -75,20 +103,30 @@ impl Prefilter {
             }
         }
         let lengths = patterns.iter().map(Vec::len).collect();
-        let automaton = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .start_kind(aho_corasick::StartKind::Unanchored)
-            .build(&patterns)
-            .expect("keywords are short literals; the automaton always builds");
         Prefilter {
-            automaton,
+            nfa: build(&patterns, AhoCorasickKind::NoncontiguousNFA),
+            dfa: Arc::default(),
+            patterns: Arc::new(patterns),
+            scanned: Arc::default(),
             keywords,
             lengths,
             windows: rules.iter().map(|r| r.window).collect(),
             rule_count: rules.len(),
         }
+    }
+
+    /// The automaton for the next `len` bytes: the NFA while the run is small, then the DFA.
+    fn automaton(&self, len: usize) -> &AhoCorasick {
+        if let Some(dfa) = self.dfa.get() {
+            return dfa;
+        }
+        let before = self.scanned.fetch_add(len as u64, Ordering::Relaxed);
+        if before + len as u64 >= DFA_AFTER {
+            return self
+                .dfa
+                .get_or_init(|| build(&self.patterns, AhoCorasickKind::DFA));
+        }
+        &self.nfa
     }
 
     /// One pass over `bytes`: per-rule windows around plain hits, offsets of encoded hits.
@@ -97,7 +135,7 @@ impl Prefilter {
             windows: vec![Vec::new(); self.rule_count],
             encoded: Vec::new(),
         };
-        for m in self.automaton.find_overlapping_iter(bytes) {
+        for m in self.automaton(bytes.len()).find_overlapping_iter(bytes) {
             let pid = m.pattern().as_usize();
             match &self.keywords[pid] {
                 Keyword::Plain { rules } => {
@@ -176,6 +214,31 @@ mod tests {
                 "no fragment of the keyword found in {enc} (prefix {prefix:?})"
             );
         }
+    }
+
+    /// The NFA a small run uses and the DFA a large one switches to find the same hits.
+    #[test]
+    fn nfa_and_dfa_find_the_same_hits() {
+        let rules = crate::rules::RuleSet::builtin().unwrap().rules;
+        let pf = Prefilter::new(&rules);
+        let mut text = Vec::new();
+        for rule in &rules {
+            for e in rule.examples.iter().chain(&rule.counter_examples) {
+                text.extend_from_slice(e.as_bytes());
+                text.push(b'\n');
+                text.extend(base64::engine::general_purpose::STANDARD.encode(e).bytes());
+                text.push(b'\n');
+            }
+        }
+        let small = pf.hits(&text, true);
+        assert!(pf.dfa.get().is_none(), "a small input used the DFA");
+        let big = vec![b'x'; DFA_AFTER as usize];
+        pf.hits(&big, true);
+        assert!(pf.dfa.get().is_some(), "a large run kept the NFA");
+        let large = pf.hits(&text, true);
+        assert_eq!(small.windows, large.windows);
+        assert_eq!(small.encoded, large.encoded);
+        assert!(small.windows.iter().filter(|w| !w.is_empty()).count() > 50);
     }
 
     #[test]

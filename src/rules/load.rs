@@ -10,8 +10,9 @@ use serde::Deserialize;
 use super::{Rule, Severity};
 use crate::detect::checksum;
 
-/// The built-in rule files, one per provider.
-const BUILTIN: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+/// The built-in rule files, one per provider: file name, TOML text, and the same as JSON
+/// (converted by `build.rs`; `null` when the TOML does not parse).
+const BUILTIN: &[(&str, &str, &str)] = &include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// Compiled-regex size limit: keeps every rule, built-in or user, small and linear-time.
 const REGEX_SIZE_LIMIT: usize = 4 << 20;
@@ -78,8 +79,8 @@ struct RuleFile {
 /// Compile every built-in rule.
 pub fn builtin() -> Result<Vec<Rule>, LoadError> {
     let mut rules = Vec::new();
-    for (name, text) in BUILTIN {
-        rules.extend(parse_lazy(text, &format!("rules/{name}"))?);
+    for (name, text, json) in BUILTIN {
+        rules.extend(parse_lazy(text, json, &format!("rules/{name}"))?);
     }
     Ok(rules)
 }
@@ -95,8 +96,12 @@ pub fn parse_rules(text: &str, origin: &str) -> Result<Vec<Rule>, LoadError> {
 
 /// Parse built-in rule text without compiling the patterns (done on first use; the test suite
 /// compiles and checks every one).
-fn parse_lazy(text: &str, origin: &str) -> Result<Vec<Rule>, LoadError> {
-    let file: RuleFile = toml::from_str(text).map_err(|e| toml_error(&e, text, origin))?;
+fn parse_lazy(text: &str, json: &str, origin: &str) -> Result<Vec<Rule>, LoadError> {
+    let file: RuleFile = match serde_json::from_str(json) {
+        Ok(file) => file,
+        // The TOML parser names the line of the problem.
+        Err(_) => toml::from_str(text).map_err(|e| toml_error(&e, text, origin))?,
+    };
     file.rule
         .into_iter()
         .map(|spec| build(spec, text, origin, false))
