@@ -15,3 +15,4 @@ mod snapshot;
 mod staged;
 mod verify;
 mod verify_ai;
+mod wheel;
