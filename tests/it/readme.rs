@@ -337,22 +337,22 @@ fn issue_10_readme_github_workflow_passes_actionlint() {
     }
 }
 
-/// Run the pre-commit framework in `repo` with `args`; returns success and the output. The
-/// tested binary comes first on PATH (for `-system` hooks); hooks that build keyhound with cargo
-/// build into target/pre-commit-cargo, and the framework's cache is target/pre-commit-home, so
-/// a checkout builds mostly once.
-fn pre_commit_run(pre_commit: &Path, repo: &TestRepo, args: &[&str]) -> (bool, String) {
+/// Run the pre-commit framework in `repo` with `args` and `path` as PATH; returns success and
+/// the output. Hooks that build keyhound with cargo build into target/pre-commit-cargo, and the
+/// framework's cache is target/pre-commit-home, so a checkout builds mostly once.
+fn pre_commit_run(
+    pre_commit: &Path,
+    repo: &TestRepo,
+    path: &std::ffi::OsStr,
+    args: &[&str],
+) -> (bool, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut dirs = vec![crate::harness::bin().parent().unwrap().to_path_buf()];
-    dirs.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
     let out = std::process::Command::new(pre_commit)
         .args(args)
         .current_dir(repo.path())
         .env("PRE_COMMIT_HOME", root.join("target/pre-commit-home"))
         .env("CARGO_TARGET_DIR", root.join("target/pre-commit-cargo"))
-        .env("PATH", std::env::join_paths(dirs).unwrap())
+        .env("PATH", path)
         .output()
         .unwrap();
     let text = format!(
@@ -364,17 +364,30 @@ fn pre_commit_run(pre_commit: &Path, repo: &TestRepo, args: &[&str]) -> (bool, S
 }
 
 /// Issue 10: README's `.pre-commit-config.yaml` snippets, run by the real pre-commit framework
-/// as written, except for two placeholders: `https://github.com/<owner>/keyhound` becomes this
-/// checkout's path and `<tag>` its HEAD commit (so this tests what is committed here, not
-/// uncommitted edits). The staged hooks refuse a staged key and pass once it is fixed; the
-/// files hooks fail `pre-commit run --all-files` on a committed key and pass once it is gone.
+/// as written, except for the placeholders: `https://github.com/<owner>/keyhound` becomes this
+/// checkout's path, `<tag>` its HEAD commit (so this tests what is committed here, not
+/// uncommitted edits) and `<wheel URL>` (issue 14) the `file://` URL of `KEYHOUND_TEST_WHEEL`.
+/// The staged hooks refuse a staged key and pass once it is fixed; the files hooks fail
+/// `pre-commit run --all-files` on a committed key and pass once it is gone. A `-system` hook
+/// finds the tested binary first on PATH; the others run with no keyhound on PATH, so the
+/// keyhound they run is the one their hook environment installed.
 #[test]
 fn issue_10_readme_pre_commit_snippets_work_as_written() {
     let Some(pre_commit) = crate::harness::require_tool("pre-commit", "KEYHOUND_PRE_COMMIT") else {
         return;
     };
+    let Some(wheel) = crate::wheel::wheel() else {
+        return;
+    };
     let root = env!("CARGO_MANIFEST_DIR");
     let head = TestRepo::dir().git_ok(&["-C", root, "rev-parse", "HEAD"]);
+    let wheel_url = format!("file://{}", wheel.display());
+    let mut dirs = vec![crate::harness::bin().parent().unwrap().to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let path_with_tested_bin = std::env::join_paths(dirs).unwrap();
+    let (path_without_keyhound, _keep) = crate::wheel::path_without_rust(None);
     let configs: Vec<(usize, String)> = yaml_blocks()
         .into_iter()
         .filter(|(_, b)| has_top_level_key(b, "repos"))
@@ -389,7 +402,8 @@ fn issue_10_readme_pre_commit_snippets_work_as_written() {
         );
         let config = block
             .replace("https://github.com/<owner>/keyhound", root)
-            .replace("<tag>", &head);
+            .replace("<tag>", &head)
+            .replace("<wheel URL>", &wheel_url);
         let hooks: Vec<String> = id.captures_iter(&block).map(|c| c[1].to_string()).collect();
         assert!(!hooks.is_empty(), "{what}: no hook");
         for hook in hooks {
@@ -397,30 +411,37 @@ fn issue_10_readme_pre_commit_snippets_work_as_written() {
             repo.write(".pre-commit-config.yaml", &config);
             repo.write("notes.md", "nothing here\n");
             repo.commit("config");
+            let path = if hook.ends_with("-system") {
+                path_with_tested_bin.as_os_str()
+            } else {
+                path_without_keyhound.as_os_str()
+            };
             match hook.as_str() {
-                "keyhound" | "keyhound-system" => {
+                "keyhound" | "keyhound-system" | "keyhound-src" => {
                     repo.write("a.env", format!("K={}\n", crate::harness::openai_key(210)));
                     repo.git_ok(&["add", "a.env"]);
-                    let (ok, text) = pre_commit_run(&pre_commit, &repo, &["run"]);
+                    let (ok, text) = pre_commit_run(&pre_commit, &repo, path, &["run"]);
                     assert!(!ok, "{what}: {hook} passed a staged key:\n{text}");
                     assert!(text.contains("a.env:1:3"), "{what}: {hook}:\n{text}");
                     repo.write("a.env", "K=${OPENAI_API_KEY}\n");
                     repo.git_ok(&["add", "a.env"]);
-                    let (ok, text) = pre_commit_run(&pre_commit, &repo, &["run"]);
+                    let (ok, text) = pre_commit_run(&pre_commit, &repo, path, &["run"]);
                     assert!(ok, "{what}: {hook} after the fix:\n{text}");
                 }
-                "keyhound-files" | "keyhound-files-system" => {
+                "keyhound-files" | "keyhound-files-system" | "keyhound-files-src" => {
                     repo.write(
                         "conf/k.env",
                         format!("K={}\n", crate::harness::openai_key(211)),
                     );
                     repo.commit("a key, committed without any hook");
-                    let (ok, text) = pre_commit_run(&pre_commit, &repo, &["run", "--all-files"]);
+                    let (ok, text) =
+                        pre_commit_run(&pre_commit, &repo, path, &["run", "--all-files"]);
                     assert!(!ok, "{what}: {hook} passed a committed key:\n{text}");
                     assert!(text.contains("conf/k.env:1:3"), "{what}: {hook}:\n{text}");
                     repo.write("conf/k.env", "K=${OPENAI_API_KEY}\n");
                     repo.commit("key removed");
-                    let (ok, text) = pre_commit_run(&pre_commit, &repo, &["run", "--all-files"]);
+                    let (ok, text) =
+                        pre_commit_run(&pre_commit, &repo, path, &["run", "--all-files"]);
                     assert!(ok, "{what}: {hook} after the fix:\n{text}");
                 }
                 other => panic!("{what}: teach this test the hook {other}"),
