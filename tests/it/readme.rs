@@ -449,3 +449,67 @@ fn issue_10_readme_pre_commit_snippets_work_as_written() {
         }
     }
 }
+
+/// Issue 14: actionlint checks the actions a workflow uses (a retired or deprecated runtime, a
+/// missing input) but not the steps inside action.yml, a composite action. So each step of
+/// action.yml that uses an action goes, with the same input names, into a workflow of its own
+/// for actionlint; the same workflow with `actions/cache@v3` (a retired runtime) must fail, to
+/// show that actionlint checks these steps at all.
+#[test]
+fn issue_14_actions_that_action_yml_uses_pass_actionlint() {
+    let Some(actionlint) = crate::harness::require_tool("actionlint", "KEYHOUND_ACTIONLINT") else {
+        return;
+    };
+    let Some(python) = python_with_yaml() else {
+        return;
+    };
+    use std::io::Write;
+    let script = "import sys, json, yaml\n\
+                  d = yaml.safe_load(sys.stdin)\n\
+                  steps = [{'uses': s['uses'], 'with': {k: 'x' for k in (s.get('with') or {})}}\n\
+                  \x20        for s in d['runs']['steps'] if 'uses' in s]\n\
+                  job = {'runs-on': 'ubuntu-latest', 'steps': steps}\n\
+                  print(json.dumps({'on': 'push', 'jobs': {'uses': job}}))\n";
+    let mut child = std::process::Command::new(&python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let action = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml")).unwrap();
+    child.stdin.take().unwrap().write_all(&action).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let workflow = String::from_utf8(out.stdout).unwrap();
+    for uses in ["\"actions/cache@", "\"github/codeql-action/upload-sarif@"] {
+        assert!(
+            workflow.contains(uses),
+            "action.yml no longer uses {uses}: {workflow}"
+        );
+    }
+    let lint = |text: &str| {
+        let repo = TestRepo::git();
+        repo.write(".github/workflows/uses.yml", text);
+        let out = std::process::Command::new(&actionlint)
+            .args(["-no-color", ".github/workflows/uses.yml"])
+            .current_dir(repo.path())
+            .output()
+            .unwrap();
+        let shown = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), shown)
+    };
+    let (ok, shown) = lint(&workflow);
+    assert!(
+        ok,
+        "action.yml's actions, by actionlint:\n{shown}\n{workflow}"
+    );
+    let retired = regex::Regex::new(r#""actions/cache@v\d+""#)
+        .unwrap()
+        .replace_all(&workflow, "\"actions/cache@v3\"");
+    let (ok, shown) = lint(&retired);
+    assert!(!ok && shown.contains("actions/cache@v3"), "{shown}");
+}
