@@ -44,31 +44,58 @@ fn issue_10_a_test_missing_its_tool_fails_under_ci_and_says_skipped_elsewhere() 
     assert!(ci.stdout.contains("1 failed"), "{}", ci.stdout);
 }
 
-/// The lines of the first fenced block after the heading `heading` in README.md.
-pub fn readme_block_after(heading: &str) -> Vec<String> {
+/// The fenced blocks of README.md's section `heading` (up to the next `## `), each as its lines.
+pub fn readme_blocks_in(heading: &str) -> Vec<Vec<String>> {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme
         .find(&format!("\n{heading}\n"))
-        .unwrap_or_else(|| panic!("README.md has no heading {heading:?}"));
-    let rest = &readme[start..];
-    let open = rest
-        .find("\n```")
-        .expect("a fenced block after the heading");
-    let body = &rest[open + 4..];
-    let body = &body[body.find('\n').unwrap() + 1..];
-    let close = body.find("\n```").expect("a closed fenced block");
-    body[..close].lines().map(str::to_string).collect()
+        .unwrap_or_else(|| panic!("README.md has no heading {heading:?}"))
+        + heading.len()
+        + 2;
+    let section = &readme[start..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    let mut blocks = Vec::new();
+    let mut open: Option<Vec<String>> = None;
+    for line in section.lines() {
+        match (&mut open, line.starts_with("```")) {
+            (None, true) => open = Some(Vec::new()),
+            (Some(_), true) => blocks.push(open.take().unwrap()),
+            (Some(block), false) => block.push(line.to_string()),
+            (None, false) => {}
+        }
+    }
+    assert!(open.is_none(), "README.md {heading}: an unclosed block");
+    blocks
+}
+
+/// The lines of the first fenced block of README.md's section `heading`.
+pub fn readme_block_after(heading: &str) -> Vec<String> {
+    readme_blocks_in(heading)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("README.md {heading}: no fenced block"))
 }
 
 /// Issue 10: `.ci/run` runs README's install commands and then README's test command, exactly as
 /// README gives them (so a README command that does not work on a fresh machine fails CI), and
-/// nothing after the test command replaces it.
+/// nothing after the test command replaces it. Issue 14: the install is the wheel's: README's
+/// build block, then its `pip install` block, then the tests, in that order; and the tests run
+/// the keyhound that `pip install` put on PATH (`KEYHOUND_TEST_BIN`) and the wheel itself
+/// (`KEYHOUND_TEST_WHEEL`), both set before the test command.
 #[test]
 fn issue_10_ci_runs_readme_install_then_test_commands() {
-    let install = readme_block_after("## Install and run");
+    let blocks = readme_blocks_in("## Install and run");
+    assert_eq!(
+        blocks.len(),
+        2,
+        "Install and run: a build and an install block"
+    );
+    let (build, install) = (&blocks[0], &blocks[1]);
+    assert!(build.iter().any(|l| l.contains("maturin build --release")));
+    assert!(install.iter().any(|l| l.contains("/pip install ")));
+    assert_eq!(install.last().map(String::as_str), Some("keyhound scan ."));
     let test = readme_block_after("## Run the tests");
-    assert!(install.iter().any(|l| l.starts_with("cargo install ")));
     assert_eq!(test, vec!["cargo test --locked"]);
     let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).unwrap();
     let lines: Vec<&str> = ci.lines().collect();
@@ -80,13 +107,20 @@ fn issue_10_ci_runs_readme_install_then_test_commands() {
             })
             .unwrap_or_else(|| panic!(".ci/run does not run {block:?} as README gives it"))
     };
-    let (i, t) = (at(&install), at(&test));
+    let (b, i, t) = (at(build), at(install), at(&test));
     assert!(
-        i + install.len() <= t,
-        ".ci/run must install (line {}) before it tests (line {})",
+        b + build.len() <= i && i + install.len() <= t,
+        ".ci/run must build (line {}), install (line {}), then test (line {})",
+        b + 1,
         i + 1,
         t + 1
     );
+    for var in ["KEYHOUND_TEST_BIN", "KEYHOUND_TEST_WHEEL"] {
+        let set = (0..t)
+            .find(|&k| lines[k].starts_with(&format!("export {var}=")))
+            .unwrap_or_else(|| panic!(".ci/run does not export {var} before the tests"));
+        assert!(set > b, ".ci/run sets {var} before building the wheel");
+    }
     // .ci/run stops at the first failing command.
     assert!(ci.contains("set -euo pipefail"), "{ci}");
 }

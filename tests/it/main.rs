@@ -16,3 +16,4 @@ mod snapshot;
 mod staged;
 mod verify;
 mod verify_ai;
+mod wheel;

@@ -337,22 +337,22 @@ fn issue_10_readme_github_workflow_passes_actionlint() {
     }
 }
 
-/// Run the pre-commit framework in `repo` with `args`; returns success and the output. The
-/// tested binary comes first on PATH (for `-system` hooks); hooks that build keyhound with cargo
-/// build into target/pre-commit-cargo, and the framework's cache is target/pre-commit-home, so
-/// a checkout builds mostly once.
-fn pre_commit_run(pre_commit: &Path, repo: &TestRepo, args: &[&str]) -> (bool, String) {
+/// Run the pre-commit framework in `repo` with `args` and `path` as PATH; returns success and
+/// the output. Hooks that build keyhound with cargo build into target/pre-commit-cargo, and the
+/// framework's cache is target/pre-commit-home, so a checkout builds mostly once.
+fn pre_commit_run(
+    pre_commit: &Path,
+    repo: &TestRepo,
+    path: &std::ffi::OsStr,
+    args: &[&str],
+) -> (bool, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut dirs = vec![crate::harness::bin().parent().unwrap().to_path_buf()];
-    dirs.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
     let out = std::process::Command::new(pre_commit)
         .args(args)
         .current_dir(repo.path())
         .env("PRE_COMMIT_HOME", root.join("target/pre-commit-home"))
         .env("CARGO_TARGET_DIR", root.join("target/pre-commit-cargo"))
-        .env("PATH", std::env::join_paths(dirs).unwrap())
+        .env("PATH", path)
         .output()
         .unwrap();
     let text = format!(
@@ -364,17 +364,30 @@ fn pre_commit_run(pre_commit: &Path, repo: &TestRepo, args: &[&str]) -> (bool, S
 }
 
 /// Issue 10: README's `.pre-commit-config.yaml` snippets, run by the real pre-commit framework
-/// as written, except for two placeholders: `https://github.com/<owner>/keyhound` becomes this
-/// checkout's path and `<tag>` its HEAD commit (so this tests what is committed here, not
-/// uncommitted edits). The staged hooks refuse a staged key and pass once it is fixed; the
-/// files hooks fail `pre-commit run --all-files` on a committed key and pass once it is gone.
+/// as written, except for the placeholders: `https://github.com/<owner>/keyhound` becomes this
+/// checkout's path, `<tag>` its HEAD commit (so this tests what is committed here, not
+/// uncommitted edits) and `<wheel URL>` (issue 14) the `file://` URL of `KEYHOUND_TEST_WHEEL`.
+/// The staged hooks refuse a staged key and pass once it is fixed; the files hooks fail
+/// `pre-commit run --all-files` on a committed key and pass once it is gone. A `-system` hook
+/// finds the tested binary first on PATH; the others run with no keyhound on PATH, so the
+/// keyhound they run is the one their hook environment installed.
 #[test]
 fn issue_10_readme_pre_commit_snippets_work_as_written() {
     let Some(pre_commit) = crate::harness::require_tool("pre-commit", "KEYHOUND_PRE_COMMIT") else {
         return;
     };
+    let Some(wheel) = crate::wheel::wheel() else {
+        return;
+    };
     let root = env!("CARGO_MANIFEST_DIR");
     let head = TestRepo::dir().git_ok(&["-C", root, "rev-parse", "HEAD"]);
+    let wheel_url = format!("file://{}", wheel.display());
+    let mut dirs = vec![crate::harness::bin().parent().unwrap().to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let path_with_tested_bin = std::env::join_paths(dirs).unwrap();
+    let (path_without_keyhound, _keep) = crate::wheel::path_without_rust(None);
     let configs: Vec<(usize, String)> = yaml_blocks()
         .into_iter()
         .filter(|(_, b)| has_top_level_key(b, "repos"))
@@ -389,7 +402,8 @@ fn issue_10_readme_pre_commit_snippets_work_as_written() {
         );
         let config = block
             .replace("https://github.com/<owner>/keyhound", root)
-            .replace("<tag>", &head);
+            .replace("<tag>", &head)
+            .replace("<wheel URL>", &wheel_url);
         let hooks: Vec<String> = id.captures_iter(&block).map(|c| c[1].to_string()).collect();
         assert!(!hooks.is_empty(), "{what}: no hook");
         for hook in hooks {
@@ -397,34 +411,105 @@ fn issue_10_readme_pre_commit_snippets_work_as_written() {
             repo.write(".pre-commit-config.yaml", &config);
             repo.write("notes.md", "nothing here\n");
             repo.commit("config");
+            let path = if hook.ends_with("-system") {
+                path_with_tested_bin.as_os_str()
+            } else {
+                path_without_keyhound.as_os_str()
+            };
             match hook.as_str() {
-                "keyhound" | "keyhound-system" => {
+                "keyhound" | "keyhound-system" | "keyhound-src" => {
                     repo.write("a.env", format!("K={}\n", crate::harness::openai_key(210)));
                     repo.git_ok(&["add", "a.env"]);
-                    let (ok, text) = pre_commit_run(&pre_commit, &repo, &["run"]);
+                    let (ok, text) = pre_commit_run(&pre_commit, &repo, path, &["run"]);
                     assert!(!ok, "{what}: {hook} passed a staged key:\n{text}");
                     assert!(text.contains("a.env:1:3"), "{what}: {hook}:\n{text}");
                     repo.write("a.env", "K=${OPENAI_API_KEY}\n");
                     repo.git_ok(&["add", "a.env"]);
-                    let (ok, text) = pre_commit_run(&pre_commit, &repo, &["run"]);
+                    let (ok, text) = pre_commit_run(&pre_commit, &repo, path, &["run"]);
                     assert!(ok, "{what}: {hook} after the fix:\n{text}");
                 }
-                "keyhound-files" | "keyhound-files-system" => {
+                "keyhound-files" | "keyhound-files-system" | "keyhound-files-src" => {
                     repo.write(
                         "conf/k.env",
                         format!("K={}\n", crate::harness::openai_key(211)),
                     );
                     repo.commit("a key, committed without any hook");
-                    let (ok, text) = pre_commit_run(&pre_commit, &repo, &["run", "--all-files"]);
+                    let (ok, text) =
+                        pre_commit_run(&pre_commit, &repo, path, &["run", "--all-files"]);
                     assert!(!ok, "{what}: {hook} passed a committed key:\n{text}");
                     assert!(text.contains("conf/k.env:1:3"), "{what}: {hook}:\n{text}");
                     repo.write("conf/k.env", "K=${OPENAI_API_KEY}\n");
                     repo.commit("key removed");
-                    let (ok, text) = pre_commit_run(&pre_commit, &repo, &["run", "--all-files"]);
+                    let (ok, text) =
+                        pre_commit_run(&pre_commit, &repo, path, &["run", "--all-files"]);
                     assert!(ok, "{what}: {hook} after the fix:\n{text}");
                 }
                 other => panic!("{what}: teach this test the hook {other}"),
             }
         }
     }
+}
+
+/// Issue 14: actionlint checks the actions a workflow uses (a retired or deprecated runtime, a
+/// missing input) but not the steps inside action.yml, a composite action. So each step of
+/// action.yml that uses an action goes, with the same input names, into a workflow of its own
+/// for actionlint; the same workflow with `actions/cache@v3` (a retired runtime) must fail, to
+/// show that actionlint checks these steps at all.
+#[test]
+fn issue_14_actions_that_action_yml_uses_pass_actionlint() {
+    let Some(actionlint) = crate::harness::require_tool("actionlint", "KEYHOUND_ACTIONLINT") else {
+        return;
+    };
+    let Some(python) = python_with_yaml() else {
+        return;
+    };
+    use std::io::Write;
+    let script = "import sys, json, yaml\n\
+                  d = yaml.safe_load(sys.stdin)\n\
+                  steps = [{'uses': s['uses'], 'with': {k: 'x' for k in (s.get('with') or {})}}\n\
+                  \x20        for s in d['runs']['steps'] if 'uses' in s]\n\
+                  job = {'runs-on': 'ubuntu-latest', 'steps': steps}\n\
+                  print(json.dumps({'on': 'push', 'jobs': {'uses': job}}))\n";
+    let mut child = std::process::Command::new(&python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let action = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml")).unwrap();
+    child.stdin.take().unwrap().write_all(&action).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let workflow = String::from_utf8(out.stdout).unwrap();
+    for uses in ["\"actions/cache@", "\"github/codeql-action/upload-sarif@"] {
+        assert!(
+            workflow.contains(uses),
+            "action.yml no longer uses {uses}: {workflow}"
+        );
+    }
+    let lint = |text: &str| {
+        let repo = TestRepo::git();
+        repo.write(".github/workflows/uses.yml", text);
+        let out = std::process::Command::new(&actionlint)
+            .args(["-no-color", ".github/workflows/uses.yml"])
+            .current_dir(repo.path())
+            .output()
+            .unwrap();
+        let shown = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), shown)
+    };
+    let (ok, shown) = lint(&workflow);
+    assert!(
+        ok,
+        "action.yml's actions, by actionlint:\n{shown}\n{workflow}"
+    );
+    let retired = regex::Regex::new(r#""actions/cache@v\d+""#)
+        .unwrap()
+        .replace_all(&workflow, "\"actions/cache@v3\"");
+    let (ok, shown) = lint(&retired);
+    assert!(!ok && shown.contains("actions/cache@v3"), "{shown}");
 }
