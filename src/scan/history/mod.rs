@@ -4,10 +4,11 @@
 //! never shows, such as a merge commit's conflict resolution.
 //!
 //! This module holds the options, [`discover`] (which repository a path is in) and [`scan`], which
-//! runs attribution (`attribute`, with `seen`: which commit introduced each blob, on its own
-//! thread, feeding a bounded queue so scanning starts at once and memory stays bounded) beside
-//! the scanning threads (`read`), and in a range audit with findings a second pass that dates
-//! them in the base's history. [`BaseFiles`] reads the policy files of a range's base; `dates`
+//! runs attribution (`attribute`, with `seen`: which commit introduced each blob; it reads trees
+//! only) while git lists the object database in pack order (`batch::Listing`), then the scanning
+//! threads (`read`), each reading one stretch of the pack with its own `git cat-file --batch`
+//! (`batch`), so every blob is inflated once with its delta base at hand (issue 12); and in a
+//! range audit with findings a second pass that dates them in the base's history. [`BaseFiles`] reads the policy files of a range's base; `dates`
 //! formats and parses dates; `audit` groups findings and builds the per-secret summary; `error`
 //! holds [`HistoryError`]. It does not format output and does not filter findings by policy
 //! (config, ignore file, baseline: the caller's, see `crate::run_history`).
@@ -15,6 +16,7 @@
 mod attribute;
 mod audit;
 mod base;
+mod batch;
 mod dates;
 mod error;
 mod read;
@@ -29,8 +31,6 @@ pub use error::HistoryError;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::sync_channel;
-use std::sync::{Arc, Mutex};
 
 use git2::{Oid, Repository};
 
@@ -129,15 +129,13 @@ pub struct HistoryResult {
     pub commits: usize,
 }
 
-/// Depth of the bounded queue between attribution and scanning.
-const QUEUE: usize = 1024;
-
 /// Scan the repository's history.
 pub fn scan(
     detector: &Detector,
     opts: &HistoryOptions,
     stats: &Stats,
 ) -> Result<HistoryResult, HistoryError> {
+    tune_libgit2();
     let repo = open(&opts.repo)?;
     if repo.is_shallow() {
         diag::warn("shallow clone: commits before the shallow boundary are not scanned; fetch with --unshallow for a full audit");
@@ -187,11 +185,35 @@ pub fn scan(
         findings,
         before_base,
         at_tips: attribute::tip_blobs(&repo),
-        commits: outcome.commits,
+        commits: outcome.walked,
     })
 }
 
-/// Attribution on its own thread, feeding `threads` scanning threads: the findings they kept.
+/// libgit2 reads only trees and commits here (git reads the blobs), each tree once: hashing every
+/// object again only repeats what zlib's checksum guards (a corrupt object still fails to
+/// inflate), its object cache keeps what is hardly ever asked for twice (up to 256 MB of it),
+/// and the pack is mapped in small windows under a limit, so memory does not grow with the
+/// pack (issue 12: 538 MB peak RSS on git/git before these settings, 345 MB with the cache).
+fn tune_libgit2() {
+    git2::opts::strict_hash_verification(false);
+    git2::opts::enable_caching(false);
+    // SAFETY: these set libgit2's global options; they are called before this scan opens any
+    // repository, and no other thread uses libgit2 at this point of a run.
+    unsafe {
+        let _ = git2::opts::set_mwindow_size(MWINDOW);
+        let _ = git2::opts::set_mwindow_mapped_limit(4 * MWINDOW);
+    }
+}
+
+/// The size of one mapped window of a pack file.
+const MWINDOW: usize = 16 << 20;
+
+/// Attribution, and `threads` scanning threads reading in pack order: the findings kept.
+///
+/// For a whole history (every ref, or a base's ancestors) git lists the pack and the threads
+/// read every listed blob while attribution walks the trees; blobs attribution then does not
+/// want are dropped. Otherwise (a range, `--since`), attribution comes first and only what it
+/// wants is read, in the order it met them. Blobs wanted but not listed are read at the end.
 fn pass(
     repo: &Repository,
     reader: &read::Reader,
@@ -199,34 +221,104 @@ fn pass(
     threads: usize,
     progress: bool,
 ) -> Result<(Vec<Finding>, attribute::Attribution), HistoryError> {
-    let queued = AtomicU64::new(0);
+    let whole = matches!(
+        plan.tips,
+        attribute::Tips::Refs | attribute::Tips::Ancestors(_)
+    ) && plan.since.is_none();
+    let unreachable = plan.unreachable && matches!(plan.tips, attribute::Tips::Refs);
+    let total = AtomicU64::new(0);
+    let done_count = AtomicU64::new(0);
     let done = AtomicBool::new(false);
-    let (tx, rx) = sync_channel::<read::Job>(QUEUE);
-    let rx = Arc::new(Mutex::new(rx));
-    let found: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
-    let outcome = std::thread::scope(|scope| {
+    let (found, early) = std::thread::scope(|scope| {
         if progress {
-            scope.spawn(|| read::progress(reader.stats, &queued, &done));
+            let (total, done_count, done) = (&total, &done_count, &done);
+            scope.spawn(move || read::progress(reader.stats, total, done_count, done));
         }
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                let rx = Arc::clone(&rx);
-                let found = &found;
-                scope.spawn(move || read::worker(reader, &rx, found))
+        let early = whole.then(|| {
+            let (total, done_count) = (&total, &done_count);
+            scope.spawn(move || {
+                let listing = batch::Listing::read(reader.repo_path)?;
+                let wants: Vec<read::Want> = listing
+                    .blobs
+                    .iter()
+                    .map(|&(id, size)| (id, Some(size)))
+                    .collect();
+                drop(listing.blobs);
+                total.fetch_add(wants.len() as u64, Ordering::Relaxed);
+                let outcomes = read::read(reader, &wants, threads, done_count);
+                Some((outcomes, listing.complete))
             })
-            .collect();
-        let result = attribute::attribute(repo, plan, &tx, reader.stats, &queued);
-        drop(tx);
-        for w in workers {
-            let _ = w.join();
+        });
+        let found = attribute::attribute(
+            repo,
+            plan,
+            seen::Seen::new(plan.all_occurrences),
+            reader.stats,
+        );
+        let early = early.and_then(|h| h.join().ok().flatten());
+        (found, early)
+    });
+    let mut found = found?;
+    let (mut outcomes, complete) = early.unwrap_or_default();
+    // Wanted blobs not read yet, in the order attribution met them; with --unreachable, the
+    // blobs no ref reaches (listed, or from libgit2 when git listed nothing or not all).
+    let mut late: Vec<read::Want> = found
+        .order
+        .iter()
+        .filter(|b| !outcomes.contains_key(b))
+        .map(|&b| (b, None))
+        .collect();
+    let mut stray = Vec::new();
+    if unreachable {
+        stray.extend(outcomes.keys().filter(|b| !found.met.contains(b)).copied());
+        if !complete {
+            for b in read::odb_blobs(repo) {
+                if !found.met.contains(&b) && !outcomes.contains_key(&b) {
+                    late.push((b, None));
+                    stray.push(b);
+                }
+            }
         }
-        done.store(true, Ordering::Relaxed);
-        result
-    })?;
-    let found = found
-        .into_inner()
-        .expect("no worker panics while holding the lock");
-    Ok((found, outcome))
+        stray.sort();
+        stray.dedup();
+    }
+    total.fetch_add(late.len() as u64, Ordering::Relaxed);
+    let late_outcomes = read::read(reader, &late, threads, &done_count);
+    done.store(true, Ordering::Relaxed);
+    outcomes.extend(late_outcomes);
+
+    let mut out = Vec::new();
+    let mut parents = None;
+    for blob in std::mem::take(&mut found.order) {
+        let origins = found.blobs.remove(&blob).unwrap_or_default();
+        if let (Some(outcome), false) = (outcomes.remove(&blob), origins.is_empty()) {
+            out.extend(read::settle(
+                reader,
+                &found,
+                blob,
+                &origins,
+                outcome,
+                &mut parents,
+            ));
+        }
+    }
+    for blob in stray {
+        if let Some(outcome) = outcomes.remove(&blob) {
+            let origin = attribute::Origin {
+                path: format!("unreachable blob {blob}").into(),
+                commit: None,
+            };
+            out.extend(read::settle(
+                reader,
+                &found,
+                blob,
+                &[origin],
+                outcome,
+                &mut parents,
+            ));
+        }
+    }
+    Ok((out, found))
 }
 
 /// The secrets a range reports, found in the history of its base (issue 10, #18 there): each
