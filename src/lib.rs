@@ -53,6 +53,7 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
             since,
             unreachable,
             all_occurrences,
+            state,
             common,
         } => pipeline::run(
             Source::History {
@@ -61,6 +62,7 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
                 since,
                 unreachable,
                 all_occurrences,
+                state,
             },
             &common,
         ),

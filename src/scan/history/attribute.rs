@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use git2::{ObjectType, Oid, Repository, Sort};
 
 use super::seen::{join, Ids, Seen};
+use super::state::State;
 use super::{dates, git_err, HistoryError};
 use crate::diag;
 use crate::finding::{CommitInfo, Provenance};
@@ -34,8 +35,10 @@ pub(super) struct Plan {
     pub since: Option<i64>,
     /// Attribute each (blob, path) pair, not each blob.
     pub all_occurrences: bool,
-    /// Also want blobs no ref reaches (with [`Tips::Refs`] only; see `read::unreachable`).
+    /// Also want blobs no ref reaches (with [`Tips::Refs`] only).
     pub unreachable: bool,
+    /// Keep what was seen, for `--state` ([`Attribution::state`]).
+    pub keep_seen: bool,
 }
 
 /// Where a wanted blob was met: at `path` in the commit `commit` indexes in
@@ -60,6 +63,8 @@ pub(super) struct Attribution {
     /// Every blob id met (wanted or known), to tell the unreachable ones apart (only with
     /// `--unreachable`).
     pub met: Ids,
+    /// With [`Plan::keep_seen`]: every tree and blob seen, known before or met now (`--state`).
+    pub state: Option<State>,
 }
 
 impl Attribution {
@@ -189,6 +194,13 @@ pub(super) fn attribute(
     if plan.unreachable && matches!(plan.tips, Tips::Refs) {
         found.met = w.seen.blob_ids();
         found.met.extend(found.order.iter().copied());
+    }
+    if plan.keep_seen {
+        found.state = w.seen.into_ids().map(|(trees, blobs)| State {
+            trees,
+            blobs,
+            findings: Vec::new(),
+        });
     }
     Ok(found)
 }

@@ -21,12 +21,14 @@ mod dates;
 mod error;
 mod read;
 mod seen;
+mod state;
 
 pub use audit::{audit, group};
 pub use base::BaseFiles;
 pub use dates::{now, parse_since, rfc3339, SINCE_FORMS};
 use error::git_err;
 pub use error::HistoryError;
+use state::{KnownFinding, RuleKey, Stale, State};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -56,6 +58,9 @@ pub struct HistoryOptions {
     pub threads: usize,
     /// Show a progress line on stderr (the caller decides: only on a terminal).
     pub progress: bool,
+    /// `--state FILE`: read only what earlier audits recorded there did not, and record this
+    /// one (a whole history only: not with `range`, `since` or `all_occurrences`).
+    pub state: Option<PathBuf>,
 }
 
 /// Where a repository lives.
@@ -158,6 +163,7 @@ pub fn scan(
         since: opts.since,
         all_occurrences: opts.all_occurrences,
         unreachable: opts.unreachable,
+        keep_seen: opts.state.is_some(),
     };
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -174,19 +180,94 @@ pub fn scan(
             None => read::Mode::All,
         },
     };
-    let (findings, outcome) = pass(&repo, &reader, &plan, threads, opts.progress)?;
+    let key = RuleKey::new(detector.rules(), &opts.limits);
+    let known = opts.state.as_deref().map(|path| load_state(path, &key));
+    let (findings, outcome) = pass(&repo, &reader, &plan, threads, opts.progress, known)?;
     let before_base = match plan.tips {
         attribute::Tips::Range { from, .. } if !findings.is_empty() => {
             before_base(&repo, reader, from, &findings, threads)
         }
         _ => Vec::new(),
     };
+    let at_tips = attribute::tip_blobs(&repo);
+    if let (Some(path), Some(state)) = (&opts.state, outcome.state) {
+        save_state(path, &key, state, &findings, &at_tips, stats);
+    }
     Ok(HistoryResult {
         findings,
         before_base,
-        at_tips: attribute::tip_blobs(&repo),
+        at_tips,
         commits: outcome.walked,
     })
+}
+
+/// The state at `path`, or an empty one (a first audit, or a state of other rules: noted).
+fn load_state(path: &Path, key: &RuleKey) -> State {
+    match State::load(path, key) {
+        Ok(state) => state,
+        Err(Stale::Missing) => State::default(),
+        Err(Stale::Other(why)) => {
+            diag::note(&format!(
+                "{}: {why}; reading the whole history again",
+                path.display()
+            ));
+            State::default()
+        }
+        Err(Stale::Unreadable(why)) => {
+            diag::warn(&format!(
+                "{}: not a keyhound state file ({why}); reading the whole history, then replacing it",
+                path.display()
+            ));
+            State::default()
+        }
+    }
+}
+
+/// Record this audit in the state: what it read (its trees only when complete) and its findings
+/// beside the earlier ones; say what the earlier findings are now.
+fn save_state(
+    path: &Path,
+    key: &RuleKey,
+    mut state: State,
+    findings: &[Finding],
+    at_tips: &HashSet<Oid>,
+    stats: &Stats,
+) {
+    let earlier = state.findings.len();
+    let still = state
+        .findings
+        .iter()
+        .filter(|f| Oid::from_str(&f.blob).is_ok_and(|b| at_tips.contains(&b)))
+        .count();
+    if earlier > 0 {
+        diag::info(&format!(
+            "keyhound: {}: {earlier} finding{} of earlier audits not reported again, {still} still present at a branch tip",
+            path.display(),
+            if earlier == 1 { "" } else { "s" }
+        ));
+    }
+    if stats.is_incomplete() {
+        state.trees.clear();
+    }
+    for f in findings {
+        let known = KnownFinding {
+            rule_id: f.rule_id.clone(),
+            fingerprint: f.fingerprint.clone(),
+            blob: f.blob.clone().unwrap_or_default(),
+            path: f.provenance.path().to_string(),
+            commit: f.provenance.commit().map(|c| c.id.clone()),
+        };
+        if !state.findings.contains(&known) {
+            state.findings.push(known);
+        }
+    }
+    if let Err(e) = state.save(path, key) {
+        diag::warn(&format!(
+            "{}: the state cannot be written ({e}); the next audit reads everything again",
+            path.display()
+        ));
+        stats.error();
+    }
 }
 
 /// libgit2 reads only trees and commits here (git reads the blobs), each tree once: hashing every
@@ -220,7 +301,15 @@ fn pass(
     plan: &attribute::Plan,
     threads: usize,
     progress: bool,
+    known: Option<State>,
 ) -> Result<(Vec<Finding>, attribute::Attribution), HistoryError> {
+    let keep = known.is_some();
+    let (seen, findings_before) = match known {
+        Some(state) => (seen::Seen::known(state.trees, state.blobs), state.findings),
+        None => (seen::Seen::new(plan.all_occurrences), Vec::new()),
+    };
+    // Blobs an earlier audit read are not read again, nor listed for reading.
+    let skip: Option<seen::Ids> = keep.then(|| seen.blob_ids());
     let whole = matches!(
         plan.tips,
         attribute::Tips::Refs | attribute::Tips::Ancestors(_)
@@ -241,6 +330,7 @@ fn pass(
                 let wants: Vec<read::Want> = listing
                     .blobs
                     .iter()
+                    .filter(|(id, _)| skip.as_ref().is_none_or(|s| !s.contains(id)))
                     .map(|&(id, size)| (id, Some(size)))
                     .collect();
                 drop(listing.blobs);
@@ -249,12 +339,7 @@ fn pass(
                 Some((outcomes, listing.complete))
             })
         });
-        let found = attribute::attribute(
-            repo,
-            plan,
-            seen::Seen::new(plan.all_occurrences),
-            reader.stats,
-        );
+        let found = attribute::attribute(repo, plan, seen, reader.stats);
         let early = early.and_then(|h| h.join().ok().flatten());
         (found, early)
     });
@@ -270,7 +355,7 @@ fn pass(
         .collect();
     let mut stray = Vec::new();
     if unreachable {
-        stray.extend(outcomes.keys().filter(|b| !found.met.contains(b)).copied());
+        stray.extend(outcomes.keys().filter(|b| !found.met.contains(*b)).copied());
         if !complete {
             for b in read::odb_blobs(repo) {
                 if !found.met.contains(&b) && !outcomes.contains_key(&b) {
@@ -289,9 +374,13 @@ fn pass(
 
     let mut out = Vec::new();
     let mut parents = None;
+    let mut failed = Vec::new();
     for blob in std::mem::take(&mut found.order) {
         let origins = found.blobs.remove(&blob).unwrap_or_default();
         if let (Some(outcome), false) = (outcomes.remove(&blob), origins.is_empty()) {
+            if outcome.failed() {
+                failed.push(blob);
+            }
             out.extend(read::settle(
                 reader,
                 &found,
@@ -302,8 +391,11 @@ fn pass(
             ));
         }
     }
-    for blob in stray {
+    for &blob in &stray {
         if let Some(outcome) = outcomes.remove(&blob) {
+            if outcome.failed() {
+                failed.push(blob);
+            }
             let origin = attribute::Origin {
                 path: format!("unreachable blob {blob}").into(),
                 commit: None,
@@ -317,6 +409,14 @@ fn pass(
                 &mut parents,
             ));
         }
+    }
+    if let Some(state) = found.state.as_mut() {
+        // What this audit read joins what earlier ones did; what it could not read does not.
+        state.blobs.extend(stray);
+        for blob in &failed {
+            state.blobs.remove(blob);
+        }
+        state.findings = findings_before;
     }
     Ok((out, found))
 }
@@ -352,8 +452,9 @@ fn before_base(
         since: None,
         all_occurrences: false,
         unreachable: false,
+        keep_seen: false,
     };
-    match pass(repo, &reader, &plan, threads, false) {
+    match pass(repo, &reader, &plan, threads, false, None) {
         Ok((mut found, _)) => {
             let wanted: HashSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
             found.retain(|f| wanted.contains(f.fingerprint.as_str()));

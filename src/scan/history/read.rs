@@ -42,6 +42,13 @@ pub(super) enum Outcome {
     Failed(String),
 }
 
+impl Outcome {
+    /// The blob could not be read.
+    pub fn failed(&self) -> bool {
+        matches!(self, Outcome::Missing | Outcome::Failed(_))
+    }
+}
+
 /// A blob to read: its id and, when the listing gave it, its size.
 pub(super) type Want = (Oid, Option<u64>);
 

@@ -73,6 +73,14 @@ impl Seen {
         }
     }
 
+    /// What an earlier audit saw (`--state`): these trees and blobs, by id.
+    pub fn known(trees: Ids, blobs: Ids) -> Seen {
+        Seen {
+            trees: Keys::Ids(trees),
+            blobs: Keys::Ids(blobs),
+        }
+    }
+
     /// True when the tree was not seen before.
     pub fn tree(&mut self, id: Oid, path: impl FnOnce() -> String) -> bool {
         self.trees.insert(id, path)
@@ -88,6 +96,14 @@ impl Seen {
         match &self.blobs {
             Keys::Ids(ids) => ids.clone(),
             Keys::Paths(pairs) => pairs.iter().map(|(id, _)| *id).collect(),
+        }
+    }
+
+    /// The ids of every tree and blob seen, when keyed by id (for `--state`).
+    pub fn into_ids(self) -> Option<(Ids, Ids)> {
+        match (self.trees, self.blobs) {
+            (Keys::Ids(trees), Keys::Ids(blobs)) => Some((trees, blobs)),
+            _ => None,
         }
     }
 
