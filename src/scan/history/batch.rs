@@ -248,3 +248,49 @@ pub(super) fn read_git2(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> Oid {
+        Oid::from_bytes(&[n; 20]).unwrap()
+    }
+
+    /// What `read_answers` reported, as text.
+    fn answers(stream: &[u8], ids: &[Oid], max: u64) -> (Vec<String>, Option<usize>) {
+        let mut got = Vec::new();
+        let mut buf = Vec::new();
+        let stopped = read_answers(&mut &stream[..], ids, max, &mut buf, |i, b| {
+            got.push(match b {
+                Blob::Bytes(b) => format!("{i} bytes {}", String::from_utf8_lossy(b)),
+                Blob::TooLarge(n) => format!("{i} too large {n}"),
+                Blob::Missing => format!("{i} missing"),
+                Blob::Failed(why) => format!("{i} failed {why}"),
+            })
+        });
+        (got, stopped)
+    }
+
+    #[test]
+    fn cat_file_answers_blobs_missing_large_and_cut_off() {
+        let (a, b, c, d) = (id(1), id(2), id(3), id(4));
+        let stream =
+            format!("{a} blob 3\nabc\n{b} missing\n{c} blob 10\n0123456789\n{d} blob 5\nab");
+        let (got, stopped) = answers(stream.as_bytes(), &[a, b, c, d], 5);
+        assert_eq!(
+            got,
+            [
+                "0 bytes abc",
+                "1 missing",
+                "2 too large 10",
+                "3 failed git cat-file stopped at it"
+            ]
+        );
+        assert_eq!(stopped, Some(3));
+        // An answer for another object than asked: git and the reader disagree, stop there.
+        let (got, stopped) = answers(format!("{b} blob 1\nx\n").as_bytes(), &[a], 5);
+        assert_eq!(got, ["0 failed git cat-file stopped at it"]);
+        assert_eq!(stopped, Some(0));
+    }
+}

@@ -311,3 +311,32 @@ fn parent_version(repo: &Repository, provenance: &Provenance) -> Option<Vec<u8>>
     let content = blob.content();
     Some(decode_utf16(content).unwrap_or_else(|| content.to_vec()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_are_contiguous_and_about_equal_in_bytes() {
+        let id = |n: u8| Oid::from_bytes(&[n; 20]).unwrap();
+        let wants: Vec<Want> = (0..10)
+            .map(|n| (id(n), Some(if n == 0 { 100 } else { 10 })))
+            .collect();
+        let runs = split(&wants, 2);
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[0].len(), 1, "the large first blob is a run of its own");
+        assert_eq!(runs.iter().map(|r| r.len()).sum::<usize>(), 10);
+        assert_eq!(split(&wants, 1).len(), 1);
+        assert_eq!(split(&wants[..1], 4).len(), 1);
+        assert!(split(&[], 2).is_empty());
+        // Unknown sizes count as the average of the known ones.
+        let unknown: Vec<Want> = (0..4).map(|n| (id(n), None)).collect();
+        assert_eq!(
+            split(&unknown, 2)
+                .iter()
+                .map(|r| r.len())
+                .collect::<Vec<_>>(),
+            [2, 2]
+        );
+    }
+}
