@@ -209,6 +209,10 @@ impl Walker<'_, '_> {
     /// Want the blobs of `commit`'s tree not seen before, attributed to it.
     fn visit(&mut self, commit: &git2::Commit) -> Result<(), HistoryError> {
         let oid = commit.id();
+        // A known root tree is not even read (a re-audit meets only known ones).
+        if !self.seen.tree(commit.tree_id(), String::new) {
+            return Ok(());
+        }
         let tree = match commit.tree() {
             Ok(t) => t,
             Err(e) => {
@@ -220,9 +224,6 @@ impl Walker<'_, '_> {
                 return Ok(());
             }
         };
-        if !self.seen.tree(tree.id(), String::new) {
-            return Ok(());
-        }
         let mut index = None;
         let mut stack = vec![(tree, String::new())];
         while let Some((tree, prefix)) = stack.pop() {

@@ -149,8 +149,17 @@ pub(super) fn read(
 }
 
 fn spawn(git_dir: &Path) -> std::io::Result<Child> {
+    // A run reads one stretch of the pack: map it in small windows under a limit, so the
+    // process does not keep the whole pack file resident (git maps up to 8 GiB by default).
     git(git_dir)
-        .args(["cat-file", "--batch"])
+        .args([
+            "-c",
+            "core.packedGitWindowSize=16m",
+            "-c",
+            "core.packedGitLimit=64m",
+            "cat-file",
+            "--batch",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

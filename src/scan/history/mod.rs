@@ -3,15 +3,18 @@
 //! and paths share it; optionally the unreachable ones too. It reads content that `git log -p`
 //! never shows, such as a merge commit's conflict resolution.
 //!
-//! This module holds the options, [`discover`] (which repository a path is in) and [`scan`], which
-//! runs attribution (`attribute`, with `seen`: which commit introduced each blob; it reads trees
-//! only) while git lists the object database in pack order (`batch::Listing`), then the scanning
-//! threads (`read`), each reading one stretch of the pack with its own `git cat-file --batch`
-//! (`batch`), so every blob is inflated once with its delta base at hand (issue 12); and in a
-//! range audit with findings a second pass that dates them in the base's history. [`BaseFiles`] reads the policy files of a range's base; `dates`
-//! formats and parses dates; `audit` groups findings and builds the per-secret summary; `error`
-//! holds [`HistoryError`]. It does not format output and does not filter findings by policy
-//! (config, ignore file, baseline: the caller's, see `crate::run_history`).
+//! This module holds the options, [`discover`] (which repository a path is in) and [`scan`]. For
+//! a whole history, git lists the object database in pack order (`batch::Listing`) and the
+//! scanning threads (`read`) read every listed blob, each thread one stretch of the pack with its
+//! own `git cat-file --batch` (`batch`), so each blob is inflated once with its delta base at
+//! hand, while attribution (`attribute`, with `seen`; it reads trees only) finds which commit
+//! introduced each blob; outcomes then get their provenance, and blobs nobody wants are dropped
+//! (issue 12). A range or `--since` reads only what attribution wants, after it. In a range
+//! audit with findings, a second pass dates them in the base's history. `state` keeps what an
+//! audit read for the next (`--state`). [`BaseFiles`] reads the policy files of a range's base;
+//! `dates` formats and parses dates; `audit` groups findings and builds the per-secret summary;
+//! `error` holds [`HistoryError`]. It does not format output and does not filter findings by
+//! policy (config, ignore file, baseline: the caller's, see `crate::pipeline`).
 
 mod attribute;
 mod audit;
