@@ -29,10 +29,18 @@ pub(super) enum Blob<'a> {
     Failed(String),
 }
 
+/// `git --git-dir DIR`, mapping the pack in small windows under a limit, so a process does not
+/// keep the whole pack file resident (git maps up to 8 GiB of it by default).
 fn git(git_dir: &Path) -> Command {
     let mut cmd = Command::new("git");
     cmd.arg("--git-dir")
         .arg(git_dir)
+        .args([
+            "-c",
+            "core.packedGitWindowSize=16m",
+            "-c",
+            "core.packedGitLimit=64m",
+        ])
         .env("GIT_OPTIONAL_LOCKS", "0");
     cmd
 }
@@ -149,17 +157,8 @@ pub(super) fn read(
 }
 
 fn spawn(git_dir: &Path) -> std::io::Result<Child> {
-    // A run reads one stretch of the pack: map it in small windows under a limit, so the
-    // process does not keep the whole pack file resident (git maps up to 8 GiB by default).
     git(git_dir)
-        .args([
-            "-c",
-            "core.packedGitWindowSize=16m",
-            "-c",
-            "core.packedGitLimit=64m",
-            "cat-file",
-            "--batch",
-        ])
+        .args(["cat-file", "--batch"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
