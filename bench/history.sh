@@ -1,27 +1,101 @@
 #!/usr/bin/env bash
-# History scan throughput: keyhound beside the floor (`git cat-file --batch-all-objects --batch`,
-# merely inflating every object) and Kingfisher's history scan, same run.
-# usage: bench/history.sh [N]   builds (once) a repository of N commits (default 5000) with
-#   ../shared/bench/make-history-repo.sh under target/bench/. REPO=path uses an existing one.
+# History scan throughput: keyhound beside the floor and Kingfisher's history scan, same run.
+# usage: bench/history.sh [N]          a repository of N commits (default 5000) built (once) by
+#                                      ../shared/bench/make-history-repo.sh under target/bench/
+#        bench/history.sh git          deep: a packing bare clone of the git/git snapshot
+#        bench/history.sh trufflehog   shallower: trufflesecurity/trufflehog, packed the same way
+#        REPO=path bench/history.sh    an existing repository
+# Deep mode (issue 12) times the one-thread pack-order floor, the same blobs read by two
+# `cat-file --batch` processes in pack order, keyhound (and KEYHOUND_BEFORE=path, an older build)
+# (GIT2=1: and keyhound reading through libgit2) and Kingfisher, interleaved; then peak RSS (bench/rss.py: the largest process, and the whole
+# process tree, as keyhound runs `git cat-file` beside itself), then checks the targets below.
+# Snapshots come from MIRROR (default ../.mirror). Environment: RUNS (default 3), KEYHOUND,
+# KINGFISHER.
 set -eu
 cd "$(dirname "$0")/.."
-n=${1:-5000}
-repo=${REPO:-target/bench/history-$n}
+what=${1:-5000}
 kh=${KEYHOUND:-target/release/keyhound}
 kf=${KINGFISHER:-/work/peers/venv/bin/kingfisher}
+mirror=${MIRROR:-../.mirror}
 [ -x "$kh" ] || cargo build --release -q
-if [ ! -d "$repo" ]; then
-    # The generator stops when a random edit changes nothing; let such a commit be empty.
-    shim=$(mktemp -d); real=$(command -v git)
-    printf '#!/bin/sh\nif [ "$1" = commit ]; then shift; exec %s commit --allow-empty "$@"; fi\nexec %s "$@"\n' "$real" "$real" > "$shim/git"
-    chmod +x "$shim/git"
-    PATH="$shim:$PATH" bash ../shared/bench/make-history-repo.sh "$repo" "$n" >/dev/null
-fi
-blob_bytes=$(git -C "$repo" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' | awk '$1=="blob"{s+=$2} END{print s}')
+
+# Targets (issue 12), checked at the end of deep mode: keyhound within this many times the
+# one-thread pack-order floor, Kingfisher at least this many times slower, keyhound's own peak
+# RSS at most this many MB.
+case $what in
+    git) max_floor=2.0 ;;
+    *) max_floor=1.5 ;;
+esac
+min_peer=4.0
+max_rss_mb=300
+
+deep=
+case $what in
+    git)
+        repo=${REPO:-target/bench/git.git}; deep=1
+        # --no-local packs what branches and tags reach into one fresh pack, as a network
+        # clone does (the snapshot also holds pull-request refs).
+        [ -d "$repo" ] || git clone -q --bare --no-local "$mirror/git+git/repo" "$repo"
+        ;;
+    trufflehog)
+        repo=${REPO:-target/bench/trufflehog.git}; deep=1
+        if [ ! -d "$repo" ]; then
+            # The snapshot lacks one blob (files of 4 MiB and more are not stored), so a packing
+            # clone fails: clone locally, then pack what branches and tags reach, allowing it.
+            git clone -q --bare --local "$mirror/trufflesecurity+trufflehog/repo" "$repo"
+            old=$(ls "$repo"/objects/pack/*.pack)
+            git -C "$repo" pack-objects -q --revs --all --missing=allow-any --delta-base-offset \
+                objects/pack/pack </dev/null >/dev/null
+            rm -f "${old%.pack}".*
+        fi
+        ;;
+    *)
+        repo=${REPO:-target/bench/history-$what}
+        if [ ! -d "$repo" ]; then
+            # The generator stops when a random edit changes nothing; let such a commit be empty.
+            shim=$(mktemp -d); real=$(command -v git)
+            printf '#!/bin/sh\nif [ "$1" = commit ]; then shift; exec %s commit --allow-empty "$@"; fi\nexec %s "$@"\n' "$real" "$real" > "$shim/git"
+            chmod +x "$shim/git"
+            PATH="$shim:$PATH" bash ../shared/bench/make-history-repo.sh "$repo" "$what" >/dev/null
+        fi
+        ;;
+esac
+
+blob_bytes=$(git -C "$repo" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' | awk '$1=="blob"{s+=$2} END{printf "%.0f\n", s}')
 objects=$(git -C "$repo" count-objects -v | awk '/^(count|in-pack):/{s+=$2} END{print s}')
 echo "repo: $repo, $(git -C "$repo" rev-list --all | wc -l) commits, $objects objects, $blob_bytes blob bytes"
-cmds=("floor=git -C '$repo' cat-file --batch-all-objects --batch >/dev/null"
+
+if [ -z "$deep" ]; then
+    cmds=("floor=git -C '$repo' cat-file --batch-all-objects --batch >/dev/null"
+          "keyhound=$kh history '$repo' --format json -o /dev/null -q")
+    [ -x "$kf" ] && cmds+=("kingfisher=$kf scan '$repo' --git-history full --no-validate --no-update-check --format json -o /dev/null -q")
+    python3 bench/timeit.py --runs "${RUNS:-3}" --bytes "$blob_bytes" "${cmds[@]}"
+    /usr/bin/time -f "keyhound peak RSS %M KB" "$kh" history "$repo" --format json -o /dev/null -q 2>&1 | tail -1 || true
+    exit 0
+fi
+
+# The blobs in pack order, cut in two halves of equal bytes: the two-process floor.
+lists=$(mktemp -d); trap 'rm -rf "$lists"' EXIT
+git -C "$repo" cat-file --batch-all-objects --unordered --batch-check='%(objectname) %(objecttype) %(objectsize)' |
+    awk -v dir="$lists" '$2=="blob"{id[n]=$1; size[n]=$3; total+=$3; n++}
+        END{for(i=0;i<n;i++){acc+=size[i]; print id[i] > (dir "/" (acc <= total/2 ? 1 : 2))}}'
+cmds=("floor=git -C '$repo' cat-file --batch-all-objects --unordered --batch >/dev/null"
+      "floor-2proc=git -C '$repo' cat-file --batch <'$lists/1' >/dev/null & git -C '$repo' cat-file --batch <'$lists/2' >/dev/null; wait"
       "keyhound=$kh history '$repo' --format json -o /dev/null -q")
+[ -n "${KEYHOUND_BEFORE:-}" ] && cmds+=("keyhound-before=$KEYHOUND_BEFORE history '$repo' --format json -o /dev/null -q")
+# GIT2=1: keyhound reading the same pack order through libgit2 instead of git cat-file.
+[ -n "${GIT2:-}" ] && cmds+=("keyhound-git2=KEYHOUND_HISTORY_READER=git2 $kh history '$repo' --format json -o /dev/null -q")
 [ -x "$kf" ] && cmds+=("kingfisher=$kf scan '$repo' --git-history full --no-validate --no-update-check --format json -o /dev/null -q")
-python3 bench/timeit.py --runs "${RUNS:-3}" --bytes "$blob_bytes" "${cmds[@]}"
-/usr/bin/time -f "keyhound peak RSS %M KB" "$kh" history "$repo" --format json -o /dev/null -q 2>&1 | tail -1 || true
+table=$(python3 bench/timeit.py --ok 0,1,2,200 --runs "${RUNS:-3}" --bytes "$blob_bytes" "${cmds[@]}")
+echo "$table"
+rss=$(python3 bench/rss.py "${cmds[@]}")
+echo "$rss"
+
+# Check the targets against this run's medians and peaks.
+med() { echo "$table" | awk -v n="$1" '$1==n{print $2}'; }
+own() { echo "$rss" | awk -v n="$1" '$1==n{print $2}'; }
+check() { if awk "BEGIN{exit !($2)}"; then echo "ok    $1"; else echo "MISS  $1"; fi; }
+floor=$(med floor); k=$(med keyhound); f=$(med kingfisher)
+check "keyhound $k s <= $max_floor x floor $floor s" "$k <= $max_floor * $floor"
+case $f in ""|failed) ;; *) check "kingfisher $f s >= $min_peer x keyhound" "$f >= $min_peer * $k" ;; esac
+check "keyhound peak RSS $(own keyhound) MB <= $max_rss_mb MB" "$(own keyhound) <= $max_rss_mb"

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Time shell commands side by side, interleaved, and print medians and ratios.
 
-usage: bench/timeit.py [--runs N] [--bytes B] [--ms] NAME=COMMAND ...
+usage: bench/timeit.py [--runs N] [--bytes B] [--ms] [--ok CODES] NAME=COMMAND ...
 
 Each command runs through `sh -c`, its output discarded; exit codes 0 and 1 count as success
-(scanners exit 1 on findings). Runs are interleaved (A B C A B C ...) so machine noise hits every
+(scanners exit 1 on findings; --ok 0,1,2 also accepts 2, for a repository with a missing object). Runs are interleaved (A B C A B C ...) so machine noise hits every
 command alike. The first command is the floor: ratios are to it. With --bytes, MB/s is printed.
 Peak RSS comes from getrusage of the children (the largest child of each run).
 """
@@ -14,6 +14,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--runs", type=int, default=5)
 ap.add_argument("--bytes", type=int, default=0)
 ap.add_argument("--ms", action="store_true", help="print milliseconds")
+ap.add_argument("--ok", default="0,1", help="exit codes that count as success")
 ap.add_argument("commands", nargs="+")
 a = ap.parse_args()
 cmds = [c.split("=", 1) for c in a.commands]
@@ -22,7 +23,7 @@ rss = {n: 0 for n, _ in cmds}
 failed = set()
 for n, c in cmds:  # warm-up
     r = subprocess.run(["sh", "-c", c], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if r.returncode not in (0, 1):
+    if r.returncode not in {int(c) for c in a.ok.split(",")}:
         print(f"{n}: exit {r.returncode}: {r.stderr.decode(errors='replace')[-300:]}", file=sys.stderr)
         failed.add(n)
 for _ in range(a.runs):

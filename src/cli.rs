@@ -51,6 +51,10 @@ enum CliCommand {
         /// List every (commit, path) occurrence instead of one per secret and path.
         #[arg(long)]
         all_occurrences: bool,
+        /// Record what this audit read in FILE, and read only what is new since the audit that
+        /// wrote it (reports only new findings).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["range", "since", "all_occurrences"])]
+        state: Option<PathBuf>,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -463,6 +467,7 @@ impl Cli {
                 since,
                 unreachable,
                 all_occurrences,
+                state,
                 common,
             } => Command::History {
                 repo,
@@ -470,6 +475,7 @@ impl Cli {
                 since,
                 unreachable,
                 all_occurrences,
+                state,
                 common: common.into_options(),
             },
             CliCommand::Verify {

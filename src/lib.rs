@@ -54,6 +54,7 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
             since,
             unreachable,
             all_occurrences,
+            state,
             common,
         } => pipeline::run(
             Source::History {
@@ -62,6 +63,7 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
                 since,
                 unreachable,
                 all_occurrences,
+                state,
             },
             &common,
         ),

@@ -90,6 +90,7 @@ pub enum Command {
         since: Option<String>,
         unreachable: bool,
         all_occurrences: bool,
+        state: Option<PathBuf>,
         common: CommonOptions,
     },
     /// Check the keys of an earlier JSON report (made with --show-secrets).

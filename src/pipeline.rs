@@ -38,6 +38,8 @@ pub enum Source {
         since: Option<String>,
         unreachable: bool,
         all_occurrences: bool,
+        /// `--state FILE`: read only what the audits recorded there did not.
+        state: Option<PathBuf>,
     },
     /// The findings of an earlier JSON report (made with `--show-secrets`), to verify again.
     Report(PathBuf),
@@ -278,6 +280,7 @@ fn scan_source(
             since,
             unreachable,
             all_occurrences,
+            state,
         } => {
             let since = match since {
                 None => None,
@@ -295,6 +298,7 @@ fn scan_source(
                 limits: common.limits(),
                 threads: common.threads.unwrap_or(0),
                 progress: !common.quiet && std::io::stderr().is_terminal(),
+                state: state.clone(),
             };
             let mut result =
                 history::scan(detector, &opts, stats).map_err(|e| Error::new(e.to_string()))?;

@@ -1,17 +1,17 @@
 //! Attribution: which blobs the history holds and which commit introduced each. Commits are
 //! walked oldest-first (topological, reversed) and each unique tree is visited once, since a tree
 //! already seen holds nothing new; so each blob goes to the first commit that has it, at the path
-//! it had there, and is sent once to the scanning threads (see `read`). Tags of blobs and, on
-//! request, unreachable blobs are sent too. It reads trees, never blob content.
+//! it had there. Tags of blobs are wanted too. The result, [`Attribution`], is every wanted blob
+//! with its [`Origin`]s, in the order first met; reading them (in pack order) is `read`'s. It
+//! reads trees, never blob content. Memory grows with the blobs and paths, not with bytes: a
+//! blob's origin is its path and the index of an introducing commit.
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::SyncSender;
+use std::collections::{HashMap, HashSet};
 
-use git2::{ObjectType, Oid, Repository, Sort, TreeWalkMode, TreeWalkResult};
+use git2::{ObjectType, Oid, Repository, Sort};
 
-use super::read::Job;
-use super::seen::{join, Seen};
+use super::seen::{join, Ids, Seen};
+use super::state::State;
 use super::{dates, git_err, HistoryError};
 use crate::diag;
 use crate::finding::{CommitInfo, Provenance};
@@ -35,48 +35,87 @@ pub(super) struct Plan {
     pub since: Option<i64>,
     /// Attribute each (blob, path) pair, not each blob.
     pub all_occurrences: bool,
-    /// Also send blobs no ref reaches (with [`Tips::Refs`] only).
+    /// Also want blobs no ref reaches (with [`Tips::Refs`] only).
     pub unreachable: bool,
+    /// Keep what was seen, for `--state` ([`Attribution::state`]).
+    pub keep_seen: bool,
 }
 
-/// What attribution learned besides the blobs it sent.
+/// Where a wanted blob was met: at `path` in the commit `commit` indexes in
+/// [`Attribution::commits`], or, without a commit, a tag of the blob or an unreachable blob
+/// (`path` then names it).
+pub(super) struct Origin {
+    pub path: Box<str>,
+    pub commit: Option<u32>,
+}
+
+/// Every wanted blob and where it was met.
+#[derive(Default)]
 pub(super) struct Attribution {
-    pub commits: usize,
+    /// The commits walked.
+    pub walked: usize,
+    /// The commits that introduced a wanted blob.
+    pub commits: Vec<CommitInfo>,
+    /// Each wanted blob's origins: one, or with `all_occurrences` one per path.
+    pub blobs: HashMap<Oid, Vec<Origin>>,
+    /// The wanted blobs in the order first met (the reading order when pack order is unknown).
+    pub order: Vec<Oid>,
+    /// Every blob id met (wanted or known), to tell the unreachable ones apart (only with
+    /// `--unreachable`).
+    pub met: Ids,
+    /// With [`Plan::keep_seen`]: every tree and blob seen, known before or met now (`--state`).
+    pub state: Option<State>,
 }
 
-/// The walk: the repository, what is seen, and where new blobs go.
+impl Attribution {
+    /// Record an origin of `blob`.
+    fn want(&mut self, blob: Oid, origin: Origin) {
+        let origins = self.blobs.entry(blob).or_default();
+        if origins.is_empty() {
+            self.order.push(blob);
+        }
+        origins.push(origin);
+    }
+
+    /// The provenance an origin stands for.
+    pub fn provenance(&self, origin: &Origin) -> Provenance {
+        match origin.commit {
+            Some(i) => Provenance::Commit {
+                path: origin.path.to_string(),
+                commit: self.commits[i as usize].clone(),
+            },
+            None => Provenance::Unreachable {
+                path: origin.path.to_string(),
+            },
+        }
+    }
+}
+
+/// The walk: the repository, what is seen, and what is wanted.
 struct Walker<'a, 'r> {
     repo: &'r Repository,
     seen: Seen,
-    tx: &'a SyncSender<Job>,
+    found: Attribution,
     stats: &'a Stats,
-    queued: &'a AtomicU64,
-    reachable: HashSet<Oid>,
     submodules: HashSet<String>,
 }
 
-/// Walk commits oldest-first, visit each new tree once, send each new blob to the workers.
+/// Walk commits oldest-first, visit each new tree once, want each new blob. `seen` is what is
+/// known already (empty, or the trees and blobs of an earlier audit: `--state`).
 pub(super) fn attribute(
     repo: &Repository,
     plan: &Plan,
-    tx: &SyncSender<Job>,
+    seen: Seen,
     stats: &Stats,
-    queued: &AtomicU64,
 ) -> Result<Attribution, HistoryError> {
     let mut walk = repo.revwalk().map_err(git_err("revwalk"))?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
         .map_err(git_err("revwalk"))?;
     let mut w = Walker {
         repo,
-        seen: Seen {
-            trees: HashSet::new(),
-            blobs: HashSet::new(),
-            by_path: plan.all_occurrences,
-        },
-        tx,
+        seen,
+        found: Attribution::default(),
         stats,
-        queued,
-        reachable: HashSet::new(),
         submodules: HashSet::new(),
     };
 
@@ -101,12 +140,8 @@ pub(super) fn attribute(
                     Err(_) => {
                         // A tag of a blob or tree: scan what it points at directly.
                         if let Ok(obj) = r.peel(ObjectType::Blob) {
-                            let _ = tx.send(Job {
-                                blob: obj.id(),
-                                provenance: Provenance::Unreachable {
-                                    path: format!("{name} (blob {})", obj.id()),
-                                },
-                            });
+                            let path = format!("{name} (blob {})", obj.id()).into();
+                            w.found.want(obj.id(), Origin { path, commit: None });
                         }
                     }
                 }
@@ -154,16 +189,30 @@ pub(super) fn attribute(
         w.visit(&commit)?;
     }
 
+    let mut found = w.found;
+    found.walked = commits;
     if plan.unreachable && matches!(plan.tips, Tips::Refs) {
-        scan_unreachable(repo, &w.reachable, &w.seen.blobs, tx)?;
+        found.met = w.seen.blob_ids();
+        found.met.extend(found.order.iter().copied());
     }
-    Ok(Attribution { commits })
+    if plan.keep_seen {
+        found.state = w.seen.into_ids().map(|(trees, blobs)| State {
+            trees,
+            blobs,
+            findings: Vec::new(),
+        });
+    }
+    Ok(found)
 }
 
 impl Walker<'_, '_> {
-    /// Send the blobs of `commit`'s tree not seen before, attributed to it.
+    /// Want the blobs of `commit`'s tree not seen before, attributed to it.
     fn visit(&mut self, commit: &git2::Commit) -> Result<(), HistoryError> {
         let oid = commit.id();
+        // A known root tree is not even read (a re-audit meets only known ones).
+        if !self.seen.tree(commit.tree_id(), String::new) {
+            return Ok(());
+        }
         let tree = match commit.tree() {
             Ok(t) => t,
             Err(e) => {
@@ -175,16 +224,15 @@ impl Walker<'_, '_> {
                 return Ok(());
             }
         };
-        if !self.seen.tree(tree.id(), "") {
-            return Ok(());
-        }
-        let info = commit_info(commit);
+        let mut index = None;
         let mut stack = vec![(tree, String::new())];
         while let Some((tree, prefix)) = stack.pop() {
             for entry in tree.iter() {
-                let path = join(&prefix, entry.name_bytes());
+                // Most entries are known: their path is built only when needed.
+                let path = || join(&prefix, entry.name_bytes());
                 match entry.kind() {
-                    Some(ObjectType::Tree) if self.seen.tree(entry.id(), &path) => {
+                    Some(ObjectType::Tree) if self.seen.tree(entry.id(), path) => {
+                        let path = path();
                         match self.repo.find_tree(entry.id()) {
                             Ok(sub) => stack.push((sub, path)),
                             Err(e) => {
@@ -197,27 +245,21 @@ impl Walker<'_, '_> {
                             }
                         }
                     }
-                    Some(ObjectType::Blob) => {
-                        self.reachable.insert(entry.id());
-                        if self.seen.blob(entry.id(), &path) {
-                            self.queued.fetch_add(1, Ordering::Relaxed);
-                            let job = Job {
-                                blob: entry.id(),
-                                provenance: Provenance::Commit {
-                                    path,
-                                    commit: info.clone(),
-                                },
-                            };
-                            if self.tx.send(job).is_err() {
-                                return Err(HistoryError::Git {
-                                    what: "scan".into(),
-                                    message: "every scanning thread stopped".into(),
-                                });
-                            }
-                        }
+                    Some(ObjectType::Blob) if self.seen.blob(entry.id(), path) => {
+                        let path = path();
+                        let commits = &mut self.found.commits;
+                        let i = *index.get_or_insert_with(|| {
+                            commits.push(commit_info(commit));
+                            (commits.len() - 1) as u32
+                        });
+                        let origin = Origin {
+                            path: path.into(),
+                            commit: Some(i),
+                        };
+                        self.found.want(entry.id(), origin);
                     }
-                    Some(ObjectType::Commit) if self.submodules.insert(path.clone()) => {
-                        diag::note(&format!("{path}: submodule, not followed"));
+                    Some(ObjectType::Commit) if self.submodules.insert(path()) => {
+                        diag::note(&format!("{}: submodule, not followed", path()));
                     }
                     _ => {}
                 }
@@ -227,58 +269,39 @@ impl Walker<'_, '_> {
     }
 }
 
-/// Send every blob in the object database that no ref reaches.
-fn scan_unreachable(
-    repo: &Repository,
-    reachable: &HashSet<Oid>,
-    seen: &HashSet<(Oid, String)>,
-    tx: &SyncSender<Job>,
-) -> Result<(), HistoryError> {
-    let odb = repo.odb().map_err(git_err("object database"))?;
-    let seen_ids: HashSet<Oid> = seen.iter().map(|(o, _)| *o).collect();
-    let mut blobs = Vec::new();
-    odb.foreach(|oid| {
-        if !reachable.contains(oid) && !seen_ids.contains(oid) {
-            if let Ok((_, kind)) = odb.read_header(*oid) {
-                if kind == ObjectType::Blob {
-                    blobs.push(*oid);
-                }
-            }
-        }
-        true
-    })
-    .map_err(git_err("object database"))?;
-    for oid in blobs {
-        let job = Job {
-            blob: oid,
-            provenance: Provenance::Unreachable {
-                path: format!("unreachable blob {oid}"),
-            },
-        };
-        if tx.send(job).is_err() {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// Blobs in the trees of local and remote branch tips: content still present today.
+/// Blobs in the trees of local and remote branch tips: content still present today. Each
+/// subtree is walked once, however many branches share it.
 pub(super) fn tip_blobs(repo: &Repository) -> HashSet<Oid> {
     let mut out = HashSet::new();
     let Ok(refs) = repo.references() else {
         return out;
     };
+    let mut trees = HashSet::new();
     for r in refs.flatten() {
         if !(r.is_branch() || r.is_remote()) {
             continue;
         }
-        if let Ok(tree) = r.peel_to_tree() {
-            let _ = tree.walk(TreeWalkMode::PreOrder, |_, entry| {
-                if entry.kind() == Some(ObjectType::Blob) {
-                    out.insert(entry.id());
+        let Ok(root) = r.peel_to_tree() else {
+            continue;
+        };
+        let mut stack = vec![root];
+        while let Some(tree) = stack.pop() {
+            if !trees.insert(tree.id()) {
+                continue;
+            }
+            for entry in tree.iter() {
+                match entry.kind() {
+                    Some(ObjectType::Blob) => {
+                        out.insert(entry.id());
+                    }
+                    Some(ObjectType::Tree) if !trees.contains(&entry.id()) => {
+                        if let Ok(sub) = repo.find_tree(entry.id()) {
+                            stack.push(sub);
+                        }
+                    }
+                    _ => {}
                 }
-                TreeWalkResult::Ok
-            });
+            }
         }
     }
     out

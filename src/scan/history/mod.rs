@@ -3,34 +3,39 @@
 //! and paths share it; optionally the unreachable ones too. It reads content that `git log -p`
 //! never shows, such as a merge commit's conflict resolution.
 //!
-//! This module holds the options, [`discover`] (which repository a path is in) and [`scan`], which
-//! runs attribution (`attribute`, with `seen`: which commit introduced each blob, on its own
-//! thread, feeding a bounded queue so scanning starts at once and memory stays bounded) beside
-//! the scanning threads (`read`), and in a range audit with findings a second pass that dates
-//! them in the base's history. [`BaseFiles`] reads the policy files of a range's base; `dates`
-//! formats and parses dates; `audit` groups findings and builds the per-secret summary; `error`
-//! holds [`HistoryError`]. It does not format output and does not filter findings by policy
-//! (config, ignore file, baseline: the caller's, see `crate::run_history`).
+//! This module holds the options, [`discover`] (which repository a path is in) and [`scan`]. For
+//! a whole history, git lists the object database in pack order (`batch::Listing`) and the
+//! scanning threads (`read`) read every listed blob, each thread one stretch of the pack with its
+//! own `git cat-file --batch` (`batch`), so each blob is inflated once with its delta base at
+//! hand, while attribution (`attribute`, with `seen`; it reads trees only) finds which commit
+//! introduced each blob; outcomes then get their provenance, and blobs nobody wants are dropped
+//! (issue 12). A range or `--since` reads only what attribution wants, after it. In a range
+//! audit with findings, a second pass dates them in the base's history. `state` keeps what an
+//! audit read for the next (`--state`). [`BaseFiles`] reads the policy files of a range's base;
+//! `dates` formats and parses dates; `audit` groups findings and builds the per-secret summary;
+//! `error` holds [`HistoryError`]. It does not format output and does not filter findings by
+//! policy (config, ignore file, baseline: the caller's, see `crate::pipeline`).
 
 mod attribute;
 mod audit;
 mod base;
+mod batch;
 mod dates;
 mod error;
 mod read;
 mod seen;
+mod state;
 
 pub use audit::{audit, group};
 pub use base::BaseFiles;
 pub use dates::{now, parse_since, rfc3339, SINCE_FORMS};
 use error::git_err;
 pub use error::HistoryError;
+use state::{KnownFinding, RuleKey, Stale, State};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::sync_channel;
-use std::sync::{Arc, Mutex};
 
 use git2::{Oid, Repository};
 
@@ -56,6 +61,9 @@ pub struct HistoryOptions {
     pub threads: usize,
     /// Show a progress line on stderr (the caller decides: only on a terminal).
     pub progress: bool,
+    /// `--state FILE`: read only what earlier audits recorded there did not, and record this
+    /// one (a whole history only: not with `range`, `since` or `all_occurrences`).
+    pub state: Option<PathBuf>,
 }
 
 /// Where a repository lives.
@@ -129,15 +137,13 @@ pub struct HistoryResult {
     pub commits: usize,
 }
 
-/// Depth of the bounded queue between attribution and scanning.
-const QUEUE: usize = 1024;
-
 /// Scan the repository's history.
 pub fn scan(
     detector: &Detector,
     opts: &HistoryOptions,
     stats: &Stats,
 ) -> Result<HistoryResult, HistoryError> {
+    tune_libgit2();
     let repo = open(&opts.repo)?;
     if repo.is_shallow() {
         diag::warn("shallow clone: commits before the shallow boundary are not scanned; fetch with --unshallow for a full audit");
@@ -160,6 +166,7 @@ pub fn scan(
         since: opts.since,
         all_occurrences: opts.all_occurrences,
         unreachable: opts.unreachable,
+        keep_seen: opts.state.is_some(),
     };
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -176,57 +183,245 @@ pub fn scan(
             None => read::Mode::All,
         },
     };
-    let (findings, outcome) = pass(&repo, &reader, &plan, threads, opts.progress)?;
+    let key = RuleKey::new(detector.rules(), &opts.limits);
+    let known = opts.state.as_deref().map(|path| load_state(path, &key));
+    let (findings, outcome) = pass(&repo, &reader, &plan, threads, opts.progress, known)?;
     let before_base = match plan.tips {
         attribute::Tips::Range { from, .. } if !findings.is_empty() => {
             before_base(&repo, reader, from, &findings, threads)
         }
         _ => Vec::new(),
     };
+    let at_tips = attribute::tip_blobs(&repo);
+    if let (Some(path), Some(state)) = (&opts.state, outcome.state) {
+        save_state(path, &key, state, &findings, &at_tips, stats);
+    }
     Ok(HistoryResult {
         findings,
         before_base,
-        at_tips: attribute::tip_blobs(&repo),
-        commits: outcome.commits,
+        at_tips,
+        commits: outcome.walked,
     })
 }
 
-/// Attribution on its own thread, feeding `threads` scanning threads: the findings they kept.
+/// The state at `path`, or an empty one (a first audit, or a state of other rules: noted).
+fn load_state(path: &Path, key: &RuleKey) -> State {
+    match State::load(path, key) {
+        Ok(state) => state,
+        Err(Stale::Missing) => State::default(),
+        Err(Stale::Other(why)) => {
+            diag::note(&format!(
+                "{}: {why}; reading the whole history again",
+                path.display()
+            ));
+            State::default()
+        }
+        Err(Stale::Unreadable(why)) => {
+            diag::warn(&format!(
+                "{}: not a keyhound state file ({why}); reading the whole history, then replacing it",
+                path.display()
+            ));
+            State::default()
+        }
+    }
+}
+
+/// Record this audit in the state: what it read (its trees only when complete) and its findings
+/// beside the earlier ones; say what the earlier findings are now.
+fn save_state(
+    path: &Path,
+    key: &RuleKey,
+    mut state: State,
+    findings: &[Finding],
+    at_tips: &HashSet<Oid>,
+    stats: &Stats,
+) {
+    let earlier = state.findings.len();
+    let still = state
+        .findings
+        .iter()
+        .filter(|f| Oid::from_str(&f.blob).is_ok_and(|b| at_tips.contains(&b)))
+        .count();
+    if earlier > 0 {
+        diag::info(&format!(
+            "keyhound: {}: {earlier} finding{} of earlier audits not reported again, {still} still present at a branch tip",
+            path.display(),
+            if earlier == 1 { "" } else { "s" }
+        ));
+    }
+    if stats.is_incomplete() {
+        state.trees.clear();
+    }
+    for f in findings {
+        let known = KnownFinding {
+            rule_id: f.rule_id.clone(),
+            fingerprint: f.fingerprint.clone(),
+            blob: f.blob.clone().unwrap_or_default(),
+            path: f.provenance.path().to_string(),
+            commit: f.provenance.commit().map(|c| c.id.clone()),
+        };
+        if !state.findings.contains(&known) {
+            state.findings.push(known);
+        }
+    }
+    if let Err(e) = state.save(path, key) {
+        diag::warn(&format!(
+            "{}: the state cannot be written ({e}); the next audit reads everything again",
+            path.display()
+        ));
+        stats.error();
+    }
+}
+
+/// libgit2 reads only trees and commits here (git reads the blobs), each tree once: hashing every
+/// object again only repeats what zlib's checksum guards (a corrupt object still fails to
+/// inflate), its object cache keeps what is hardly ever asked for twice (up to 256 MB of it),
+/// and the pack is mapped in small windows under a limit, so memory does not grow with the
+/// pack (issue 12: 538 MB peak RSS on git/git before these settings, 345 MB with the cache).
+fn tune_libgit2() {
+    git2::opts::strict_hash_verification(false);
+    git2::opts::enable_caching(false);
+    // SAFETY: these set libgit2's global options; they are called before this scan opens any
+    // repository, and no other thread uses libgit2 at this point of a run.
+    unsafe {
+        let _ = git2::opts::set_mwindow_size(MWINDOW);
+        let _ = git2::opts::set_mwindow_mapped_limit(4 * MWINDOW);
+    }
+}
+
+/// The size of one mapped window of a pack file.
+const MWINDOW: usize = 16 << 20;
+
+/// Attribution, and `threads` scanning threads reading in pack order: the findings kept.
+///
+/// For a whole history (every ref, or a base's ancestors) git lists the pack and the threads
+/// read every listed blob while attribution walks the trees; blobs attribution then does not
+/// want are dropped. Otherwise (a range, `--since`), attribution comes first and only what it
+/// wants is read, in the order it met them. Blobs wanted but not listed are read at the end.
 fn pass(
     repo: &Repository,
     reader: &read::Reader,
     plan: &attribute::Plan,
     threads: usize,
     progress: bool,
+    known: Option<State>,
 ) -> Result<(Vec<Finding>, attribute::Attribution), HistoryError> {
-    let queued = AtomicU64::new(0);
+    let keep = known.is_some();
+    let (seen, findings_before) = match known {
+        Some(state) => (seen::Seen::known(state.trees, state.blobs), state.findings),
+        None => (seen::Seen::new(plan.all_occurrences), Vec::new()),
+    };
+    // Blobs an earlier audit read are not read again, nor listed for reading.
+    let skip: Option<seen::Ids> = keep.then(|| seen.blob_ids());
+    let whole = matches!(
+        plan.tips,
+        attribute::Tips::Refs | attribute::Tips::Ancestors(_)
+    ) && plan.since.is_none();
+    let unreachable = plan.unreachable && matches!(plan.tips, attribute::Tips::Refs);
+    let total = AtomicU64::new(0);
+    let done_count = AtomicU64::new(0);
     let done = AtomicBool::new(false);
-    let (tx, rx) = sync_channel::<read::Job>(QUEUE);
-    let rx = Arc::new(Mutex::new(rx));
-    let found: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
-    let outcome = std::thread::scope(|scope| {
+    let (found, early) = std::thread::scope(|scope| {
         if progress {
-            scope.spawn(|| read::progress(reader.stats, &queued, &done));
+            let (total, done_count, done) = (&total, &done_count, &done);
+            scope.spawn(move || read::progress(reader.stats, total, done_count, done));
         }
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                let rx = Arc::clone(&rx);
-                let found = &found;
-                scope.spawn(move || read::worker(reader, &rx, found))
+        let early = whole.then(|| {
+            let (total, done_count) = (&total, &done_count);
+            scope.spawn(move || {
+                let listing = batch::Listing::read(reader.repo_path)?;
+                let wants: Vec<read::Want> = listing
+                    .blobs
+                    .iter()
+                    .filter(|(id, _)| skip.as_ref().is_none_or(|s| !s.contains(id)))
+                    .map(|&(id, size)| (id, Some(size)))
+                    .collect();
+                drop(listing.blobs);
+                total.fetch_add(wants.len() as u64, Ordering::Relaxed);
+                let outcomes = read::read(reader, &wants, threads, done_count);
+                Some((outcomes, listing.complete))
             })
-            .collect();
-        let result = attribute::attribute(repo, plan, &tx, reader.stats, &queued);
-        drop(tx);
-        for w in workers {
-            let _ = w.join();
+        });
+        let found = attribute::attribute(repo, plan, seen, reader.stats);
+        let early = early.and_then(|h| h.join().ok().flatten());
+        (found, early)
+    });
+    let mut found = found?;
+    let (mut outcomes, complete) = early.unwrap_or_default();
+    // Wanted blobs not read yet, in the order attribution met them; with --unreachable, the
+    // blobs no ref reaches (listed, or from libgit2 when git listed nothing or not all).
+    let mut late: Vec<read::Want> = found
+        .order
+        .iter()
+        .filter(|b| !outcomes.contains_key(b))
+        .map(|&b| (b, None))
+        .collect();
+    let mut stray = Vec::new();
+    if unreachable {
+        stray.extend(outcomes.keys().filter(|b| !found.met.contains(*b)).copied());
+        if !complete {
+            for b in read::odb_blobs(repo) {
+                if !found.met.contains(&b) && !outcomes.contains_key(&b) {
+                    late.push((b, None));
+                    stray.push(b);
+                }
+            }
         }
-        done.store(true, Ordering::Relaxed);
-        result
-    })?;
-    let found = found
-        .into_inner()
-        .expect("no worker panics while holding the lock");
-    Ok((found, outcome))
+        stray.sort();
+        stray.dedup();
+    }
+    total.fetch_add(late.len() as u64, Ordering::Relaxed);
+    let late_outcomes = read::read(reader, &late, threads, &done_count);
+    done.store(true, Ordering::Relaxed);
+    outcomes.extend(late_outcomes);
+
+    let mut out = Vec::new();
+    let mut parents = None;
+    let mut failed = Vec::new();
+    for blob in std::mem::take(&mut found.order) {
+        let origins = found.blobs.remove(&blob).unwrap_or_default();
+        if let (Some(outcome), false) = (outcomes.remove(&blob), origins.is_empty()) {
+            if outcome.failed() {
+                failed.push(blob);
+            }
+            out.extend(read::settle(
+                reader,
+                &found,
+                blob,
+                &origins,
+                outcome,
+                &mut parents,
+            ));
+        }
+    }
+    for &blob in &stray {
+        if let Some(outcome) = outcomes.remove(&blob) {
+            if outcome.failed() {
+                failed.push(blob);
+            }
+            let origin = attribute::Origin {
+                path: format!("unreachable blob {blob}").into(),
+                commit: None,
+            };
+            out.extend(read::settle(
+                reader,
+                &found,
+                blob,
+                &[origin],
+                outcome,
+                &mut parents,
+            ));
+        }
+    }
+    if let Some(state) = found.state.as_mut() {
+        // What this audit read joins what earlier ones did; what it could not read does not.
+        state.blobs.extend(stray);
+        for blob in &failed {
+            state.blobs.remove(blob);
+        }
+        state.findings = findings_before;
+    }
+    Ok((out, found))
 }
 
 /// The secrets a range reports, found in the history of its base (issue 10, #18 there): each
@@ -260,8 +455,9 @@ fn before_base(
         since: None,
         all_occurrences: false,
         unreachable: false,
+        keep_seen: false,
     };
-    match pass(repo, &reader, &plan, threads, false) {
+    match pass(repo, &reader, &plan, threads, false, None) {
         Ok((mut found, _)) => {
             let wanted: HashSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
             found.retain(|f| wanted.contains(f.fingerprint.as_str()));

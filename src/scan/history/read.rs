@@ -1,28 +1,56 @@
-//! The scanning threads of the history source: each opens its own repository handle, takes
-//! [`Job`]s (a blob id and the provenance attribution gave it) from the bounded queue, asks the
-//! blob's size before inflating it, and runs the detector through `scan::scan_blob`. In a range,
-//! only the lines a commit adds against its first parent count ([`Mode`]). Also the progress
-//! line. It does
-//! not decide which blobs to read (see `attribute`) nor group findings.
+//! The scanning threads of the history source (issue 12). Blobs are read in pack order: the
+//! ids are cut into one contiguous run per thread ([`split`]), and each thread reads its run
+//! with its own `git cat-file --batch` (`batch`) and runs the detector on each blob once,
+//! keeping an [`Outcome`] per blob id ([`read`]). For a whole history this starts on the pack's
+//! listing while attribution still walks the trees, so both run at once; [`settle`] then gives
+//! each wanted blob's outcome its provenance: its findings, copied to each origin
+//! (`--all-occurrences`, a tagged blob), and its counts. Outcomes of blobs nobody wants (no ref
+//! reaches them, without `--unreachable`) are dropped. Sizes from the listing keep a blob over
+//! the size limit from being read at all. In a range, only the lines a commit adds against its
+//! first parent count ([`Mode`]). Also the progress line. It does not decide which blobs are
+//! wanted (see `attribute`) nor group findings.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::mpsc::Receiver;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use git2::{Oid, Repository};
 use memchr::memmem;
 
-use super::super::{decode_utf16, scan_blob, staged, Limits, Stats};
-use crate::detect::Detector;
+use super::super::{decode_utf16, is_binary, staged, Limits, SkipReason, Stats};
+use super::attribute::{Attribution, Origin};
+use super::batch::{self, Blob};
+use crate::detect::{locate, Detector};
 use crate::diag;
 use crate::finding::{Finding, Provenance};
 
-/// A blob to scan and where it was first seen.
-pub(super) struct Job {
-    pub blob: Oid,
-    pub provenance: Provenance,
+/// What reading and scanning one blob gave, before it has a provenance.
+pub(super) enum Outcome {
+    /// Text of `len` bytes (after UTF-16 decoding) and what the detector found in it, with a
+    /// placeholder provenance; in a range with findings, the text too (for the added lines).
+    Text {
+        len: u64,
+        findings: Vec<Finding>,
+        text: Option<Vec<u8>>,
+    },
+    /// A NUL in the first 8 KiB (without `--binary`): passed over.
+    Binary,
+    /// `Mode::Containing`: none of the secrets is in it.
+    Passed,
+    TooLarge(u64),
+    Missing,
+    Failed(String),
 }
+
+impl Outcome {
+    /// The blob could not be read.
+    pub fn failed(&self) -> bool {
+        matches!(self, Outcome::Missing | Outcome::Failed(_))
+    }
+}
+
+/// A blob to read: its id and, when the listing gave it, its size.
+pub(super) type Want = (Oid, Option<u64>);
 
 /// What a scanning thread needs besides its queue.
 pub(super) struct Reader<'a> {
@@ -45,16 +73,15 @@ pub(super) enum Mode {
     Containing(Vec<memmem::Finder<'static>>),
 }
 
-/// The progress line on stderr (only on a terminal): blobs done of those found so far, MB/s.
-pub(super) fn progress(stats: &Stats, queued: &AtomicU64, done: &AtomicBool) {
+/// The progress line on stderr (only on a terminal): blobs done of those wanted, MB/s.
+pub(super) fn progress(stats: &Stats, total: &AtomicU64, read: &AtomicU64, done: &AtomicBool) {
     use std::io::Write;
     use std::sync::atomic::Ordering::Relaxed;
     let started = std::time::Instant::now();
     loop {
         std::thread::sleep(std::time::Duration::from_millis(250));
-        let scanned =
-            stats.files.load(Relaxed) + stats.skipped_count() + stats.errors.load(Relaxed);
-        let total = queued.load(Relaxed);
+        let scanned = read.load(Relaxed);
+        let total = total.load(Relaxed);
         let mb = stats.bytes.load(Relaxed) as f64 / 1e6;
         let rate = mb / started.elapsed().as_secs_f64().max(0.001);
         let mut err = std::io::stderr().lock();
@@ -70,85 +97,206 @@ pub(super) fn progress(stats: &Stats, queued: &AtomicU64, done: &AtomicBool) {
     }
 }
 
-/// A scanning thread: its own repository handle, blobs from the queue.
-pub(super) fn worker(reader: &Reader, rx: &Mutex<Receiver<Job>>, found: &Mutex<Vec<Finding>>) {
-    let stats = reader.stats;
-    let repo = match Repository::open(reader.repo_path) {
-        Ok(r) => r,
-        Err(e) => {
-            diag::warn(&format!(
-                "cannot open the repository again: {}",
-                e.message()
-            ));
-            stats.error();
-            return;
-        }
+/// Every blob in the object database, through libgit2 (when git gave no complete listing).
+pub(super) fn odb_blobs(repo: &Repository) -> Vec<Oid> {
+    let mut blobs = Vec::new();
+    let Ok(odb) = repo.odb() else {
+        return blobs;
     };
-    loop {
-        let job = match rx.lock().expect("queue lock").recv() {
-            Ok(job) => job,
-            Err(_) => return,
-        };
-        // Ask the size first: a 500 MB blob over the limit is never inflated into memory.
-        let size = repo
-            .odb()
-            .and_then(|odb| odb.read_header(job.blob))
-            .map(|(size, _)| size as u64);
-        if let Ok(size) = size {
-            let what = format!("{} (blob {})", job.provenance.path(), job.blob);
-            let over = match reader.mode {
-                Mode::Containing(_) => size > reader.limits.max_file_size,
-                _ => reader.limits.over(&what, size, stats),
-            };
-            if over {
-                continue;
-            }
+    let _ = odb.foreach(|oid| {
+        if let Ok((_, git2::ObjectType::Blob)) = odb.read_header(*oid) {
+            blobs.push(*oid);
         }
-        let blob = match repo.find_blob(job.blob) {
-            Ok(b) => b,
-            Err(e) => {
-                diag::warn(&format!(
-                    "{}: blob {} cannot be read: {}",
-                    job.provenance.path(),
-                    job.blob,
-                    e.message()
-                ));
-                stats.error();
-                continue;
-            }
-        };
-        if let Mode::Containing(secrets) = &reader.mode {
-            let content = blob.content();
-            let text = decode_utf16(content);
-            let text = text.as_deref().unwrap_or(content);
-            if !secrets.iter().any(|s| s.find(text).is_some()) {
-                continue;
-            }
-        }
-        let id = job.blob.to_string();
-        let mut findings = scan_blob(
-            reader.detector,
-            blob.content(),
-            &job.provenance,
-            Some(&id),
-            &reader.limits,
-            stats,
-        );
-        if !findings.is_empty() && matches!(reader.mode, Mode::AddedLines) {
-            // In a range, only lines the commit adds count: a key the file already had (on the
-            // base branch, or earlier in the range) is not this commit's doing.
-            if let Some(parent) = parent_version(&repo, &job.provenance) {
-                let content = blob.content();
-                let text = decode_utf16(content);
-                let added = staged::added_lines(&parent, text.as_deref().unwrap_or(content));
-                findings.retain(|f| staged::adds(f, &added));
-            }
-        }
-        if !findings.is_empty() {
-            let mut found = found.lock().expect("findings lock");
-            found.extend(findings);
+        true
+    });
+    blobs
+}
+
+/// Cut `wants` into at most `n` contiguous runs of about equal bytes (blobs of unknown size
+/// count as average), so each thread reads one stretch of the pack.
+pub(super) fn split(wants: &[Want], n: usize) -> Vec<&[Want]> {
+    let known: Vec<u64> = wants.iter().filter_map(|w| w.1).collect();
+    let average = known.iter().sum::<u64>() / (known.len() as u64).max(1);
+    let weight = |w: &Want| w.1.unwrap_or(average).max(1);
+    let total: u64 = wants.iter().map(weight).sum();
+    let share = total.div_ceil(n.max(1) as u64).max(1);
+    let mut runs = Vec::new();
+    let (mut start, mut acc) = (0, 0);
+    for (i, w) in wants.iter().enumerate() {
+        acc += weight(w);
+        if acc >= share && runs.len() + 1 < n {
+            runs.push(&wants[start..=i]);
+            (start, acc) = (i + 1, 0);
         }
     }
+    if start < wants.len() {
+        runs.push(&wants[start..]);
+    }
+    runs
+}
+
+/// Read and scan `wants` in order, `threads` runs at once: each blob's outcome.
+pub(super) fn read(
+    reader: &Reader,
+    wants: &[Want],
+    threads: usize,
+    done: &AtomicU64,
+) -> HashMap<Oid, Outcome> {
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = split(wants, threads)
+            .into_iter()
+            .map(|run| scope.spawn(move || read_run(reader, run, done)))
+            .collect();
+        let mut all = HashMap::with_capacity(wants.len());
+        for run in runs {
+            all.extend(run.join().expect("a scanning thread does not panic"));
+        }
+        all
+    })
+}
+
+/// One thread's run: its own `git cat-file --batch` (or libgit2), the detector on each blob.
+fn read_run(reader: &Reader, run: &[Want], done: &AtomicU64) -> Vec<(Oid, Outcome)> {
+    let max = reader.limits.max_file_size;
+    let mut out = Vec::with_capacity(run.len());
+    // Blobs the listing says are over the limit are never read.
+    let mut ids = Vec::with_capacity(run.len());
+    for &(id, size) in run {
+        match size {
+            Some(size) if size > max => out.push((id, Outcome::TooLarge(size))),
+            _ => ids.push(id),
+        }
+    }
+    done.fetch_add(out.len() as u64, Ordering::Relaxed);
+    let mut each = |i: usize, blob: Blob| {
+        let outcome = match blob {
+            Blob::Bytes(content) => scan(reader, content),
+            Blob::TooLarge(size) => Outcome::TooLarge(size),
+            Blob::Missing => Outcome::Missing,
+            Blob::Failed(why) => Outcome::Failed(why),
+        };
+        done.fetch_add(1, Ordering::Relaxed);
+        out.push((ids[i], outcome));
+    };
+    let by_git = !batch::use_git2() && batch::read(reader.repo_path, &ids, max, &mut each).is_ok();
+    if !by_git {
+        if let Err(e) = batch::read_git2(reader.repo_path, &ids, max, &mut each) {
+            let why = format!("cannot open the repository again: {}", e.message());
+            out.extend(ids.iter().map(|&id| (id, Outcome::Failed(why.clone()))));
+        }
+    }
+    out
+}
+
+/// Run the detector on one blob's content, as `scan::scan_blob` does, but before the blob has
+/// a provenance (and without counting: [`settle`] counts the wanted ones).
+fn scan(reader: &Reader, content: &[u8]) -> Outcome {
+    let decoded = decode_utf16(content);
+    let text = decoded.as_deref().unwrap_or(content);
+    if let Mode::Containing(secrets) = &reader.mode {
+        if !secrets.iter().any(|s| s.find(text).is_some()) {
+            return Outcome::Passed;
+        }
+    }
+    if !reader.limits.binary && is_binary(text) {
+        return Outcome::Binary;
+    }
+    let placeholder = Provenance::Unreachable {
+        path: String::new(),
+    };
+    let findings = locate::findings(reader.detector, text, &placeholder);
+    let keep_text = !findings.is_empty() && matches!(reader.mode, Mode::AddedLines);
+    Outcome::Text {
+        len: text.len() as u64,
+        findings,
+        text: keep_text.then(|| text.to_vec()),
+    }
+}
+
+/// Give a wanted blob's outcome its origins: count it, note why it was passed over or could not
+/// be read, and return its findings, one copy per origin, with the blob's id. `repo` is opened
+/// on first need (the parent version of a file in a range).
+pub(super) fn settle(
+    reader: &Reader,
+    found: &Attribution,
+    blob: Oid,
+    origins: &[Origin],
+    outcome: Outcome,
+    repo: &mut Option<Repository>,
+) -> Vec<Finding> {
+    let stats = reader.stats;
+    let first = found.provenance(&origins[0]);
+    let (findings, text) = match outcome {
+        Outcome::Text {
+            len,
+            findings,
+            text,
+        } => {
+            stats.add_file(len as usize);
+            (findings, text)
+        }
+        Outcome::Passed => return Vec::new(),
+        Outcome::Binary => {
+            stats.skip(
+                first.path(),
+                SkipReason::Binary,
+                reader.limits.max_file_size,
+            );
+            return Vec::new();
+        }
+        Outcome::TooLarge(size) => {
+            if !matches!(reader.mode, Mode::Containing(_)) {
+                let what = format!("{} (blob {blob})", first.path());
+                reader.limits.over(&what, size, stats);
+            }
+            return Vec::new();
+        }
+        Outcome::Missing | Outcome::Failed(_) => {
+            let why = match outcome {
+                Outcome::Failed(why) => why,
+                _ => "not in the object database".to_string(),
+            };
+            diag::warn(&format!(
+                "{}: blob {blob} cannot be read: {why}",
+                first.path()
+            ));
+            stats.error();
+            return Vec::new();
+        }
+    };
+    if findings.is_empty() {
+        return findings;
+    }
+    let id = blob.to_string();
+    let mut all = Vec::new();
+    for (n, origin) in origins.iter().enumerate() {
+        let provenance = if n == 0 {
+            first.clone()
+        } else {
+            found.provenance(origin)
+        };
+        let mut these: Vec<Finding> = findings
+            .iter()
+            .map(|f| Finding {
+                provenance: provenance.clone(),
+                blob: Some(id.clone()),
+                ..f.clone()
+            })
+            .collect();
+        if let (Mode::AddedLines, Some(text)) = (&reader.mode, &text) {
+            // In a range, only lines the commit adds count: a key the file already had (on the
+            // base branch, or earlier in the range) is not this commit's doing.
+            if repo.is_none() {
+                *repo = Repository::open(reader.repo_path).ok();
+            }
+            if let Some(parent) = repo.as_ref().and_then(|r| parent_version(r, &provenance)) {
+                let added = staged::added_lines(&parent, text);
+                these.retain(|f| staged::adds(f, &added));
+            }
+        }
+        all.extend(these);
+    }
+    all
 }
 
 /// The content the same path had in the first parent of the commit that introduced a blob.
@@ -162,4 +310,33 @@ fn parent_version(repo: &Repository, provenance: &Provenance) -> Option<Vec<u8>>
     let blob = repo.find_blob(entry.id()).ok()?;
     let content = blob.content();
     Some(decode_utf16(content).unwrap_or_else(|| content.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_are_contiguous_and_about_equal_in_bytes() {
+        let id = |n: u8| Oid::from_bytes(&[n; 20]).unwrap();
+        let wants: Vec<Want> = (0..10)
+            .map(|n| (id(n), Some(if n == 0 { 100 } else { 10 })))
+            .collect();
+        let runs = split(&wants, 2);
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[0].len(), 1, "the large first blob is a run of its own");
+        assert_eq!(runs.iter().map(|r| r.len()).sum::<usize>(), 10);
+        assert_eq!(split(&wants, 1).len(), 1);
+        assert_eq!(split(&wants[..1], 4).len(), 1);
+        assert!(split(&[], 2).is_empty());
+        // Unknown sizes count as the average of the known ones.
+        let unknown: Vec<Want> = (0..4).map(|n| (id(n), None)).collect();
+        assert_eq!(
+            split(&unknown, 2)
+                .iter()
+                .map(|r| r.len())
+                .collect::<Vec<_>>(),
+            [2, 2]
+        );
+    }
 }

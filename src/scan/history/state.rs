@@ -1,0 +1,199 @@
+//! `keyhound history --state FILE` (issue 12): what an audit read, kept for the next one, so a
+//! re-audit reads only new objects. [`State`] holds the ids of every tree attribution walked
+//! and every blob it read (each tree's blobs were all read, so a known tree is skipped whole),
+//! and the findings of earlier audits, briefly, so a re-audit can say which of them are still
+//! present at a branch tip. A state belongs to one keyhound version and one [`RuleKey`] (the
+//! rules and the per-blob limits): with another, it is ignored and the audit reads everything.
+//! An incomplete audit keeps no trees (a tree whose blob could not be read is not known), only
+//! the blobs it read. It does not report findings (the caller's).
+//!
+//! The file is JSON: `version`, `keyhound`, `rules` (a SHA-256), `trees` and `blobs` (ids as one
+//! string of concatenated hex, 40 characters each: on git/git, 330,000 ids in 13 MB that parse
+//! in milliseconds), `findings`. It is written to a temporary file and renamed.
+
+use std::path::{Path, PathBuf};
+
+use git2::Oid;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::seen::Ids;
+use crate::rules::RuleSet;
+use crate::scan::Limits;
+
+/// The format of the state file.
+const VERSION: u32 = 1;
+
+/// What decides which findings a blob gives: keyhound's version, the rules and the limits.
+pub(super) struct RuleKey(String);
+
+impl RuleKey {
+    pub fn new(rules: &RuleSet, limits: &Limits) -> RuleKey {
+        let mut h = Sha256::new();
+        for r in &rules.rules {
+            let fields = format!(
+                "{}\0{:?}\0{}\0{:?}\0{:?}\0{}\0{}\0{:?}\0{}\n",
+                r.id,
+                r.keywords,
+                r.pattern,
+                r.min_entropy,
+                r.checksum,
+                r.window,
+                r.boundary,
+                r.requires_nearby,
+                r.nearby_lines
+            );
+            h.update(fields.as_bytes());
+        }
+        h.update(format!("{}\0{}", limits.max_file_size, limits.binary).as_bytes());
+        RuleKey(format!("{:x}", h.finalize()))
+    }
+}
+
+/// A finding of an earlier audit, as much as a re-audit needs to name it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(super) struct KnownFinding {
+    pub rule_id: String,
+    pub fingerprint: String,
+    pub blob: String,
+    pub path: String,
+    pub commit: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct File {
+    version: u32,
+    keyhound: String,
+    rules: String,
+    trees: String,
+    blobs: String,
+    findings: Vec<KnownFinding>,
+}
+
+/// What earlier audits read and found.
+#[derive(Default)]
+pub(super) struct State {
+    pub trees: Ids,
+    pub blobs: Ids,
+    pub findings: Vec<KnownFinding>,
+}
+
+/// Why a state file was not used (the audit then reads everything).
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Stale {
+    /// No file yet: the first audit.
+    Missing,
+    /// Another keyhound version, other rules or limits, or another format.
+    Other(String),
+    /// Not a state file, or unreadable.
+    Unreadable(String),
+}
+
+impl State {
+    /// Read `path`, if it belongs to `key` and this keyhound.
+    pub fn load(path: &Path, key: &RuleKey) -> Result<State, Stale> {
+        let text = match std::fs::read(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Stale::Missing),
+            Err(e) => return Err(Stale::Unreadable(e.to_string())),
+        };
+        let file: File =
+            serde_json::from_slice(&text).map_err(|e| Stale::Unreadable(e.to_string()))?;
+        if file.version != VERSION {
+            return Err(Stale::Other(format!("state format {}", file.version)));
+        }
+        if file.keyhound != env!("CARGO_PKG_VERSION") {
+            return Err(Stale::Other(format!(
+                "written by keyhound {}",
+                file.keyhound
+            )));
+        }
+        if file.rules != key.0 {
+            return Err(Stale::Other("written with other rules or limits".into()));
+        }
+        let ids = |hex: &str| -> Result<Ids, Stale> {
+            let bad = || Stale::Unreadable("an object id is not 40 hex digits".into());
+            if hex.len() % 40 != 0 || !hex.is_ascii() {
+                return Err(bad());
+            }
+            (0..hex.len() / 40)
+                .map(|i| Oid::from_str(&hex[i * 40..i * 40 + 40]).map_err(|_| bad()))
+                .collect()
+        };
+        Ok(State {
+            trees: ids(&file.trees)?,
+            blobs: ids(&file.blobs)?,
+            findings: file.findings,
+        })
+    }
+
+    /// Write the state to `path` (a temporary file beside it, then renamed).
+    pub fn save(&self, path: &Path, key: &RuleKey) -> std::io::Result<()> {
+        let hex = |ids: &Ids| {
+            let mut sorted: Vec<&Oid> = ids.iter().collect();
+            sorted.sort_unstable();
+            let mut s = String::with_capacity(sorted.len() * 40);
+            for id in sorted {
+                s.push_str(&id.to_string());
+            }
+            s
+        };
+        let file = File {
+            version: VERSION,
+            keyhound: env!("CARGO_PKG_VERSION").to_string(),
+            rules: key.0.clone(),
+            trees: hex(&self.trees),
+            blobs: hex(&self.blobs),
+            findings: self.findings.clone(),
+        };
+        let json = serde_json::to_vec(&file).map_err(std::io::Error::other)?;
+        let tmp = temporary(path);
+        std::fs::write(&tmp, json)?;
+        std::fs::rename(&tmp, path)
+    }
+}
+
+fn temporary(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_round_trips_and_belongs_to_its_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let rules = RuleSet::builtin().unwrap();
+        let limits = Limits {
+            max_file_size: 1000,
+            binary: false,
+        };
+        let key = RuleKey::new(&rules, &limits);
+        assert_eq!(State::load(&path, &key).err(), Some(Stale::Missing));
+        let mut state = State::default();
+        state.trees.insert(Oid::from_str(&"ab".repeat(20)).unwrap());
+        state.blobs.insert(Oid::from_str(&"cd".repeat(20)).unwrap());
+        state.blobs.insert(Oid::from_str(&"ef".repeat(20)).unwrap());
+        state.save(&path, &key).unwrap();
+        let back = State::load(&path, &key).unwrap();
+        assert_eq!((back.trees.len(), back.blobs.len()), (1, 2));
+
+        let other = RuleKey::new(
+            &rules,
+            &Limits {
+                max_file_size: 2000,
+                ..limits
+            },
+        );
+        assert!(matches!(State::load(&path, &other), Err(Stale::Other(_))));
+        std::fs::write(&path, b"{}").unwrap();
+        assert!(matches!(
+            State::load(&path, &key),
+            Err(Stale::Unreadable(_))
+        ));
+    }
+}

@@ -1,0 +1,133 @@
+//! `keyhound history --state FILE` (issue 12): a re-audit reads only the objects the recorded
+//! audits did not, reports only new findings, and starts afresh when the rules change.
+use crate::harness::{openai_key, Run, TestRepo};
+
+/// What these tests read of a JSON report.
+#[derive(serde::Deserialize, Debug)]
+struct Report {
+    findings: Vec<Found>,
+    summary: Summary,
+}
+
+#[derive(serde::Deserialize, Debug)]
+struct Found {
+    path: String,
+    secret: String,
+    commit: Commit,
+}
+
+#[derive(serde::Deserialize, Debug)]
+struct Commit {
+    id: String,
+}
+
+#[derive(serde::Deserialize, Debug)]
+struct Summary {
+    /// Blobs scanned.
+    files: u64,
+}
+
+fn report(run: &Run) -> Report {
+    serde_json::from_value(run.json()).unwrap_or_else(|e| panic!("report: {e}: {}", run.stdout))
+}
+
+/// `history --state` with the state file in its own directory, `--show-secrets` to tell keys
+/// apart.
+fn audit(repo: &TestRepo, state: &TestRepo, extra: &[&str]) -> Run {
+    let file = state.path().join("state.json");
+    let file = file.to_str().expect("temp paths are UTF-8");
+    let mut args = vec![
+        "history",
+        ".",
+        "--format",
+        "json",
+        "--show-secrets",
+        "--state",
+        file,
+    ];
+    args.extend_from_slice(extra);
+    repo.keyhound(&args)
+}
+
+#[test]
+fn issue_12_reaudit_finds_a_key_added_after_the_first_audit_and_nothing_else() {
+    let repo = TestRepo::git();
+    let state = TestRepo::dir();
+    let (old, new) = (openai_key(120), openai_key(121));
+    repo.write("app.env", format!("K={old}\n"));
+    repo.write("README.md", "hello\n");
+    repo.commit("first");
+    let run = audit(&repo, &state, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let first = report(&run);
+    assert_eq!(first.findings.len(), 1);
+    assert_eq!(first.findings[0].secret, old);
+    assert_eq!(first.summary.files, 2);
+
+    // Nothing new: nothing read, nothing reported; the earlier finding is still at the tip.
+    let run = audit(&repo, &state, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let again = report(&run);
+    assert!(again.findings.is_empty(), "{:?}", again.findings);
+    assert_eq!(again.summary.files, 0, "an unchanged history reads no blob");
+    assert!(
+        run.stderr
+            .contains("1 finding of earlier audits not reported again, 1 still present"),
+        "{}",
+        run.stderr
+    );
+
+    // A new key on a side branch, an edit of a known file, the old key copied to a new path.
+    repo.git_ok(&["checkout", "-q", "-b", "feature"]);
+    repo.write("deploy/new.env", format!("K={new}\n"));
+    repo.write("README.md", "hello again\n");
+    repo.write("copy.env", format!("K={old}\n"));
+    let added = repo.commit("second");
+    let run = audit(&repo, &state, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let second = report(&run);
+    assert_eq!(
+        second.summary.files, 2,
+        "only the two new blobs are read (copy.env has the known blob of app.env)"
+    );
+    let found: Vec<(&str, &str, &str)> = second
+        .findings
+        .iter()
+        .map(|f| (f.path.as_str(), f.commit.id.as_str(), f.secret.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![("deploy/new.env", added.as_str(), new.as_str())]
+    );
+}
+
+#[test]
+fn issue_12_state_of_other_rules_or_limits_is_not_used() {
+    let repo = TestRepo::git();
+    let state = TestRepo::dir();
+    repo.write("app.env", format!("K={}\n", openai_key(122)));
+    repo.commit("first");
+    assert_eq!(audit(&repo, &state, &[]).code, 1);
+    // Other limits decide differently what is read: everything is read again.
+    let run = audit(&repo, &state, &["--max-file-size", "1000000"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(report(&run).findings.len(), 1);
+    assert!(
+        run.stderr.contains("other rules or limits"),
+        "{}",
+        run.stderr
+    );
+    // A file that is not a state: a warning, a full audit, then a valid state.
+    std::fs::write(state.path().join("state.json"), "not json").unwrap();
+    let run = audit(&repo, &state, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a keyhound state file"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(audit(&repo, &state, &[]).code, 0);
+    // --state goes with a whole history only.
+    let run = audit(&repo, &state, &["--since", "2000-01-01"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
