@@ -130,7 +130,18 @@ impl Stats {
     }
 }
 
-/// The bytes of a blob to scan: UTF-16 text decoded, binary blobs refused (`None`, recorded).
+/// The bytes of a blob to scan: UTF-16 text decoded; `None` for a binary blob (unless
+/// `--binary`). Pure, no counting: the one rule every source applies to content ([`text_of`]
+/// counts; history counts once it knows which blobs it wants).
+pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Option<Cow<'a, [u8]>> {
+    let text = match decode_utf16(bytes) {
+        Some(decoded) => Cow::Owned(decoded),
+        None => Cow::Borrowed(bytes),
+    };
+    (limits.binary || !is_binary(&text)).then_some(text)
+}
+
+/// [`decode`], counting the blob as scanned, or as skipped (binary) under the name `what`.
 /// The size limit is checked by the caller before reading ([`Limits::over`]).
 pub fn text_of<'a>(
     what: &str,
@@ -138,14 +149,10 @@ pub fn text_of<'a>(
     limits: &Limits,
     stats: &Stats,
 ) -> Option<Cow<'a, [u8]>> {
-    let text = match decode_utf16(bytes) {
-        Some(decoded) => Cow::Owned(decoded),
-        None => Cow::Borrowed(bytes),
-    };
-    if !limits.binary && is_binary(&text) {
+    let Some(text) = decode(bytes, limits) else {
         stats.skip(what, SkipReason::Binary, limits.max_file_size);
         return None;
-    }
+    };
     stats.add_file(text.len());
     Some(text)
 }

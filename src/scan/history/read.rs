@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use git2::{Oid, Repository};
 use memchr::memmem;
 
-use super::super::{decode_utf16, is_binary, staged, Limits, SkipReason, Stats};
+use super::super::{decode, decode_utf16, staged, Limits, SkipReason, Stats};
 use super::attribute::{Attribution, Origin};
 use super::batch::{self, Blob};
 use crate::detect::{locate, Detector};
@@ -188,19 +188,21 @@ fn read_run(reader: &Reader, run: &[Want], done: &AtomicU64) -> Vec<(Oid, Outcom
     out
 }
 
-/// Run the detector on one blob's content, as `scan::scan_blob` does, but before the blob has
-/// a provenance (and without counting: [`settle`] counts the wanted ones).
+/// Run the detector on one blob's content, as `scan::scan_blob` does (the same
+/// `scan::decode`), but before the blob has a provenance, and without counting: [`settle`]
+/// counts the wanted ones.
 fn scan(reader: &Reader, content: &[u8]) -> Outcome {
-    let decoded = decode_utf16(content);
-    let text = decoded.as_deref().unwrap_or(content);
+    let decoded = decode(content, &reader.limits);
     if let Mode::Containing(secrets) = &reader.mode {
-        if !secrets.iter().any(|s| s.find(text).is_some()) {
+        let hay = decoded.as_deref().unwrap_or(content);
+        if !secrets.iter().any(|s| s.find(hay).is_some()) {
             return Outcome::Passed;
         }
     }
-    if !reader.limits.binary && is_binary(text) {
+    let Some(text) = decoded else {
         return Outcome::Binary;
-    }
+    };
+    let text = &text[..];
     let placeholder = Provenance::Unreachable {
         path: String::new(),
     };
