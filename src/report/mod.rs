@@ -187,6 +187,15 @@ pub fn summary_line(summary: &Summary) -> String {
     );
     if !summary.skipped.is_empty() {
         let ignored = summary.skipped.len() as u64 - summary.skipped_binary - summary.skipped_large;
+        let kinds: Vec<String> = [
+            (summary.skipped_binary, "binary"),
+            (summary.skipped_large, "over the size limit"),
+            (ignored, "ignored"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
         let names: Vec<&str> = summary
             .skipped
             .iter()
@@ -194,9 +203,8 @@ pub fn summary_line(summary: &Summary) -> String {
             .map(|s| s.path.as_str())
             .collect();
         line.push_str(&format!(
-            "; skipped {} binary, {} over the size limit, {ignored} ignored: {}{}",
-            summary.skipped_binary,
-            summary.skipped_large,
+            "; skipped {}: {}{}",
+            kinds.join(", "),
             names.join(", "),
             if summary.skipped.len() > SKIPPED_NAMED {
                 ", … (--list-skipped names them all)"
