@@ -160,7 +160,13 @@ pub fn scan_file(
         }
     };
     let provenance = Provenance::File { path: shown };
-    scan_blob(detector, &bytes, &provenance, None, &opts.limits, stats)
+    // `read_text` already sniffed the first block for binary content (and stopped reading a
+    // binary file there): sniffing it again would cost a second pass over 8 KiB of every file.
+    let sniffed = Limits {
+        binary: true,
+        ..opts.limits
+    };
+    scan_blob(detector, &bytes, &provenance, None, &sniffed, stats)
 }
 
 /// Read a file, but stop after the first block when it is binary (`None`) and binary files are
