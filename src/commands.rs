@@ -91,20 +91,35 @@ pub fn hook(cmd: HookCommand) -> Result<Outcome, Error> {
     Ok(Outcome::Clean)
 }
 
+/// The findings of the tree at `path` with no baseline applied (a baseline records, and prune
+/// compares against, every finding), the stats and the policy's root folder.
+fn every_finding(
+    path: std::path::PathBuf,
+    mut common: crate::options::CommonOptions,
+) -> Result<
+    (
+        Vec<crate::finding::Finding>,
+        crate::scan::Stats,
+        std::path::PathBuf,
+    ),
+    Error,
+> {
+    common.baseline = BaselineChoice::Off;
+    let source = Source::Tree {
+        paths: vec![path],
+        no_ignore: false,
+    };
+    pipeline::findings(source, &common)
+}
+
 pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
     match cmd {
         BaselineCommand::Create {
             path,
             output,
-            mut common,
+            common,
         } => {
-            // A baseline records every finding: an older baseline must not hide any.
-            common.baseline = BaselineChoice::Off;
-            let source = Source::Tree {
-                paths: vec![path],
-                no_ignore: false,
-            };
-            let (findings, stats, root) = pipeline::findings(source, &common)?;
+            let (findings, stats, root) = every_finding(path, common)?;
             let output = output.unwrap_or_else(|| root.join(baseline::FILE_NAME));
             let b = Baseline::from_findings(&findings);
             b.save(&output).map_err(Error::new)?;
@@ -123,14 +138,9 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
             path,
             file,
             dry_run,
-            mut common,
+            common,
         } => {
-            common.baseline = BaselineChoice::Off;
-            let source = Source::Tree {
-                paths: vec![path],
-                no_ignore: false,
-            };
-            let (findings, stats, root) = pipeline::findings(source, &common)?;
+            let (findings, stats, root) = every_finding(path, common)?;
             let file = file.unwrap_or_else(|| root.join(baseline::FILE_NAME));
             let mut b = Baseline::load(&file).map_err(Error::new)?;
             if stats.is_incomplete() {
