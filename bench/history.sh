@@ -15,7 +15,7 @@ set -eu
 cd "$(dirname "$0")/.."
 what=${1:-5000}
 kh=${KEYHOUND:-target/release/keyhound}
-kf=${KINGFISHER:-/work/peers/venv/bin/kingfisher}
+kf=${KINGFISHER:-$(command -v kingfisher || true)}
 mirror=${MIRROR:-../.mirror}
 [ -x "$kh" ] || cargo build --release -q
 

@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 repo=${REPO:-target/bench/staged-repo}
 kh=$(realpath "${KEYHOUND:-target/release/keyhound}")
-kf=${KINGFISHER:-/work/peers/venv/bin/kingfisher}
+kf=${KINGFISHER:-$(command -v kingfisher || true)}
 [ -x "$kh" ] || cargo build --release -q
 if [ ! -d "$repo/.git" ]; then
     src=$(python3 -c 'import sysconfig;print(sysconfig.get_paths()["stdlib"])')

@@ -2,14 +2,14 @@
 # Working-tree scan throughput: keyhound beside the read floor and peers, same run, warm cache.
 # usage: bench/tree.sh [DIR]   (default: this machine's Python stdlib with site-packages)
 # Floor: `find -type f | xargs cat` reads every file once. Peers, if installed:
-#   KINGFISHER (default /work/peers/venv/bin/kingfisher), RIPSECRETS (default
-#   /work/peers/cargo/bin/ripsecrets). keyhound: KEYHOUND (default target/release/keyhound).
+#   KINGFISHER (default: kingfisher on PATH), RIPSECRETS (default: ripsecrets on PATH).
+#   keyhound: KEYHOUND (default target/release/keyhound).
 set -eu
 cd "$(dirname "$0")/.."
 dir=${1:-$(python3 -c 'import sysconfig;print(sysconfig.get_paths()["stdlib"])')}
 kh=${KEYHOUND:-target/release/keyhound}
-kf=${KINGFISHER:-/work/peers/venv/bin/kingfisher}
-rs=${RIPSECRETS:-/work/peers/cargo/bin/ripsecrets}
+kf=${KINGFISHER:-$(command -v kingfisher || true)}
+rs=${RIPSECRETS:-$(command -v ripsecrets || true)}
 [ -x "$kh" ] || cargo build --release -q
 bytes=$(find "$dir" -type f -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
 echo "tree: $dir, $(find "$dir" -type f | wc -l) files, $bytes bytes"
