@@ -78,17 +78,11 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
     if ranged {
         note_inline_allows(&suppressed);
     }
-    let mut history_result = scanned.history;
-    if let (
-        Source::History {
-            all_occurrences, ..
-        },
-        Some(result),
-    ) = (&source, history_result.as_mut())
+    if let Source::History {
+        all_occurrences, ..
+    } = &source
     {
-        result.findings = reported;
-        history::group(result, *all_occurrences);
-        reported = std::mem::take(&mut result.findings);
+        history::group(&mut reported, *all_occurrences);
     }
     if let Some(opts) = &common.verify {
         let verdicts = verify::verify(&reported, opts);
@@ -112,12 +106,9 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
                 .map_or(Status::Unknown, |v| v.status)
         });
     }
-    let secrets = match history_result.as_mut() {
+    let secrets = match &scanned.history {
         Some(result) => {
-            result.findings = std::mem::take(&mut reported);
-            let secrets = history::audit(result, prepared.detector.rules(), history::now());
-            reported = std::mem::take(&mut result.findings);
-            secrets
+            history::audit(&reported, result, prepared.detector.rules(), history::now())
         }
         None => Vec::new(),
     };

@@ -16,9 +16,9 @@ use crate::rules::RuleSet;
 
 /// Group findings: one per (secret, path), the earliest commit kept, unless every occurrence
 /// was asked for.
-pub fn group(result: &mut HistoryResult, all: bool) {
+pub fn group(findings: &mut Vec<Finding>, all: bool) {
     if !all {
-        keep_earliest(&mut result.findings);
+        keep_earliest(findings);
     }
 }
 
@@ -43,17 +43,23 @@ pub(super) fn keep_earliest(findings: &mut Vec<Finding>) {
     });
 }
 
-/// One summary per unique secret: first commit, exposure in days up to `now` (seconds since the
+/// One summary per unique secret of `reported` (the findings the policy let through, from
+/// `result`'s scan): first commit, exposure in days up to `now` (seconds since the
 /// epoch), still present at a branch tip; still-present secrets first, then the longest exposed.
 ///
 /// A secret the range reports that the base's history already had is dated from its first
 /// commit there, and that path is listed too: a key copied into a pull request from a file
 /// committed two years ago has been exposed for two years, and the reviewer must treat it as an
 /// old leak to revoke, not as a new one the pull request can simply drop.
-pub fn audit(result: &HistoryResult, rules: &RuleSet, now: i64) -> Vec<SecretSummary> {
+pub fn audit(
+    reported: &[Finding],
+    result: &HistoryResult,
+    rules: &RuleSet,
+    now: i64,
+) -> Vec<SecretSummary> {
     let mut by_secret: BTreeMap<&str, SecretSummary> = BTreeMap::new();
     let mut first_time: HashMap<&str, i64> = HashMap::new();
-    let reported = result.findings.iter().map(|f| (f, true));
+    let reported = reported.iter().map(|f| (f, true));
     let earlier = result.before_base.iter().map(|f| (f, false));
     for (f, in_report) in reported.chain(earlier) {
         if !in_report && !by_secret.contains_key(f.fingerprint.as_str()) {
