@@ -48,8 +48,6 @@ pub enum Source {
 /// What the source found, before the policy.
 struct Scanned {
     findings: Vec<Finding>,
-    /// The folder finding paths are relative to.
-    base: PathBuf,
     /// History: blobs at branch tips and the commits walked, for the audit summary.
     history: Option<history::HistoryResult>,
 }
@@ -73,7 +71,7 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
     let (mut reported, suppressed) = match &source {
         // Keys handed over from a report are checked as they are.
         Source::Report(_) => (scanned.findings, Vec::new()),
-        _ => prepared.policy.apply(scanned.findings, &scanned.base),
+        _ => prepared.policy.apply(scanned.findings, &prepared.base),
     };
     if ranged {
         note_inline_allows(&suppressed);
@@ -175,7 +173,7 @@ pub fn findings(
     let stats = Stats::default();
     let prepared = prepare(&source, common)?;
     let scanned = scan_source(&source, &prepared, common, &stats)?;
-    let (mut reported, _) = prepared.policy.apply(scanned.findings, &scanned.base);
+    let (mut reported, _) = prepared.policy.apply(scanned.findings, &prepared.base);
     reported.sort_by_cached_key(Finding::sort_key);
     Ok((reported, stats, prepared.policy.root().to_path_buf()))
 }
@@ -239,7 +237,7 @@ fn scan_source(
     stats: &Stats,
 ) -> Result<Scanned, Error> {
     let detector = &prepared.detector;
-    let base = prepared.base.clone();
+    let base = &prepared.base;
     let findings = match source {
         Source::Tree { paths, no_ignore } => {
             let opts = scan::walk::WalkOptions {
@@ -296,7 +294,6 @@ fn scan_source(
             let findings = std::mem::take(&mut result.findings);
             return Ok(Scanned {
                 findings,
-                base,
                 history: Some(result),
             });
         }
@@ -304,7 +301,6 @@ fn scan_source(
     };
     Ok(Scanned {
         findings,
-        base,
         history: None,
     })
 }

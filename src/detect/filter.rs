@@ -7,7 +7,7 @@
 /// upper or title case, next to a delimiter (`sk-your-key`, `YOUR_API_KEY`, `<token>`). The
 /// delimiter and case requirements keep the odds that random key material contains one far below
 /// one in a million, so the filter does not cost real keys.
-const PLACEHOLDER_WORDS: &[&str] = &[
+pub const PLACEHOLDER_WORDS: &[&str] = &[
     "xxxx",
     "your",
     "example",

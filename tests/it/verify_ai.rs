@@ -10,30 +10,17 @@ use crate::harness::{Rng, TestRepo, ALNUM, BASE64URL};
 const HEX: &[u8] = b"0123456789abcdef";
 const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
-/// Words the placeholder filter drops; a fake key must not contain one by chance.
-const PLACEHOLDER_WORDS: &[&str] = &[
-    "xxxx",
-    "your",
-    "example",
-    "placeholder",
-    "replace",
-    "redacted",
-    "dummy",
-    "sample",
-    "changeme",
-    "insert",
-    "here",
-    "todo",
-    "fake",
-];
-
-/// A fake key in a rule's shape: `make` draws it, again until no placeholder word shows.
+/// A fake key in a rule's shape: `make` draws it, again until none of the words the
+/// placeholder filter drops shows.
 fn fake(seed: u64, make: fn(&mut Rng) -> String) -> String {
     let mut r = Rng::new(seed);
     loop {
         let key = make(&mut r);
         let lower = key.to_ascii_lowercase();
-        if !PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
+        if !keyhound::detect::filter::PLACEHOLDER_WORDS
+            .iter()
+            .any(|w| lower.contains(w))
+        {
             return key;
         }
     }
