@@ -88,6 +88,9 @@ pub struct Finding {
     pub provenance: Provenance,
     /// The git object id of the blob it was found in (staged and history sources).
     pub blob: Option<String>,
+    /// History audits of several repositories: the repository it was found in, as the user
+    /// named it (path or URL). `None` for every other source.
+    pub repository: Option<String>,
     /// Set by `--verify`.
     pub verification: Option<Verdict>,
     /// A `keyhound:allow` marker is on one of the lines the match spans.

@@ -130,6 +130,8 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         incomplete: stats.is_incomplete(),
         verification,
         secrets,
+        // Filled by history audits (issue 12: one record per repository).
+        coverage: Vec::new(),
     };
     let failing = failing(&reported, common);
     let mut shown = reported;

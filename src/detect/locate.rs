@@ -53,6 +53,7 @@ pub fn findings(detector: &Detector, bytes: &[u8], provenance: &Provenance) -> V
             encoding: m.encoding,
             provenance: provenance.clone(),
             blob: None,
+            repository: None,
             verification: None,
             allowed: super::filter::span_allows(bytes, m.start, m.end),
             suppressed: None,

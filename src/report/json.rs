@@ -22,6 +22,9 @@ pub struct JsonFinding<'a> {
     pub name: &'a str,
     pub severity: &'static str,
     pub source: &'static str,
+    /// History audits of several repositories: which one (as the user named it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<&'a str>,
     pub path: &'a str,
     pub line: usize,
     pub column: usize,
@@ -62,6 +65,7 @@ impl<'a> JsonFinding<'a> {
                 Commit { .. } => "commit",
                 Unreachable { .. } => "unreachable",
             },
+            repository: f.repository.as_deref(),
             path: f.provenance.path(),
             line: f.location.line,
             column: f.location.column,
@@ -209,6 +213,7 @@ pub fn read_findings(
                 },
             },
             blob: None,
+            repository: None,
             verification: None,
             allowed: false,
             suppressed: None,

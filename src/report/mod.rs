@@ -12,7 +12,7 @@ pub mod style;
 
 use std::io::{self, Write};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, Status};
 use crate::rules::RuleSet;
@@ -54,6 +54,37 @@ pub struct Summary {
     /// History audits: one entry per unique secret, still-present first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SecretSummary>,
+    /// History audits: what was covered in each repository (one entry for a single one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<Coverage>,
+}
+
+/// What a history audit covered in one repository. Written for every history audit, read back
+/// by `keyhound merge` to tell a complete organisation audit from one with gaps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// The repository as the user named it (path or URL).
+    pub repository: String,
+    /// Refs (branches, tags, other refs) whose history was walked.
+    pub refs: u64,
+    /// Commits walked.
+    pub commits: u64,
+    /// Distinct blobs this repository reaches (within `--range`/`--since` when given).
+    pub blobs: u64,
+    /// Of those, blobs read and scanned for this repository.
+    pub blobs_scanned: u64,
+    /// Of those, blobs already scanned for another repository of the same run (forks share
+    /// objects) or recorded in `--state`: not read again.
+    pub blobs_shared: u64,
+    /// Objects the history names but the object database does not have (shallow or broken
+    /// repositories, partial clones).
+    pub objects_missing: u64,
+    /// Something in this repository could not be read: its findings may be incomplete.
+    pub incomplete: bool,
+    /// Why the repository could not be audited at all, or what went wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub elapsed_ms: u64,
 }
 
 /// How many findings got each verdict.

@@ -282,6 +282,7 @@ pub(super) fn settle(
             .map(|f| Finding {
                 provenance: provenance.clone(),
                 blob: Some(id.clone()),
+                repository: None,
                 ..f.clone()
             })
             .collect();
