@@ -198,6 +198,7 @@ enum CliFormat {
     Sarif,
     Gitlab,
     Github,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -388,6 +389,7 @@ impl OutputArgs {
             CliFormat::Sarif => Format::Sarif,
             CliFormat::Gitlab => Format::Gitlab,
             CliFormat::Github => Format::Github,
+            CliFormat::Html => Format::Html,
         };
         o.output = self.output;
         o.show_secrets = self.show_secrets;

@@ -5,6 +5,7 @@
 
 pub mod github;
 pub mod gitlab;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod sarif;
@@ -30,6 +31,8 @@ pub enum Format {
     Gitlab,
     /// GitHub Actions workflow commands (annotations).
     Github,
+    /// One self-contained HTML page (totals, exposure timeline, coverage, findings).
+    Html,
 }
 
 /// What the run did, for the summary and the JSON `summary` object.
@@ -202,6 +205,7 @@ pub fn write(
         Format::Sarif => sarif::write(out, findings, rules, opts),
         Format::Gitlab => gitlab::write(out, findings, rules, summary, opts),
         Format::Github => github::write(out, findings, rules, opts),
+        Format::Html => html::write(out, findings, rules, summary, opts),
     }
 }
 

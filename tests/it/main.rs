@@ -6,6 +6,7 @@ mod harness;
 mod history;
 mod history_state;
 mod hostile;
+mod html;
 mod issue10;
 mod readme;
 mod readme_ci;
