@@ -4,10 +4,12 @@
 //! installs Debian's). The rendered DOM must carry the totals, the redacted keys and the revoke
 //! links and never a raw key or a script, and the screenshot must be a picture of the page.
 //! `KEYHOUND_REPORT_PNG=docs/report.png` keeps the screenshot (README's picture comes from here).
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::harness::{google_key, openai_key, require_tool, Rng, Run, TestRepo, ALNUM, BASE64URL};
 
@@ -63,8 +65,26 @@ impl Browser {
         })
     }
 
+    /// Run chromium on `page`. A watchdog ends a run that hangs (seen once on a loaded machine,
+    /// a screenshot that never finished) and tries again: the assertions are on what chromium
+    /// produces, never on how long it takes.
     fn run(&self, page: &Path, args: &[&str]) -> Run {
-        let out = Command::new(&self.bin)
+        for attempt in 1..=3 {
+            if let Some(run) = self.run_once(page, args, Duration::from_secs(120)) {
+                assert_eq!(run.code, 0, "chromium failed:\n{}", run.stderr);
+                return run;
+            }
+            let mut err = std::io::stderr();
+            let _ = writeln!(err, "chromium hung (attempt {attempt} of 3); ended it");
+        }
+        panic!("chromium hung three times on {}", page.display());
+    }
+
+    /// One chromium run, or None when it had not ended after `limit`.
+    fn run_once(&self, page: &Path, args: &[&str], limit: Duration) -> Option<Run> {
+        let out_path = self.profile.path().join("stdout");
+        let err_path = self.profile.path().join("stderr");
+        let mut child = Command::new(&self.bin)
             .args([
                 "--headless",
                 "--no-sandbox",
@@ -79,15 +99,28 @@ impl Browser {
             .args(args)
             .arg(format!("file://{}", page.display()))
             .env("HOME", self.profile.path())
-            .output()
+            .stdin(Stdio::null())
+            .stdout(File::create(&out_path).expect("stdout file"))
+            .stderr(File::create(&err_path).expect("stderr file"))
+            .spawn()
             .expect("run chromium");
-        let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for chromium") {
+                break status;
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         };
-        assert_eq!(run.code, 0, "chromium failed:\n{}", run.stderr);
-        run
+        Some(Run {
+            code: status.code().unwrap_or(-1),
+            stdout: std::fs::read_to_string(&out_path).unwrap_or_default(),
+            stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
+        })
     }
 
     /// The DOM after rendering.

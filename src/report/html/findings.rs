@@ -98,6 +98,8 @@ pub(super) fn repositories(
     )
 }
 
+/// Every finding as a card: live first, then the ones that may be live (a stable sort, so the
+/// report's own order stays within each verdict), suppressed ones last.
 pub(super) fn findings_list(
     out: &mut dyn Write,
     findings: &[Finding],
@@ -105,6 +107,8 @@ pub(super) fn findings_list(
     totals: &Totals,
     opts: &ReportOptions,
 ) -> io::Result<()> {
+    let mut findings: Vec<&Finding> = findings.iter().collect();
+    findings.sort_by_key(|f| (f.suppressed.is_some(), Verdict::of(f, totals.verified)));
     writeln!(
         out,
         "<section><h2>Findings <span class=\"count\">({})</span></h2>",

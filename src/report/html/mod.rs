@@ -218,6 +218,14 @@ fn banners(
             if live == 1 { "it" } else { "them" },
         )?;
     }
+    if totals.findings == 0 && !summary.incomplete {
+        writeln!(
+            out,
+            "<div class=\"banner ok\">No secrets found in {} file{}.</div>",
+            summary.files,
+            plural(summary.files as usize)
+        )?;
+    }
     if summary.incomplete {
         writeln!(
             out,

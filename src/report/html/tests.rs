@@ -305,3 +305,46 @@ fn calendar_days_round_trip() {
     assert_eq!(day_number("2024-13-01"), None);
     assert_eq!(day_number("90d"), None);
 }
+
+#[test]
+fn live_findings_are_listed_first_and_suppressed_ones_last_and_uncounted() {
+    let rules = RuleSet::builtin().unwrap();
+    let mut dead = finding(&rules, &secret('i'), "a.env", None);
+    dead.verification = verdict(Status::Invalid, "401");
+    let mut silenced = finding(&rules, &secret('j'), "b.env", None);
+    silenced.suppressed = Some(crate::finding::Suppression::Baseline);
+    silenced.verification = verdict(Status::Live, "accepted");
+    let mut live = finding(&rules, &secret('k'), "c.env", None);
+    live.verification = verdict(Status::Live, "accepted");
+    // The report's order (as a merged report may have it): invalid, suppressed, live.
+    let html = page(&[dead, silenced, live], &Summary::default(), false);
+    let at = |path: &str| html.find(&format!("{path}:3:7")).expect(path);
+    assert!(at("c.env") < at("a.env") && at("a.env") < at("b.env"));
+    assert!(html.contains("suppressed by baseline"));
+    assert!(html.contains("<div class=\"n\">2</div><div class=\"label\">Unique secrets"));
+    assert!(
+        html.contains("1 live key:"),
+        "the suppressed live key is not counted"
+    );
+    assert!(html.contains("Findings <span class=\"count\">(3)</span>"));
+}
+
+#[test]
+fn a_clean_scan_says_so_and_an_incomplete_one_does_not() {
+    let summary = Summary {
+        files: 12,
+        ..Summary::default()
+    };
+    let html = page(&[], &summary, false);
+    assert!(html.contains("No secrets found in 12 files."));
+    assert!(html.contains("<p class=\"note\">No findings.</p>"));
+    let incomplete = Summary {
+        files: 12,
+        errors: 1,
+        incomplete: true,
+        ..Summary::default()
+    };
+    let html = page(&[], &incomplete, false);
+    assert!(!html.contains("banner ok"));
+    assert!(html.contains("Incomplete: 1 item could not be read"));
+}
