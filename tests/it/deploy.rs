@@ -52,6 +52,27 @@ fn number_after(text: &str, key: &str) -> u32 {
         .unwrap_or_else(|| panic!("no `{key}` number"))
 }
 
+/// Positive control: each `(name, broken)` copy of `original`, written to a temp dir, must fail
+/// `tool args`, so a validator that accepts anything cannot pass the test.
+fn broken_copies_fail<const N: usize>(
+    tool: &Path,
+    args: &[&str],
+    original: &str,
+    broken: [(&str, String); N],
+) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in broken {
+        assert_ne!(
+            text, original,
+            "{name}: the file changed shape; update the control"
+        );
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let bad = run(tool, args, &[path]);
+        assert_ne!(bad.code, 0, "{name} passed:\n{}{}", bad.stdout, bad.stderr);
+    }
+}
+
 #[test]
 fn issue_13_kubernetes_manifests_validate_against_the_api_schemas() {
     let Some(validate) = require_tool("kubernetes-validate", "KEYHOUND_KUBERNETES_VALIDATE") else {
@@ -81,26 +102,21 @@ fn issue_13_kubernetes_manifests_validate_against_the_api_schemas() {
 
     // Positive control: a misspelt field (strict mode) and a wrong type must each fail.
     let audit = read(&deploy_dir("kubernetes").join("audit-job.yaml"));
-    let dir = tempfile::tempdir().unwrap();
-    for (name, broken) in [
-        (
-            "misspelt.yaml",
-            audit.replace("backoffLimitPerIndex:", "backofLimitPerIndex:"),
-        ),
-        (
-            "wrong-type.yaml",
-            audit.replace("completions: 8", "completions: eight"),
-        ),
-    ] {
-        assert_ne!(
-            broken, audit,
-            "{name}: the manifest changed shape; update the control"
-        );
-        let path = dir.path().join(name);
-        std::fs::write(&path, broken).unwrap();
-        let bad = run(&validate, &["--strict"], &[path]);
-        assert_ne!(bad.code, 0, "{name} passed:\n{}{}", bad.stdout, bad.stderr);
-    }
+    broken_copies_fail(
+        &validate,
+        &["--strict"],
+        &audit,
+        [
+            (
+                "misspelt.yaml",
+                audit.replace("backoffLimitPerIndex:", "backofLimitPerIndex:"),
+            ),
+            (
+                "wrong-type.yaml",
+                audit.replace("completions: 8", "completions: eight"),
+            ),
+        ],
+    );
 }
 
 /// The audit Job runs the agreed command, one shard per index, with its report on the volume the
@@ -156,27 +172,22 @@ fn issue_13_github_audit_workflow_passes_actionlint() {
 
     // Positive control: a job that needs a job which does not exist, and an unknown input of a
     // known action, must each fail.
-    let dir = tempfile::tempdir().unwrap();
-    for (name, broken) in [
-        (
-            "needs.yml",
-            workflow.replace(
-                "needs: [enumerate, build, audit]",
-                "needs: [enumerate, build, audits]",
+    broken_copies_fail(
+        &actionlint,
+        &["-no-color"],
+        &workflow,
+        [
+            (
+                "needs.yml",
+                workflow.replace(
+                    "needs: [enumerate, build, audit]",
+                    "needs: [enumerate, build, audits]",
+                ),
             ),
-        ),
-        (
-            "input.yml",
-            workflow.replace("merge-multiple: true", "merge-multipel: true"),
-        ),
-    ] {
-        assert_ne!(
-            broken, workflow,
-            "{name}: the workflow changed shape; update the control"
-        );
-        let path = dir.path().join(name);
-        std::fs::write(&path, broken).unwrap();
-        let bad = run(&actionlint, &["-no-color"], &[path]);
-        assert_ne!(bad.code, 0, "{name} passed actionlint:\n{}", bad.stdout);
-    }
+            (
+                "input.yml",
+                workflow.replace("merge-multiple: true", "merge-multipel: true"),
+            ),
+        ],
+    );
 }

@@ -70,7 +70,7 @@ impl Browser {
     /// produces, never on how long it takes.
     fn run(&self, page: &Path, args: &[&str]) -> Run {
         for attempt in 1..=3 {
-            if let Some(run) = self.run_once(page, args, Duration::from_secs(120)) {
+            if let Some(run) = self.run_once(page, args, Duration::from_secs(60)) {
                 assert_eq!(run.code, 0, "chromium failed:\n{}", run.stderr);
                 return run;
             }
@@ -404,17 +404,23 @@ fn issue_13_html_report_escapes_hostile_paths_and_messages_and_shows_keys_only_w
     repo.write("web/<script>alert(1)<!--.js", format!("KEY='{key}'\n"));
     repo.commit("<img src=x onerror=alert(2)> <script>alert(3)</script>");
     let out = tempfile::tempdir().unwrap();
-    let page = out.path().join("hostile.html");
-    let run = repo.keyhound(&[
-        "history",
-        ".",
-        "--format",
-        "html",
-        "-o",
-        page.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let dom = browser.dom(&page);
+    // The history audit as a page, rendered: its DOM.
+    let render = |name: &str, extra: &[&str]| {
+        let page = out.path().join(name);
+        let mut args = vec![
+            "history",
+            ".",
+            "--format",
+            "html",
+            "-o",
+            page.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let run = repo.keyhound(&args);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        browser.dom(&page)
+    };
+    let dom = render("hostile.html", &[]);
     let text = text_of(&dom);
     assert!(
         !dom.contains("<script") && !dom.contains("<img"),
@@ -428,18 +434,7 @@ fn issue_13_html_report_escapes_hostile_paths_and_messages_and_shows_keys_only_w
     assert!(!dom.contains(&key), "raw key without --show-secrets");
 
     // Positive control for the redaction check: with --show-secrets the key is on the page.
-    let shown = out.path().join("shown.html");
-    let run = repo.keyhound(&[
-        "history",
-        ".",
-        "--format",
-        "html",
-        "--show-secrets",
-        "-o",
-        shown.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let dom = browser.dom(&shown);
+    let dom = render("shown.html", &["--show-secrets"]);
     assert!(dom.contains(&key));
     assert!(text_of(&dom).contains("This page shows secrets in full"));
 }
