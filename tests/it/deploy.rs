@@ -191,3 +191,62 @@ fn issue_13_github_audit_workflow_passes_actionlint() {
         ],
     );
 }
+
+/// The literal `- |` blocks of a manifest (the Jobs' shell scripts), without their indentation.
+fn scripts(manifest: &str) -> Vec<String> {
+    let lines: Vec<&str> = manifest.lines().collect();
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim() != "- |" {
+            continue;
+        }
+        let Some(first) = lines.get(i + 1) else {
+            continue;
+        };
+        let indent = first.len() - first.trim_start().len();
+        let body: Vec<&str> = lines[i + 1..]
+            .iter()
+            .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() >= indent)
+            .map(|l| l.get(indent..).unwrap_or(""))
+            .collect();
+        found.push(body.join("\n") + "\n");
+    }
+    found
+}
+
+/// `sh -n` (parse only) on a script; true when it parses.
+fn shell_parses(script: &str) -> bool {
+    Command::new("sh")
+        .args(["-n", "-c", script])
+        .status()
+        .expect("run sh")
+        .success()
+}
+
+#[test]
+fn issue_13_kubernetes_job_scripts_are_valid_shell() {
+    let mut checked = 0;
+    for manifest in files("kubernetes", "yaml") {
+        for script in scripts(&read(&manifest)) {
+            assert!(
+                shell_parses(&script),
+                "{}: not valid sh:\n{script}",
+                manifest.display()
+            );
+            // The whole block was read: each script ends by passing on its worst status.
+            assert!(
+                script.trim_end().ends_with("exit \"$status\"")
+                    || script.trim_end().ends_with("exit \"$worst\""),
+                "{}: script cut short:\n{script}",
+                manifest.display()
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(
+        checked, 3,
+        "the audit, merge and verify Jobs each run one script"
+    );
+    // Positive control: sh -n does refuse a broken script.
+    assert!(!shell_parses("if [ 1 -le 2 ]; then exit 0\n"));
+}
