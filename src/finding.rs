@@ -32,6 +32,25 @@ impl Provenance {
         }
     }
 
+    /// The same place with `suffix` added to its path: a member of an archive
+    /// (`a.zip!inner/path`) or a cell of a notebook (`nb.ipynb#cell-3`). Standard input has no
+    /// path to add to: its members are named `-!inner/path`, as files.
+    pub fn inside(&self, suffix: &str) -> Provenance {
+        if suffix.is_empty() {
+            return self.clone();
+        }
+        let path = format!("{}{suffix}", self.path());
+        match self {
+            Provenance::File { .. } | Provenance::Stdin => Provenance::File { path },
+            Provenance::Staged { .. } => Provenance::Staged { path },
+            Provenance::Commit { commit, .. } => Provenance::Commit {
+                path,
+                commit: commit.clone(),
+            },
+            Provenance::Unreachable { .. } => Provenance::Unreachable { path },
+        }
+    }
+
     /// The commit, for history findings.
     pub fn commit(&self) -> Option<&CommitInfo> {
         match self {
@@ -83,7 +102,8 @@ pub struct Finding {
     pub location: Location,
     /// The line holding the secret, already redacted and shortened around the secret.
     pub snippet: String,
-    /// `Some("base64")` when the secret was found inside decoded base64 text.
+    /// How the text holding the secret was encoded, when it was decoded to find it: `base64`,
+    /// `json-escape` (`\u002d`, `\/`) or `percent-encoding` (`%2D`).
     pub encoding: Option<&'static str>,
     pub provenance: Provenance,
     /// The git object id of the blob it was found in (staged and history sources).
