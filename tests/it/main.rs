@@ -2,6 +2,7 @@
 mod agent;
 mod archives;
 mod ci;
+mod encodings;
 mod formats;
 mod harness;
 mod history;
