@@ -360,3 +360,31 @@ fn issue_11_damaged_archives_are_notes_not_errors() {
         run.stderr
     );
 }
+
+#[test]
+fn issue_11_an_ignored_archive_is_ignored_in_history_too() {
+    let repo = TestRepo::git();
+    repo.write(
+        "vendor/lib.jar",
+        zip_of(&[("app.properties", control_line(1160).as_bytes())]),
+    );
+    repo.write(
+        "own.zip",
+        zip_of(&[("app.properties", control_line(1161).as_bytes())]),
+    );
+    repo.write(".keyhoundignore", "*.jar\n");
+    repo.commit("vendored jar");
+    let run = repo.keyhound(&["history", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // Positive control: the archive that is not ignored is reported.
+    assert_eq!(
+        places(&run, OPENAI_RULE),
+        vec![("own.zip!app.properties".to_string(), 1)]
+    );
+    let shown = repo.keyhound(&["history", ".", "--format", "json", "--show-suppressed"]);
+    assert!(
+        places(&shown, OPENAI_RULE).contains(&("vendor/lib.jar!app.properties".to_string(), 1)),
+        "{}",
+        shown.stdout
+    );
+}
