@@ -106,8 +106,8 @@ fn result_entry(f: &Finding, rule: &Rule, rule_index: usize, ordinal: usize) -> 
         p => p.path().to_string(),
     };
     let mut message = format!("{} found: {}", rule.name, redact(&f.secret));
-    if f.encoding.is_some() {
-        message.push_str(" (inside base64 text)");
+    if let Some(encoding) = f.encoding {
+        message.push_str(&format!(" (inside {encoding} text)"));
     }
     if let Some(c) = f.provenance.commit() {
         message.push_str(&format!(
