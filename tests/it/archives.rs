@@ -388,3 +388,77 @@ fn issue_11_an_ignored_archive_is_ignored_in_history_too() {
         shown.stdout
     );
 }
+
+/// The parts of a SARIF report a member's finding is checked on.
+#[derive(serde::Deserialize)]
+struct Sarif {
+    runs: Vec<SarifRun>,
+}
+#[derive(serde::Deserialize)]
+struct SarifRun {
+    results: Vec<SarifResult>,
+}
+#[derive(serde::Deserialize)]
+struct SarifResult {
+    message: SarifText,
+    locations: Vec<SarifLocation>,
+}
+#[derive(serde::Deserialize)]
+struct SarifText {
+    text: String,
+}
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifLocation {
+    physical_location: SarifPhysical,
+}
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifPhysical {
+    artifact_location: SarifArtifact,
+    region: SarifRegion,
+}
+#[derive(serde::Deserialize)]
+struct SarifArtifact {
+    uri: String,
+}
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifRegion {
+    start_line: u64,
+}
+
+#[test]
+fn issue_11_sarif_points_at_the_archive_file_and_names_the_member() {
+    let repo = TestRepo::dir();
+    repo.write(
+        "pkg/a.zip",
+        zip_of(&[(
+            "conf/.env",
+            format!("# x\n{}", control_line(1170)).as_bytes(),
+        )]),
+    );
+    repo.write("plain.env", format!("\n\n{}", control_line(1171)));
+    let run = repo.keyhound(&["scan", ".", "--format", "sarif"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let sarif: Sarif = serde_json::from_str(&run.stdout).unwrap();
+    let mut got: Vec<(String, u64, bool)> = sarif.runs[0]
+        .results
+        .iter()
+        .map(|r| {
+            let p = &r.locations[0].physical_location;
+            let named = r.message.text.contains("at pkg/a.zip!conf/.env line 2");
+            (p.artifact_location.uri.clone(), p.region.start_line, named)
+        })
+        .collect();
+    got.sort();
+    // The member's artifact is the archive (a file code scanning can open); a plain file keeps
+    // its own line.
+    assert_eq!(
+        got,
+        vec![
+            ("pkg/a.zip".to_string(), 1, true),
+            ("plain.env".to_string(), 3, false)
+        ]
+    );
+}
