@@ -263,6 +263,9 @@ struct InputArgs {
     /// Scan binary files too (files with a NUL byte in their first 8 KiB).
     #[arg(long, help_heading = "Input")]
     binary: bool,
+    /// Scan the members of archives (zip, jar, gzip, tar) nested up to N deep (0: none).
+    #[arg(long, value_name = "N", default_value_t = keyhound::options::DEFAULT_ARCHIVE_DEPTH, help_heading = "Input")]
+    archive_depth: u32,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N", help_heading = "Input")]
     threads: Option<usize>,
@@ -409,6 +412,7 @@ impl InputArgs {
         o.config = self.config;
         o.max_file_size = self.max_file_size;
         o.binary = self.binary;
+        o.archive_depth = self.archive_depth;
         o.threads = self.threads;
         o.baseline = match (self.baseline, self.no_baseline) {
             (_, true) => BaselineChoice::Off,

@@ -32,6 +32,25 @@ impl Provenance {
         }
     }
 
+    /// The same place with `suffix` added to its path: a member of an archive
+    /// (`a.zip!inner/path`) or a cell of a notebook (`nb.ipynb#cell-3`). Standard input has no
+    /// path to add to: its members are named `-!inner/path`, as files.
+    pub fn inside(&self, suffix: &str) -> Provenance {
+        if suffix.is_empty() {
+            return self.clone();
+        }
+        let path = format!("{}{suffix}", self.path());
+        match self {
+            Provenance::File { .. } | Provenance::Stdin => Provenance::File { path },
+            Provenance::Staged { .. } => Provenance::Staged { path },
+            Provenance::Commit { commit, .. } => Provenance::Commit {
+                path,
+                commit: commit.clone(),
+            },
+            Provenance::Unreachable { .. } => Provenance::Unreachable { path },
+        }
+    }
+
     /// The commit, for history findings.
     pub fn commit(&self) -> Option<&CommitInfo> {
         match self {
@@ -39,6 +58,26 @@ impl Provenance {
             _ => None,
         }
     }
+}
+
+/// The file that holds an archive member or a notebook cell, from a path that
+/// [`Provenance::inside`] made: `a.zip` for `a.zip!b.tar!c.env`, `nb.ipynb` for
+/// `nb.ipynb#cell-3.output-1`; `None` for a path without such a suffix. (A file name with a `!`
+/// of its own is cut there too: policy then also checks the shorter path.)
+pub fn container_path(path: &str) -> Option<&str> {
+    let mut outer = path;
+    if let Some(at) = outer.rfind("#cell-") {
+        let cell = &outer[at + "#cell-".len()..];
+        let (n, output) = cell.split_once(".output-").unwrap_or((cell, "1"));
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if digits(n) && digits(output) {
+            outer = &outer[..at];
+        }
+    }
+    if let Some(at) = outer.find('!') {
+        outer = &outer[..at];
+    }
+    (outer.len() < path.len() && !outer.is_empty()).then_some(outer)
 }
 
 /// A commit as reported with a history finding.
@@ -83,7 +122,8 @@ pub struct Finding {
     pub location: Location,
     /// The line holding the secret, already redacted and shortened around the secret.
     pub snippet: String,
-    /// `Some("base64")` when the secret was found inside decoded base64 text.
+    /// How the text holding the secret was encoded, when it was decoded to find it: `base64`,
+    /// `json-escape` (`\u002d`, `\/`) or `percent-encoding` (`%2D`).
     pub encoding: Option<&'static str>,
     pub provenance: Provenance,
     /// The git object id of the blob it was found in (staged and history sources).
@@ -121,6 +161,26 @@ impl Suppression {
             Suppression::Fingerprint => "allow.fingerprints",
             Suppression::Baseline => "baseline",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::container_path;
+
+    #[test]
+    fn container_paths() {
+        assert_eq!(container_path("a/b.zip!c/d.env"), Some("a/b.zip"));
+        assert_eq!(container_path("a.zip!b.tar.gz!c.env"), Some("a.zip"));
+        assert_eq!(container_path("nb.ipynb#cell-3"), Some("nb.ipynb"));
+        assert_eq!(
+            container_path("nb.ipynb#cell-3.output-12"),
+            Some("nb.ipynb")
+        );
+        assert_eq!(container_path("a.zip!nb.ipynb#cell-1"), Some("a.zip"));
+        assert_eq!(container_path("src/C#/x.cs"), None);
+        assert_eq!(container_path("notes#cell-x.md"), None);
+        assert_eq!(container_path("plain.env"), None);
     }
 }
 

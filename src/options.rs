@@ -11,6 +11,10 @@ use crate::verify::VerifyOptions;
 /// Default `--max-file-size`: 25 MiB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 25 << 20;
 
+/// Default `--archive-depth`: an archive in an archive in an archive (a jar in a war in an
+/// ear) is opened, one level more is a note.
+pub const DEFAULT_ARCHIVE_DEPTH: u32 = 3;
+
 /// Options every scanning command shares.
 #[derive(Debug, Clone)]
 pub struct CommonOptions {
@@ -26,6 +30,8 @@ pub struct CommonOptions {
     pub config: Option<PathBuf>,
     pub max_file_size: u64,
     pub binary: bool,
+    /// `--archive-depth`: 0 scans no archive members.
+    pub archive_depth: u32,
     pub threads: Option<usize>,
     pub baseline: BaselineChoice,
     /// `--verify`: check each key with its provider, with these settings.
@@ -51,6 +57,7 @@ impl Default for CommonOptions {
             config: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             binary: false,
+            archive_depth: DEFAULT_ARCHIVE_DEPTH,
             threads: None,
             baseline: BaselineChoice::Default,
             verify: None,
@@ -67,6 +74,7 @@ impl CommonOptions {
         Limits {
             max_file_size: self.max_file_size,
             binary: self.binary,
+            archive_depth: self.archive_depth,
         }
     }
 }

@@ -229,6 +229,12 @@ impl Policy {
             if finding.provenance != Provenance::Stdin && paths.excludes(&base.join(path), false) {
                 return Some(Suppression::Path);
             }
+            // An archive member or notebook cell is excluded with its file (history and staged
+            // scans read it before the policy sees its path).
+            let container = crate::finding::container_path(path);
+            if container.is_some_and(|c| paths.excludes(&base.join(c), false)) {
+                return Some(Suppression::Path);
+            }
         }
         if self.fingerprints.contains(&finding.fingerprint) {
             return Some(Suppression::Fingerprint);

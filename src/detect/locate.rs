@@ -160,8 +160,8 @@ fn snippet(bytes: &[u8], m: &Match, all: &[Match], copies: &Copies) -> String {
         .filter(|o| o.end > from)
         .map(|o| {
             let shown = match o.encoding {
-                Some(_) => format!(
-                    "{}(base64)",
+                Some(encoding) => format!(
+                    "{}({encoding})",
                     redact(&String::from_utf8_lossy(&bytes[o.start..o.end]))
                 ),
                 None => redact(&String::from_utf8_lossy(&o.secret)),

@@ -1,7 +1,8 @@
 //! The detector: bytes in, matches out, no I/O. [`Detector::find`] runs the literal prefilter,
 //! each rule's regex only inside the windows around its keyword hits, then the per-match checks
 //! (boundary, entropy, checksum, placeholder, nearby-rule requirement), and
-//! finally scans base64 runs that contain an encoded keyword, reporting the encoded text's place.
+//! finally scans base64 runs that contain an encoded keyword (once: no base64 inside base64),
+//! reporting the encoded text's place, and keyword windows that hold JSON `\u` or URL `%XX` escapes, decoded ([`unescape`]).
 //! It knows nothing of paths, commits or formats (see `crate::scan` and `crate::report`).
 
 pub mod checksum;
@@ -9,6 +10,7 @@ pub mod entropy;
 pub mod filter;
 pub mod locate;
 pub mod prefilter;
+pub mod unescape;
 
 use std::collections::HashSet;
 
@@ -43,6 +45,9 @@ pub struct Detector {
 const MIN_BASE64_RUN: usize = 24;
 /// Longest base64 run decoded; longer runs are data blobs, not wrapped credentials.
 const MAX_BASE64_RUN: usize = 1 << 20;
+/// Base64 is decoded this many levels deep: once (the decoded text's escapes are decoded too,
+/// so a JSON key file inside a Docker config's `auth` is read as JSON).
+const MAX_BASE64_DEPTH: usize = 1;
 
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
@@ -81,14 +86,44 @@ impl Detector {
 
     /// Every match in `bytes`, ordered by position, including keys inside base64 text.
     pub fn find(&self, bytes: &[u8]) -> Vec<Match> {
-        let hits = self.prefilter.hits(bytes, true);
+        self.find_nested(bytes, 0)
+    }
+
+    /// [`Detector::find`] at a depth of base64 decoding (0: the blob itself).
+    fn find_nested(&self, bytes: &[u8], depth: usize) -> Vec<Match> {
+        let hits = self.prefilter.hits(bytes, depth < MAX_BASE64_DEPTH);
+        let escaped = unescape::regions(&hits.windows, bytes);
         let mut matches = self.find_plain(bytes, hits.windows);
-        if !hits.encoded.is_empty() {
-            matches.extend(self.find_encoded(bytes, &hits.encoded));
+        if !hits.encoded.is_empty() || !escaped.is_empty() {
+            matches.extend(self.find_encoded(bytes, &hits.encoded, depth));
+            matches.extend(self.find_unescaped(bytes, &escaped));
             matches.sort_by_key(|m| (m.start, m.end, m.rule));
             matches.dedup_by(|a, b| a.rule == b.rule && a.secret == b.secret && a.start == b.start);
         }
         matches
+    }
+
+    /// Decode the escapes in `regions` and scan them; a match counts only when its text held an
+    /// escape (otherwise the plain search found it), and reports the escaped text's place.
+    fn find_unescaped(&self, bytes: &[u8], regions: &[(usize, usize)]) -> Vec<Match> {
+        let mut out = Vec::new();
+        for &(start, end) in regions {
+            let (decoded, from) = unescape::decode(bytes, start, end);
+            let hits = self.prefilter.hits(&decoded, false);
+            for m in self.find_plain(&decoded, hits.windows) {
+                let (s, e) = (from[m.start], from[m.end]);
+                if e - s == m.end - m.start {
+                    continue;
+                }
+                out.push(Match {
+                    start: s,
+                    end: e,
+                    encoding: Some(unescape::encoding_of(&bytes[s..e])),
+                    ..m
+                });
+            }
+        }
+        out
     }
 
     /// The slow reference matcher for tests and fuzzing: every rule whose keyword occurs
@@ -221,9 +256,9 @@ impl Detector {
         kept
     }
 
-    /// Decode the base64 runs around encoded keyword hits and scan the decoded bytes once
-    /// (no recursion); a match reports the place of the encoded run.
-    fn find_encoded(&self, bytes: &[u8], offsets: &[usize]) -> Vec<Match> {
+    /// Decode the base64 runs around encoded keyword hits and scan the decoded bytes (down to
+    /// [`MAX_BASE64_DEPTH`]); a match reports the place of the encoded run.
+    fn find_encoded(&self, bytes: &[u8], offsets: &[usize], depth: usize) -> Vec<Match> {
         let mut done = HashSet::new();
         let mut out = Vec::new();
         for &offset in offsets {
@@ -234,8 +269,7 @@ impl Detector {
             let Some(decoded) = decode_base64(&bytes[start..end]) else {
                 continue;
             };
-            let hits = self.prefilter.hits(&decoded, false);
-            for m in self.find_plain(&decoded, hits.windows) {
+            for m in self.find_nested(&decoded, depth + 1) {
                 out.push(Match {
                     rule: m.rule,
                     secret: m.secret,

@@ -68,8 +68,8 @@ pub fn write(
         }
         props.push(format!("title={}", escape_property(&f.rule_id)));
         let mut message = format!("{} found: {}", rule.name, redact(&f.secret));
-        if f.encoding.is_some() {
-            message.push_str(" (inside base64 text)");
+        if let Some(encoding) = f.encoding {
+            message.push_str(&format!(" (inside {encoding} text)"));
         }
         if let Some(c) = f.provenance.commit() {
             message.push_str(&format!(

@@ -194,8 +194,8 @@ fn vulnerability<'a>(f: &'a Finding, rule: &'a Rule) -> Vulnerability<'a> {
         "{} ({} credential) found: `{shown}`",
         rule.name, rule.provider
     );
-    if f.encoding.is_some() {
-        description.push_str(" (inside base64 text)");
+    if let Some(encoding) = f.encoding {
+        description.push_str(&format!(" (inside {encoding} text)"));
     }
     if let Some(c) = commit {
         description.push_str(&format!(

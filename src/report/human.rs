@@ -46,10 +46,9 @@ pub fn write(
             style.rule(&f.rule_id),
             style.dim(&format!("({}; provider: {})", rule.name, f.provider)),
         )?;
-        let encoded = if f.encoding.is_some() {
-            " (inside base64 text)"
-        } else {
-            ""
+        let encoded = match f.encoding {
+            Some(encoding) => format!(" (inside {encoding} text)"),
+            None => String::new(),
         };
         writeln!(out, "  secret:  {}{encoded}", style.secret(&shown))?;
         if let Some(why) = f.suppressed {

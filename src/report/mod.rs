@@ -134,6 +134,8 @@ pub fn skip_text(s: &Skipped) -> String {
         SkipReason::TooLarge { size } => format!("{} ({size} bytes, over --max-file-size)", s.path),
         SkipReason::Binary => format!("{} (binary)", s.path),
         SkipReason::Ignored => format!("{} (.keyhoundignore or allow.paths)", s.path),
+        SkipReason::ArchiveLimit { limit } => format!("{} (archive {limit} limit)", s.path),
+        SkipReason::ArchiveUnreadable { why } => format!("{} (archive unreadable: {why})", s.path),
     }
 }
 
@@ -221,11 +223,21 @@ pub fn summary_line(summary: &Summary) -> String {
         if summary.findings == 1 { "" } else { "s" },
     );
     if !summary.skipped.is_empty() {
-        let ignored = summary.skipped.len() as u64 - summary.skipped_binary - summary.skipped_large;
+        let count = |f: fn(&SkipReason) -> bool| {
+            summary.skipped.iter().filter(|s| f(&s.reason)).count() as u64
+        };
+        let ignored = count(|r| matches!(r, SkipReason::Ignored));
+        let archive = count(|r| {
+            matches!(
+                r,
+                SkipReason::ArchiveLimit { .. } | SkipReason::ArchiveUnreadable { .. }
+            )
+        });
         let kinds: Vec<String> = [
             (summary.skipped_binary, "binary"),
             (summary.skipped_large, "over the size limit"),
             (ignored, "ignored"),
+            (archive, "in archives (limits, damage)"),
         ]
         .iter()
         .filter(|(n, _)| *n > 0)

@@ -106,8 +106,8 @@ fn result_entry(f: &Finding, rule: &Rule, rule_index: usize, ordinal: usize) -> 
         p => p.path().to_string(),
     };
     let mut message = format!("{} found: {}", rule.name, redact(&f.secret));
-    if f.encoding.is_some() {
-        message.push_str(" (inside base64 text)");
+    if let Some(encoding) = f.encoding {
+        message.push_str(&format!(" (inside {encoding} text)"));
     }
     if let Some(c) = f.provenance.commit() {
         message.push_str(&format!(
@@ -115,7 +115,24 @@ fn result_entry(f: &Finding, rule: &Rule, rule_index: usize, ordinal: usize) -> 
             &c.id[..c.id.len().min(12)]
         ));
     }
+    // An archive member or notebook cell has no file of its own: the artifact is the archive or
+    // notebook (a file code scanning can open), at its first line, and the message names the
+    // member and the line in it.
+    let member = crate::finding::container_path(&path).map(str::to_string);
+    if member.is_some() {
+        message.push_str(&format!(", at {path} line {}", f.location.line));
+    }
     message.push_str(&format!(". {}", rule.remediation));
+    let region = match &member {
+        Some(_) => json!({"startLine": 1}),
+        None => json!({
+            "startLine": f.location.line,
+            "startColumn": f.location.char_column,
+            "endLine": f.location.end_line,
+            "endColumn": f.location.char_end_column,
+        }),
+    };
+    let artifact = member.unwrap_or(path);
     let live = f
         .verification
         .as_ref()
@@ -134,13 +151,8 @@ fn result_entry(f: &Finding, rule: &Rule, rule_index: usize, ordinal: usize) -> 
         "message": {"text": message},
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": {"uri": uri(&path), "uriBaseId": "%SRCROOT%"},
-                "region": {
-                    "startLine": f.location.line,
-                    "startColumn": f.location.char_column,
-                    "endLine": f.location.end_line,
-                    "endColumn": f.location.char_end_column,
-                },
+                "artifactLocation": {"uri": uri(&artifact), "uriBaseId": "%SRCROOT%"},
+                "region": region,
             },
         }],
         "partialFingerprints": {FINGERPRINT_KEY: partial_fingerprint(f, ordinal)},

@@ -2,10 +2,15 @@
 //! [`staged`] asks git for the index, [`history`] reads every blob of a repository. Each source
 //! finds out a blob's size before reading it ([`Limits::over`]), then hands the bytes to
 //! [`scan_blob`], the one function that applies the per-blob rules every source shares (UTF-16
-//! decoding, the binary sniff, counting) and runs the detector. Nothing here formats output or
-//! decides what is reported (see `crate::policy`).
+//! decoding, the binary sniff, counting) and runs the detector. Archives ([`archive`]: zip, jar,
+//! gzip, tar) and Jupyter notebooks ([`notebook`]) are recognised by their content, not their
+//! name, and their members are scanned instead ([`inspect`]), so every source, history's
+//! pack-order reader included, expands them. Nothing here formats output or decides what is
+//! reported (see `crate::policy`).
 
+pub mod archive;
 pub mod history;
+pub mod notebook;
 pub mod staged;
 pub mod stdin;
 pub mod walk;
@@ -29,6 +34,9 @@ pub struct Limits {
     pub max_file_size: u64,
     /// Scan binary blobs too (`--binary`).
     pub binary: bool,
+    /// How many archives deep members are scanned (`--archive-depth`; 0: archives are
+    /// binary files like any other).
+    pub archive_depth: u32,
 }
 
 impl Limits {
@@ -53,6 +61,13 @@ pub enum SkipReason {
     Binary,
     /// Excluded by `.keyhoundignore` or `[allow] paths`.
     Ignored,
+    /// Part of an archive was not expanded: a limit against archive bombs was reached. `limit`
+    /// names it: `depth`, `entries`, `inflated_size` or `ratio` (see [`archive`]).
+    ArchiveLimit { limit: String },
+    /// An archive, or a member of one, could not be read: damaged, encrypted, or compressed
+    /// with a method keyhound does not read. A note, not an error: repositories keep broken
+    /// archives as test fixtures.
+    ArchiveUnreadable { why: String },
 }
 
 /// One blob that was not scanned, by name.
@@ -76,8 +91,12 @@ pub struct Stats {
 
 impl Stats {
     pub fn add_file(&self, bytes: usize) {
-        self.files.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.add_files(1, bytes as u64);
+    }
+
+    pub fn add_files(&self, files: u64, bytes: u64) {
+        self.files.fetch_add(files, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// Something could not be read: the scan is incomplete (exit 2).
@@ -88,10 +107,18 @@ impl Stats {
 
     /// A blob skipped by policy: recorded by name (reports list them), a note for large ones.
     pub fn skip(&self, what: &str, reason: SkipReason, max: u64) {
-        if let SkipReason::TooLarge { size } = reason {
-            crate::diag::note(&format!(
+        match &reason {
+            SkipReason::TooLarge { size } => crate::diag::note(&format!(
                 "{what}: skipped, {size} bytes is over --max-file-size {max}"
-            ));
+            )),
+            SkipReason::ArchiveLimit { limit } => crate::diag::note(&format!(
+                "{what}: not expanded, the archive {limit} limit is reached ({})",
+                archive::limit_text(limit)
+            )),
+            SkipReason::ArchiveUnreadable { why } => {
+                crate::diag::note(&format!("{what}: archive cannot be read: {why}"))
+            }
+            SkipReason::Binary | SkipReason::Ignored => {}
         }
         self.skipped
             .lock()
@@ -131,8 +158,8 @@ impl Stats {
 }
 
 /// The bytes of a blob to scan: UTF-16 text decoded; `None` for a binary blob (unless
-/// `--binary`). Pure, no counting: the one rule every source applies to content ([`text_of`]
-/// counts; history counts once it knows which blobs it wants).
+/// `--binary`). Pure, no counting: the one rule every source applies to text content
+/// ([`scan_blob`] counts; history counts once it knows which blobs it wants).
 pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Option<Cow<'a, [u8]>> {
     let text = match decode_utf16(bytes) {
         Some(decoded) => Cow::Owned(decoded),
@@ -141,23 +168,71 @@ pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Option<Cow<'a, [u8]>> {
     (limits.binary || !is_binary(&text)).then_some(text)
 }
 
-/// [`decode`], counting the blob as scanned, or as skipped (binary) under the name `what`.
-/// The size limit is checked by the caller before reading ([`Limits::over`]).
-pub fn text_of<'a>(
-    what: &str,
-    bytes: &'a [u8],
-    limits: &Limits,
-    stats: &Stats,
-) -> Option<Cow<'a, [u8]>> {
-    let Some(text) = decode(bytes, limits) else {
-        stats.skip(what, SkipReason::Binary, limits.max_file_size);
-        return None;
-    };
-    stats.add_file(text.len());
-    Some(text)
+/// What a blob's content is, before it has a name: text to scan, a binary blob to pass over, or
+/// an archive or notebook whose members were already scanned. History inspects blobs in pack
+/// order and names them later; the other sources at once ([`scan_blob`]).
+pub enum Inspected<'a> {
+    Text(Cow<'a, [u8]>),
+    Binary,
+    Members(Members),
 }
 
-/// Scan one blob: [`text_of`], then the detector; each finding carries `provenance` and, from
+/// Tell text, binary, archive and notebook apart by content, and expand the last two.
+pub fn inspect<'a>(detector: &Detector, bytes: &'a [u8], limits: &Limits) -> Inspected<'a> {
+    if limits.archive_depth > 0 {
+        if let Some(kind) = archive::kind(bytes) {
+            return Inspected::Members(archive::expand(detector, bytes, kind, limits));
+        }
+    }
+    if let Some(members) = notebook::scan(detector, bytes) {
+        return Inspected::Members(members);
+    }
+    match decode(bytes, limits) {
+        Some(text) => Inspected::Text(text),
+        None => Inspected::Binary,
+    }
+}
+
+/// What the members of an archive or the cells of a notebook gave, each named by its suffix to
+/// the blob's own path (`!inner/path`, `!b.tar.gz!c.env`, `#cell-3`).
+#[derive(Debug, Default)]
+pub struct Members {
+    /// Members scanned as text, and their bytes.
+    pub files: u64,
+    pub bytes: u64,
+    /// Findings, their provenance a placeholder, each with its member's suffix.
+    pub findings: Vec<(String, Finding)>,
+    /// Members not scanned, by suffix.
+    pub skipped: Vec<(String, SkipReason)>,
+}
+
+impl Members {
+    /// Count the members and name the skipped ones, under the blob's name `what`.
+    pub fn record(&self, what: &str, limits: &Limits, stats: &Stats) {
+        stats.add_files(self.files, self.bytes);
+        for (suffix, reason) in &self.skipped {
+            stats.skip(
+                &format!("{what}{suffix}"),
+                reason.clone(),
+                limits.max_file_size,
+            );
+        }
+    }
+
+    /// The findings, seen in the blob at `outer`.
+    pub fn findings_at(&self, outer: &Provenance) -> Vec<Finding> {
+        self.findings
+            .iter()
+            .map(|(suffix, f)| Finding {
+                provenance: outer.inside(suffix),
+                ..f.clone()
+            })
+            .collect()
+    }
+}
+
+/// Scan one blob: [`inspect`] it, count it (or name it as skipped), run the detector; each
+/// finding carries `provenance` (with an archive member's or notebook cell's suffix) and, from
 /// git sources, the blob id.
 pub fn scan_blob(
     detector: &Detector,
@@ -167,10 +242,20 @@ pub fn scan_blob(
     limits: &Limits,
     stats: &Stats,
 ) -> Vec<Finding> {
-    let Some(text) = text_of(provenance.path(), bytes, limits, stats) else {
-        return Vec::new();
+    let mut found = match inspect(detector, bytes, limits) {
+        Inspected::Text(text) => {
+            stats.add_file(text.len());
+            locate::findings(detector, &text, provenance)
+        }
+        Inspected::Binary => {
+            stats.skip(provenance.path(), SkipReason::Binary, limits.max_file_size);
+            return Vec::new();
+        }
+        Inspected::Members(members) => {
+            members.record(provenance.path(), limits, stats);
+            members.findings_at(provenance)
+        }
     };
-    let mut found = locate::findings(detector, &text, provenance);
     if let Some(id) = blob {
         for f in &mut found {
             f.blob = Some(id.to_string());

@@ -6,7 +6,9 @@
 //! Only lines the staged change adds are reported: a line counts as added when the staged file
 //! holds it more times than the HEAD version did (a multiset difference of lines). So a key that
 //! was already committed does not block an unrelated edit of its file, and a moved line is not
-//! new; a key in a line the change adds or edits always is.
+//! new; a key in a line the change adds or edits always is. In an archive or a notebook, where
+//! lines of the blob are not lines of a member, a key counts as added when the HEAD version did
+//! not hold it in the same member or cell.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -14,7 +16,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{decode_utf16, scan_blob, Limits, Stats};
+use super::{decode_utf16, inspect, scan_blob, Inspected, Limits, Stats};
 use crate::detect::Detector;
 use crate::finding::{Finding, Provenance};
 
@@ -236,9 +238,32 @@ pub fn scan(
         if found.is_empty() {
             continue;
         }
-        let old = match f.old.as_ref().and_then(|id| blobs.get(id)) {
-            Some(BlobContent::Bytes(b)) => decode_utf16(b).unwrap_or_else(|| b.clone()),
-            _ => Vec::new(),
+        let old_bytes = match f.old.as_ref().and_then(|id| blobs.get(id)) {
+            Some(BlobContent::Bytes(b)) => Some(b),
+            _ => None,
+        };
+        let (members, found): (Vec<Finding>, Vec<Finding>) = found
+            .into_iter()
+            .partition(|found| found.provenance.path() != f.path);
+        if !members.is_empty() {
+            let known: Vec<(String, String)> =
+                match old_bytes.map(|b| inspect(detector, b, &opts.limits)) {
+                    Some(Inspected::Members(old)) => old
+                        .findings
+                        .into_iter()
+                        .map(|(suffix, o)| (format!("{}{suffix}", f.path), o.fingerprint))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+            findings.extend(members.into_iter().filter(|m| {
+                !known
+                    .iter()
+                    .any(|(p, fp)| p == m.provenance.path() && *fp == m.fingerprint)
+            }));
+        }
+        let old = match old_bytes {
+            Some(b) => decode_utf16(b).unwrap_or_else(|| b.clone()),
+            None => Vec::new(),
         };
         let new = decode_utf16(new).unwrap_or_else(|| new.clone());
         let added = added_lines(&old, &new);

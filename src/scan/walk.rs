@@ -147,7 +147,7 @@ pub fn scan_file(
     if opts.limits.over(&shown, size, stats) {
         return Vec::new();
     }
-    let bytes = match read_text(path, size, opts.limits.binary) {
+    let bytes = match read_text(path, size, &opts.limits) {
         Ok(Some(b)) => b,
         Ok(None) => {
             stats.skip(&shown, SkipReason::Binary, opts.limits.max_file_size);
@@ -162,25 +162,28 @@ pub fn scan_file(
     let provenance = Provenance::File { path: shown };
     // `read_text` already sniffed the first block for binary content (and stopped reading a
     // binary file there): sniffing it again would cost a second pass over 8 KiB of every file.
+    // An archive's members are sniffed one by one, under the user's `--binary`.
     let sniffed = Limits {
-        binary: true,
+        binary: opts.limits.binary || super::archive::kind(&bytes).is_none(),
         ..opts.limits
     };
     scan_blob(detector, &bytes, &provenance, None, &sniffed, stats)
 }
 
 /// Read a file, but stop after the first block when it is binary (`None`) and binary files are
-/// not wanted: most of a tree's bytes can be compiled objects that are never scanned. UTF-16
-/// decoding and the final binary check are [`scan_blob`]'s, as for every source.
-fn read_text(path: &Path, size: u64, binary: bool) -> std::io::Result<Option<Vec<u8>>> {
+/// not wanted: most of a tree's bytes can be compiled objects that are never scanned. An
+/// archive is read whole (its members are scanned). UTF-16 decoding and the final binary check
+/// are [`scan_blob`]'s, as for every source.
+fn read_text(path: &Path, size: u64, limits: &Limits) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     let mut bytes = Vec::with_capacity(size as usize + 1);
-    if !binary {
+    if !limits.binary {
         (&mut file)
             .take(BINARY_SNIFF as u64)
             .read_to_end(&mut bytes)?;
-        if is_binary(&bytes) && decode_utf16(&bytes).is_none() {
+        let archive = limits.archive_depth > 0 && super::archive::kind(&bytes).is_some();
+        if !archive && is_binary(&bytes) && decode_utf16(&bytes).is_none() {
             return Ok(None);
         }
     }

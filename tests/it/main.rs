@@ -1,7 +1,9 @@
 //! The one integration-test binary: each module tests one command against the real binary.
 mod agent;
+mod archives;
 mod ci;
 mod deploy;
+mod encodings;
 mod formats;
 mod harness;
 mod history;

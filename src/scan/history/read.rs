@@ -17,7 +17,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use git2::{Oid, Repository};
 use memchr::memmem;
 
-use super::super::{decode, decode_utf16, staged, Limits, SkipReason, Stats};
+use super::super::{
+    decode, decode_utf16, inspect, staged, Inspected, Limits, Members, SkipReason, Stats,
+};
 use super::attribute::{Attribution, Origin};
 use super::batch::{self, Blob};
 use crate::detect::{locate, Detector};
@@ -35,6 +37,9 @@ pub(super) enum Outcome {
     },
     /// A NUL in the first 8 KiB (without `--binary`): passed over.
     Binary,
+    /// An archive or a notebook: what its members gave (findings on lines of members, so a
+    /// range keeps them all).
+    Members(Members),
     /// `Mode::Containing`: none of the secrets is in it.
     Passed,
     TooLarge(u64),
@@ -192,15 +197,17 @@ fn read_run(reader: &Reader, run: &[Want], done: &AtomicU64) -> Vec<(Oid, Outcom
 /// `scan::decode`), but before the blob has a provenance, and without counting: [`settle`]
 /// counts the wanted ones.
 fn scan(reader: &Reader, content: &[u8]) -> Outcome {
-    let decoded = decode(content, &reader.limits);
     if let Mode::Containing(secrets) = &reader.mode {
+        let decoded = decode(content, &reader.limits);
         let hay = decoded.as_deref().unwrap_or(content);
         if !secrets.iter().any(|s| s.find(hay).is_some()) {
             return Outcome::Passed;
         }
     }
-    let Some(text) = decoded else {
-        return Outcome::Binary;
+    let text = match inspect(reader.detector, content, &reader.limits) {
+        Inspected::Text(text) => text,
+        Inspected::Binary => return Outcome::Binary,
+        Inspected::Members(members) => return Outcome::Members(members),
     };
     let text = &text[..];
     let placeholder = Provenance::Unreachable {
@@ -238,6 +245,24 @@ pub(super) fn settle(
             (findings, text)
         }
         Outcome::Passed => return Vec::new(),
+        Outcome::Members(members) => {
+            members.record(first.path(), &reader.limits, stats);
+            let id = blob.to_string();
+            let mut all = Vec::new();
+            for (n, origin) in origins.iter().enumerate() {
+                let at = if n == 0 {
+                    first.clone()
+                } else {
+                    found.provenance(origin)
+                };
+                all.extend(members.findings_at(&at).into_iter().map(|f| Finding {
+                    blob: Some(id.clone()),
+                    repository: None,
+                    ..f
+                }));
+            }
+            return all;
+        }
         Outcome::Binary => {
             stats.skip(
                 first.path(),

@@ -46,6 +46,7 @@ impl RuleKey {
             h.update(fields.as_bytes());
         }
         h.update(format!("{}\0{}", limits.max_file_size, limits.binary).as_bytes());
+        h.update(format!("\0{}", limits.archive_depth).as_bytes());
         RuleKey(format!("{:x}", h.finalize()))
     }
 }
@@ -171,6 +172,7 @@ mod tests {
         let limits = Limits {
             max_file_size: 1000,
             binary: false,
+            archive_depth: 3,
         };
         let key = RuleKey::new(&rules, &limits);
         assert_eq!(State::load(&path, &key).err(), Some(Stale::Missing));
