@@ -292,6 +292,13 @@ fn issue_12_an_unreadable_repository_is_reported_and_the_others_still_run() {
     let run = history(&[&up, &fork], &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(!report(&run).summary.incomplete);
+
+    // Alone, it still gets its record.
+    let run = history(&[&not_a_repo], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let r = report(&run);
+    assert_eq!(r.summary.coverage.len(), 1);
+    assert!(coverage(&r, &not_a_repo).error.is_some());
 }
 
 #[test]
