@@ -356,6 +356,77 @@ fn issue_12_a_missing_object_is_counted_and_makes_the_record_incomplete() {
     assert_eq!(full, 0, "control: the full repository misses nothing");
 }
 
+/// The in-pack object count of a repository.
+fn in_pack(repo: &TestRepo) -> String {
+    let out = repo.git_ok(&["count-objects", "-v"]);
+    out.lines()
+        .find(|l| l.starts_with("in-pack:"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn issue_12_a_partial_clone_is_not_fetched_from_during_an_audit() {
+    let version = TestRepo::dir().git_ok(&["version"]);
+    let version: Vec<u32> = version
+        .trim_start_matches("git version ")
+        .split('.')
+        .take(2)
+        .map(|n| n.parse().unwrap_or(0))
+        .collect();
+    let up = TestRepo::git();
+    up.write("a.env", format!("K={}\n", openai_key(1217)));
+    up.write("b.txt", "b\n");
+    up.commit("one");
+    up.git_ok(&["config", "uploadpack.allowFilter", "true"]);
+    let partial = TestRepo::dir();
+    let url = format!("file://{}", name(&up));
+    partial.git_ok(&[
+        "clone",
+        "-q",
+        "--filter=blob:none",
+        "--no-checkout",
+        &url,
+        ".",
+    ]);
+    let before = in_pack(&partial);
+    if version < vec![2, 44] {
+        // Older git has no GIT_NO_LAZY_FETCH: it fetches what the audit reads, which is then
+        // complete.
+        let run = history(&[&partial], &[]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert_eq!(coverage(&report(&run), &partial).objects_missing, 0);
+        return;
+    }
+
+    let run = history(&[&partial], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("partial clone: 2 blobs"),
+        "{}",
+        run.stderr
+    );
+    let r = report(&run);
+    let c = coverage(&r, &partial);
+    assert_eq!(
+        (c.objects_missing, c.incomplete, c.blobs_scanned),
+        (2, true, 0),
+        "{c:?}"
+    );
+    assert_eq!(in_pack(&partial), before, "nothing was fetched");
+    // Control: once fetched, the same clone is complete and its key found.
+    partial.git_ok(&[
+        "fetch",
+        "-q",
+        "--refetch",
+        "--filter=blob:limit=1g",
+        "origin",
+    ]);
+    let run = history(&[&partial], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(coverage(&report(&run), &partial).objects_missing, 0);
+}
+
 #[test]
 fn issue_12_repos_from_reads_a_list_with_comments() {
     let (up, fork, _, _) = upstream_and_fork(&openai_key(1209), &openai_key(1210));
