@@ -56,6 +56,17 @@ struct Secret {
     #[serde(default)]
     repositories: Vec<String>,
     paths: Vec<String>,
+    present_at_tip: bool,
+    #[serde(default)]
+    locations: Vec<Location>,
+}
+
+#[derive(serde::Deserialize, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Location {
+    repository: String,
+    path: String,
+    first_commit: String,
+    present_at_tip: bool,
 }
 
 fn report(run: &Run) -> Report {
@@ -211,6 +222,53 @@ fn issue_12_a_fork_reads_shared_blobs_once_and_both_report_the_shared_key() {
     assert_eq!((cf.blobs_scanned, cf.blobs_shared), (up_blobs + 1, 0));
     assert_eq!(r.findings.len(), 2);
     assert!(r.findings.iter().all(|f| f.repository.is_none()));
+}
+
+/// One summary entry per secret, with each repository's location of it: a fork that deleted
+/// the file no longer has it at a tip, the repository it was forked from still has.
+#[test]
+fn issue_12_the_summary_lists_each_location_of_a_secret() {
+    let (up, fork, first, _) = upstream_and_fork(&openai_key(1218), &openai_key(1219));
+    fork.remove("config/a.env");
+    fork.commit("the fork drops the key file");
+    // As a fork on a server has it: no remote-tracking branch still pointing at upstream's tip
+    // (those count as branch tips).
+    fork.git_ok(&["remote", "remove", "origin"]);
+    let run = history(&[&up, &fork], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let r = report(&run);
+    let shared = r
+        .summary
+        .secrets
+        .iter()
+        .find(|s| s.paths == ["config/a.env"])
+        .expect("the shared secret has a summary");
+    assert!(shared.present_at_tip, "still at upstream's tip");
+    let mut want = [
+        Location {
+            repository: name(&up),
+            path: "config/a.env".into(),
+            first_commit: first.clone(),
+            present_at_tip: true,
+        },
+        Location {
+            repository: name(&fork),
+            path: "config/a.env".into(),
+            first_commit: first,
+            present_at_tip: false,
+        },
+    ];
+    want.sort();
+    let mut got: Vec<&Location> = shared.locations.iter().collect();
+    got.sort();
+    assert_eq!(got, want.iter().collect::<Vec<_>>());
+    // Control: one repository writes no locations (its paths say it all).
+    let run = history(&[&up], &[]);
+    assert!(report(&run)
+        .summary
+        .secrets
+        .iter()
+        .all(|s| s.locations.is_empty()));
 }
 
 #[test]

@@ -213,7 +213,12 @@ pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> Histor
                 result.commits += one.attribution.walked;
                 result.findings.append(&mut one.findings);
                 result.before_base.append(&mut one.before_base);
-                result.at_tips.extend(one.at_tips);
+                result.at_tips.extend(one.at_tips.iter().copied());
+                if several {
+                    result
+                        .tips_by_repository
+                        .insert(arg.name.clone(), one.at_tips);
+                }
             }
             Err(e) => {
                 match e {
