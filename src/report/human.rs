@@ -51,6 +51,9 @@ pub fn write(
             None => String::new(),
         };
         writeln!(out, "  secret:  {}{encoded}", style.secret(&shown))?;
+        if let Some(repository) = &f.repository {
+            writeln!(out, "  repo:    {}", escape_control(repository))?;
+        }
         if let Some(why) = f.suppressed {
             writeln!(
                 out,

@@ -7,6 +7,7 @@ mod encodings;
 mod formats;
 mod harness;
 mod history;
+mod history_multi;
 mod history_state;
 mod hostile;
 mod html;

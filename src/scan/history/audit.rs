@@ -11,23 +11,28 @@ use git2::Oid;
 use super::HistoryResult;
 use crate::finding::Finding;
 use crate::redact;
-use crate::report::SecretSummary;
+use crate::report::{SecretLocation, SecretSummary};
 use crate::rules::RuleSet;
 
-/// Group findings: one per (secret, path), the earliest commit kept, unless every occurrence
-/// was asked for.
+/// Group findings: one per (repository, secret, path), the earliest commit kept, unless every
+/// occurrence was asked for.
 pub fn group(findings: &mut Vec<Finding>, all: bool) {
     if !all {
         keep_earliest(findings);
     }
 }
 
-/// Keep one finding per (secret, path): the one of the earliest commit.
+/// Keep one finding per (repository, secret, path): the one of the earliest commit. A fork's
+/// copy of a secret is a finding of the fork too: whoever clones the fork has it.
 pub(super) fn keep_earliest(findings: &mut Vec<Finding>) {
     let time = |f: &Finding| f.provenance.commit().map_or(i64::MAX, |c| c.time);
-    let mut best: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut best: HashMap<(Option<&str>, &str, &str), usize> = HashMap::new();
     for (i, f) in findings.iter().enumerate() {
-        let key = (f.fingerprint.as_str(), f.provenance.path());
+        let key = (
+            f.repository.as_deref(),
+            f.fingerprint.as_str(),
+            f.provenance.path(),
+        );
         match best.get(&key) {
             Some(&j) if time(&findings[j]) <= time(f) => {}
             _ => {
@@ -46,6 +51,8 @@ pub(super) fn keep_earliest(findings: &mut Vec<Finding>) {
 /// One summary per unique secret of `reported` (the findings the policy let through, from
 /// `result`'s scan): first commit, exposure in days up to `now` (seconds since the
 /// epoch), still present at a branch tip; still-present secrets first, then the longest exposed.
+/// In an audit of several repositories a secret is one entry however many repositories have
+/// it: it lists them, and its first commit is the earliest in any.
 ///
 /// A secret the range reports that the base's history already had is dated from its first
 /// commit there, and that path is listed too: a key copied into a pull request from a file
@@ -59,6 +66,7 @@ pub fn audit(
 ) -> Vec<SecretSummary> {
     let mut by_secret: BTreeMap<&str, SecretSummary> = BTreeMap::new();
     let mut first_time: HashMap<&str, i64> = HashMap::new();
+    let mut location_time: HashMap<(&str, &str, &str), i64> = HashMap::new();
     let reported = reported.iter().map(|f| (f, true));
     let earlier = result.before_base.iter().map(|f| (f, false));
     for (f, in_report) in reported.chain(earlier) {
@@ -84,7 +92,50 @@ pub fn audit(
                 first_date: String::new(),
                 exposed_days: 0,
                 paths: Vec::new(),
+                repositories: Vec::new(),
+                locations: Vec::new(),
             });
+        if let Some(repository) = &f.repository {
+            if !entry.repositories.contains(repository) {
+                entry.repositories.push(repository.clone());
+            }
+            let here = f
+                .blob
+                .as_deref()
+                .and_then(|b| Oid::from_str(b).ok())
+                .is_some_and(|b| {
+                    result
+                        .tips_by_repository
+                        .get(repository)
+                        .is_some_and(|t| t.contains(&b))
+                });
+            let path = f.provenance.path();
+            let commit = f.provenance.commit();
+            let time = commit.map_or(i64::MAX, |c| c.time);
+            let key = (f.fingerprint.as_str(), repository.as_str(), path);
+            match entry
+                .locations
+                .iter_mut()
+                .find(|l| l.repository == *repository && l.path == path)
+            {
+                Some(l) => {
+                    l.present_at_tip |= here;
+                    if time < location_time[&key] {
+                        l.first_commit = commit.map(|c| c.id.clone()).unwrap_or_default();
+                        location_time.insert(key, time);
+                    }
+                }
+                None => {
+                    entry.locations.push(SecretLocation {
+                        repository: repository.clone(),
+                        path: path.to_string(),
+                        first_commit: commit.map(|c| c.id.clone()).unwrap_or_default(),
+                        present_at_tip: here,
+                    });
+                    location_time.insert(key, time);
+                }
+            }
+        }
         entry.present_at_tip |= present;
         if !entry.paths.iter().any(|p| p == f.provenance.path()) {
             entry.paths.push(f.provenance.path().to_string());

@@ -45,6 +45,9 @@ pub(super) enum Outcome {
     TooLarge(u64),
     Missing,
     Failed(String),
+    /// Read for an earlier repository of the run (`many::Shared`): its findings, not read or
+    /// counted again.
+    Shared(Vec<Finding>),
 }
 
 impl Outcome {
@@ -64,6 +67,9 @@ pub(super) struct Reader<'a> {
     pub stats: &'a Stats,
     pub repo_path: &'a Path,
     pub mode: Mode,
+    /// A partial clone: the blobs it left out are counted, and said once by the caller, not
+    /// warned about one by one.
+    pub partial: bool,
 }
 
 /// Which findings a scanning thread keeps.
@@ -244,6 +250,7 @@ pub(super) fn settle(
             stats.add_file(len as usize);
             (findings, text)
         }
+        Outcome::Shared(findings) => (findings, None),
         Outcome::Passed => return Vec::new(),
         Outcome::Members(members) => {
             members.record(first.path(), &reader.limits, stats);
@@ -281,6 +288,10 @@ pub(super) fn settle(
         Outcome::Missing | Outcome::Failed(_) => {
             let why = match outcome {
                 Outcome::Failed(why) => why,
+                _ if reader.partial => {
+                    stats.error();
+                    return Vec::new();
+                }
                 _ => "not in the object database".to_string(),
             };
             diag::warn(&format!(
