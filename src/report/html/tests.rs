@@ -269,6 +269,8 @@ fn timeline_runs_from_first_commit_to_the_audit_day() {
         first_date: f.provenance.commit().unwrap().date.clone(),
         exposed_days: days,
         paths: vec![f.provenance.path().into()],
+        repositories: Vec::new(),
+        locations: Vec::new(),
     };
     let summary = Summary {
         secrets: vec![summary_of(&f1, true, 366), summary_of(&f2, false, 214)],
