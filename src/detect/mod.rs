@@ -84,7 +84,16 @@ impl Detector {
         let hits = self.prefilter.hits(bytes, true);
         let mut matches = self.find_plain(bytes, hits.windows);
         if !hits.encoded.is_empty() {
-            matches.extend(self.find_encoded(bytes, &hits.encoded));
+            // A key whose own text is base64 (a Bedrock short-term key wraps a presigned URL
+            // that names an access key id) is reported once, as itself: a decoded match that
+            // overlaps a plain one is dropped.
+            let plain = &matches;
+            let encoded: Vec<Match> = self
+                .find_encoded(bytes, &hits.encoded)
+                .into_iter()
+                .filter(|e| !plain.iter().any(|p| p.start < e.end && e.start < p.end))
+                .collect();
+            matches.extend(encoded);
             matches.sort_by_key(|m| (m.start, m.end, m.rule));
             matches.dedup_by(|a, b| a.rule == b.rule && a.secret == b.secret && a.start == b.start);
         }
