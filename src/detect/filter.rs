@@ -104,6 +104,35 @@ fn has_long_run(s: &[u8]) -> bool {
     false
 }
 
+/// Regex syntax that, on the secret's line, marks the line as a pattern rather than data.
+const REGEX_SYNTAX: &[&str] = &[
+    "]{", "]+", "]*", "[^", "(?:", "(?i", "(?P<", "\\d", "\\w", "\\s", "\\b", "[A-Z", "[a-z",
+    "[0-9",
+];
+
+/// True when the key-shaped text at `bytes[start..end]` is a literal inside a regular
+/// expression (a scanner's own rules, an allow-list pattern, a test's expected match): it is
+/// an alternative (`|` or `(` before, `|` or `)` after) on a line with regex syntax, or it is
+/// anchored on both sides (`^...$`). Keys in code, configs and prose have quotes, `=` or spaces
+/// around them, so they are not touched.
+pub fn in_regex_literal(bytes: &[u8], start: usize, end: usize) -> bool {
+    let before = start.checked_sub(1).map(|i| bytes[i]);
+    let after = bytes.get(end).copied();
+    if before == Some(b'^') && after == Some(b'$') {
+        return true;
+    }
+    let alternative = matches!(before, Some(b'|' | b'(')) || matches!(after, Some(b'|' | b')'));
+    if !alternative {
+        return false;
+    }
+    let from = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |i| i + 1);
+    let to = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |i| end + i);
+    let line = &bytes[from..to];
+    REGEX_SYNTAX
+        .iter()
+        .any(|m| memchr::memmem::find(line, m.as_bytes()).is_some())
+}
+
 /// True when one of the lines that `bytes[start..end]` spans carries the `keyhound:allow`
 /// marker: a multi-line match (a PEM private key) is allowed from its BEGIN line, its END line
 /// or any line between.
@@ -117,6 +146,30 @@ pub fn span_allows(bytes: &[u8], start: usize, end: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issue_11_key_shapes_inside_regex_literals() {
+        let key = "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";
+        let at = |line: &str| {
+            let start = line.find(key).expect("key in line");
+            in_regex_literal(line.as_bytes(), start, start + key.len())
+        };
+        for line in [
+            format!(r#"re.compile(r"(tvly-[A-Za-z0-9]{{32}}|{key})")"#),
+            format!(r#"allow = ["^{key}$"]"#),
+            format!(r#"pattern: '(?:{key}|tvly-dev-\w+)'"#),
+        ] {
+            assert!(at(&line), "{line}");
+        }
+        for line in [
+            format!("TAVILY_API_KEY={key}"),
+            format!(r#"client = TavilyClient(api_key="{key}")"#),
+            format!("keys = ({key}|other)"),
+            format!("| {key} | a table cell [a-z] |"),
+        ] {
+            assert!(!at(&line), "{line}");
+        }
+    }
 
     #[test]
     fn allow_marker_on_any_line_of_the_span() {

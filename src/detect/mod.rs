@@ -179,7 +179,7 @@ impl Detector {
                 return false;
             }
         }
-        !filter::is_placeholder(secret)
+        !filter::is_placeholder(secret) && !filter::in_regex_literal(bytes, start, end)
     }
 
     /// Drop overlapping matches (the longer secret wins, then the earlier rule) and matches
