@@ -61,6 +61,15 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     secret.len() <= MAX_RUN_CHECKED_LEN && has_long_run(secret)
 }
 
+/// True when `text` (a whole match, wider than its secret) holds a placeholder word or mark.
+/// Runs are not judged here: host names and paths have real ones.
+pub fn names_a_placeholder(text: &[u8]) -> bool {
+    PLACEHOLDER_MARKS
+        .iter()
+        .any(|m| memchr::memmem::find(text, m.as_bytes()).is_some())
+        || PLACEHOLDER_WORDS.iter().any(|w| has_word(text, w))
+}
+
 /// `word` (lower case) occurs in lower, upper or title case with a non-alphanumeric byte, or
 /// the end of the secret, on at least one side.
 fn has_word(secret: &[u8], word: &str) -> bool {

@@ -145,6 +145,9 @@ impl Detector {
                         whole.end() + 1
                     };
                     let Some(secret) = caps.get(1) else { continue };
+                    if rule.placeholder_match && filter::names_a_placeholder(whole.as_bytes()) {
+                        continue;
+                    }
                     if self.accepts(rule, bytes, secret.start(), secret.end()) {
                         out.push(Match {
                             rule: ri,
