@@ -95,7 +95,16 @@ impl Detector {
         let escaped = unescape::regions(&hits.windows, bytes);
         let mut matches = self.find_plain(bytes, hits.windows);
         if !hits.encoded.is_empty() || !escaped.is_empty() {
-            matches.extend(self.find_encoded(bytes, &hits.encoded, depth));
+            // A key whose own text is base64 (a Bedrock short-term key wraps a presigned URL
+            // that names an access key id) is reported once, as itself: a decoded match that
+            // overlaps a plain one is dropped.
+            let plain = &matches;
+            let encoded: Vec<Match> = self
+                .find_encoded(bytes, &hits.encoded, depth)
+                .into_iter()
+                .filter(|e| !plain.iter().any(|p| p.start < e.end && e.start < p.end))
+                .collect();
+            matches.extend(encoded);
             matches.extend(self.find_unescaped(bytes, &escaped));
             matches.sort_by_key(|m| (m.start, m.end, m.rule));
             matches.dedup_by(|a, b| a.rule == b.rule && a.secret == b.secret && a.start == b.start);
@@ -171,6 +180,9 @@ impl Detector {
                         whole.end() + 1
                     };
                     let Some(secret) = caps.get(1) else { continue };
+                    if rule.placeholder_match && filter::names_a_placeholder(whole.as_bytes()) {
+                        continue;
+                    }
                     if self.accepts(rule, bytes, secret.start(), secret.end()) {
                         out.push(Match {
                             rule: ri,
@@ -205,7 +217,7 @@ impl Detector {
                 return false;
             }
         }
-        !filter::is_placeholder(secret)
+        !filter::is_placeholder(secret) && !filter::in_regex_literal(bytes, start, end)
     }
 
     /// Drop overlapping matches (the longer secret wins, then the earlier rule) and matches

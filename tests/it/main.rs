@@ -12,6 +12,7 @@ mod history_state;
 mod hostile;
 mod html;
 mod issue10;
+mod precision;
 mod readme;
 mod readme_ci;
 mod rules;
