@@ -24,6 +24,8 @@ pub struct CommonOptions {
     /// `--list-skipped`: name every blob that was not scanned on stderr.
     pub list_skipped: bool,
     pub config: Option<PathBuf>,
+    /// `--rules-from FILE`: gitleaks-format rules files to add.
+    pub rules_from: Vec<PathBuf>,
     pub max_file_size: u64,
     pub binary: bool,
     pub threads: Option<usize>,
@@ -49,6 +51,7 @@ impl Default for CommonOptions {
             show_suppressed: false,
             list_skipped: false,
             config: None,
+            rules_from: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             binary: false,
             threads: None,

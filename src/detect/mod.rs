@@ -14,6 +14,8 @@ use std::collections::HashSet;
 
 use base64::Engine;
 
+use crate::rules::gitleaks::Candidate;
+pub use crate::rules::gitleaks::Context;
 use crate::rules::{Rule, RuleSet};
 use prefilter::Prefilter;
 
@@ -81,10 +83,21 @@ impl Detector {
 
     /// Every match in `bytes`, ordered by position, including keys inside base64 text.
     pub fn find(&self, bytes: &[u8]) -> Vec<Match> {
+        self.find_in(bytes, &Context::default())
+    }
+
+    /// [`Detector::find`] for a blob seen at `ctx` (its path and commit), which imported
+    /// gitleaks rules and allow-lists may depend on.
+    pub fn find_in(&self, bytes: &[u8], ctx: &Context) -> Vec<Match> {
+        // Paths and commits are judged here when known (a tree, the index), else by the policy
+        // once the blob's provenance is (history); see `Policy::apply`.
+        if ctx.path.is_some() && self.rules.allowlists.iter().any(|a| a.allows_source(ctx)) {
+            return Vec::new();
+        }
         let hits = self.prefilter.hits(bytes, true);
-        let mut matches = self.find_plain(bytes, hits.windows);
+        let mut matches = self.find_plain(bytes, hits.windows, ctx);
         if !hits.encoded.is_empty() {
-            matches.extend(self.find_encoded(bytes, &hits.encoded));
+            matches.extend(self.find_encoded(bytes, &hits.encoded, ctx));
             matches.sort_by_key(|m| (m.start, m.end, m.rule));
             matches.dedup_by(|a, b| a.rule == b.rule && a.secret == b.secret && a.start == b.start);
         }
@@ -111,17 +124,25 @@ impl Detector {
                 }
             })
             .collect();
-        self.find_plain(bytes, windows)
+        self.find_plain(bytes, windows, &Context::default())
     }
 
-    fn find_plain(&self, bytes: &[u8], mut windows: Vec<Vec<(usize, usize)>>) -> Vec<Match> {
+    fn find_plain(
+        &self,
+        bytes: &[u8],
+        mut windows: Vec<Vec<(usize, usize)>>,
+        ctx: &Context,
+    ) -> Vec<Match> {
         let mut out = Vec::new();
         for (ri, rule_windows) in windows.iter_mut().enumerate() {
             if rule_windows.is_empty() {
                 continue;
             }
-            normalize(rule_windows);
             let rule = &self.rules.rules[ri];
+            if ctx.path.is_some() && rule.gitleaks.as_ref().is_some_and(|g| !g.applies(ctx)) {
+                continue;
+            }
+            normalize(rule_windows);
             for &(start, end) in rule_windows.iter() {
                 let hay = &bytes[..end];
                 let mut pos = start;
@@ -135,8 +156,12 @@ impl Detector {
                     } else {
                         whole.end() + 1
                     };
-                    let Some(secret) = caps.get(1) else { continue };
-                    if self.accepts(rule, bytes, secret.start(), secret.end()) {
+                    let Some(secret) = rule.secret_of(&caps) else {
+                        continue;
+                    };
+                    if self.accepts(rule, bytes, secret.start(), secret.end())
+                        && self.survives_allowlists(rule, ctx, bytes, whole, secret)
+                    {
                         out.push(Match {
                             rule: ri,
                             secret: secret.as_bytes().to_vec(),
@@ -171,6 +196,39 @@ impl Detector {
             }
         }
         !filter::is_placeholder(secret)
+    }
+
+    /// The imported gitleaks checks: the rule's entropy bound and allow-lists, and the global
+    /// allow-lists (which apply to every rule). Free when no gitleaks config is in use.
+    fn survives_allowlists(
+        &self,
+        rule: &Rule,
+        ctx: &Context,
+        bytes: &[u8],
+        whole: regex::bytes::Match,
+        secret: regex::bytes::Match,
+    ) -> bool {
+        if rule.gitleaks.is_none() && self.rules.allowlists.is_empty() {
+            return true;
+        }
+        let line_start = memchr::memrchr(b'\n', &bytes[..whole.start()]).map_or(0, |i| i + 1);
+        let line_end =
+            memchr::memchr(b'\n', &bytes[whole.end()..]).map_or(bytes.len(), |i| whole.end() + i);
+        let candidate = Candidate {
+            secret: secret.as_bytes(),
+            whole: trim_newlines(whole.as_bytes()),
+            line: &bytes[line_start..line_end.max(line_start)],
+        };
+        if let Some(g) = &rule.gitleaks {
+            if !g.accepts(ctx, &candidate) {
+                return false;
+            }
+        }
+        !self
+            .rules
+            .allowlists
+            .iter()
+            .any(|a| a.allows(ctx, &candidate))
     }
 
     /// Drop overlapping matches (the longer secret wins, then the earlier rule) and matches
@@ -223,7 +281,7 @@ impl Detector {
 
     /// Decode the base64 runs around encoded keyword hits and scan the decoded bytes once
     /// (no recursion); a match reports the place of the encoded run.
-    fn find_encoded(&self, bytes: &[u8], offsets: &[usize]) -> Vec<Match> {
+    fn find_encoded(&self, bytes: &[u8], offsets: &[usize], ctx: &Context) -> Vec<Match> {
         let mut done = HashSet::new();
         let mut out = Vec::new();
         for &offset in offsets {
@@ -235,7 +293,7 @@ impl Detector {
                 continue;
             };
             let hits = self.prefilter.hits(&decoded, false);
-            for m in self.find_plain(&decoded, hits.windows) {
+            for m in self.find_plain(&decoded, hits.windows, ctx) {
                 out.push(Match {
                     rule: m.rule,
                     secret: m.secret,
@@ -247,6 +305,13 @@ impl Detector {
         }
         out
     }
+}
+
+/// A match without the newlines at its ends (gitleaks' `match`).
+fn trim_newlines(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|&c| c != b'\n').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c != b'\n').map_or(start, |i| i + 1);
+    &b[start..end]
 }
 
 /// Sort windows by start and merge overlaps.

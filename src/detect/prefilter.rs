@@ -48,6 +48,8 @@ pub struct Prefilter {
     keywords: Vec<Keyword>,
     lengths: Vec<usize>,
     windows: Vec<usize>,
+    /// Rules without keywords (imported gitleaks rules may have none): searched everywhere.
+    always: Vec<usize>,
     rule_count: usize,
 }
 
@@ -111,6 +113,9 @@ impl Prefilter {
             keywords,
             lengths,
             windows: rules.iter().map(|r| r.window).collect(),
+            always: (0..rules.len())
+                .filter(|&i| rules[i].keywords.is_empty())
+                .collect(),
             rule_count: rules.len(),
         }
     }
@@ -135,6 +140,9 @@ impl Prefilter {
             windows: vec![Vec::new(); self.rule_count],
             encoded: Vec::new(),
         };
+        for &ri in &self.always {
+            hits.windows[ri].push((0, bytes.len()));
+        }
         for m in self.automaton(bytes.len()).find_overlapping_iter(bytes) {
             let pid = m.pattern().as_usize();
             match &self.keywords[pid] {
@@ -142,7 +150,9 @@ impl Prefilter {
                     for &ri in rules {
                         let w = self.windows[ri];
                         let start = m.start().saturating_sub(w);
-                        let end = (m.start() + self.lengths[pid] + w).min(bytes.len());
+                        let end = (m.start() + self.lengths[pid])
+                            .saturating_add(w)
+                            .min(bytes.len());
                         push_window(&mut hits.windows[ri], start, end);
                     }
                 }

@@ -2,6 +2,7 @@
 mod agent;
 mod ci;
 mod formats;
+mod gitleaks;
 mod harness;
 mod history;
 mod history_state;
