@@ -215,7 +215,7 @@ impl Prefilter {
         for (i, p) in patterns.iter_mut().enumerate() {
             if p.len() < 2 {
                 if let Keyword::Plain { rules } = &mut keywords[i] {
-                    always.extend(rules.drain(..));
+                    always.append(rules);
                 }
                 // Left out of the table (never matches).
                 p.clear();
