@@ -32,6 +32,9 @@ ALIASES = {
     "x:voyageai": {"voyage"},
     "x:kimi": {"moonshot"},
     "x:zhipu": {"zai"},
+    "x:exaai": {"exa"},
+    "x:stabilityai": {"stability"},
+    "x:retellai": {"retell"},
 }
 
 def ours(p):

@@ -100,6 +100,9 @@ enum CliCommand {
     },
     /// List the rules, or check rule files' examples.
     Rules {
+        /// `markdown`: one table row a provider (README's provider list).
+        #[arg(long, value_enum, default_value = "text")]
+        format: RulesFormat,
         #[command(subcommand)]
         action: Option<RulesAction>,
     },
@@ -182,12 +185,21 @@ enum RulesAction {
         /// Read `.keyhound.toml` custom rules from this file too.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// `markdown`: one table row a provider (README's provider list).
+        #[arg(long, value_enum, default_value = "text")]
+        format: RulesFormat,
     },
     /// Run each rule's examples and counter-examples through the full detector.
     Check {
         /// Rule files (`rules/*.toml` shape); none = the built-in rules.
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -533,9 +545,15 @@ impl Cli {
                     common: input.into_options(quiet),
                 },
             }),
-            CliCommand::Rules { action } => Command::Rules(match action {
-                None => RulesCommand::List { config: None },
-                Some(RulesAction::List { config }) => RulesCommand::List { config },
+            CliCommand::Rules { format, action } => Command::Rules(match action {
+                None => RulesCommand::List {
+                    config: None,
+                    markdown: format == RulesFormat::Markdown,
+                },
+                Some(RulesAction::List { config, format: f }) => RulesCommand::List {
+                    config,
+                    markdown: format == RulesFormat::Markdown || f == RulesFormat::Markdown,
+                },
                 Some(RulesAction::Check { files }) => RulesCommand::Check { files },
             }),
         }

@@ -24,12 +24,16 @@ pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match cmd {
-        RulesCommand::List { config } => {
+        RulesCommand::List { config, markdown } => {
             let mut set = RuleSet::builtin()?;
             let config = Config::load(config.as_deref(), Path::new("."))?;
             config.apply(&mut set)?;
-            for r in &set.rules {
-                writeln!(out, "{:<36} {:<12} {}", r.id, r.provider, r.name)?;
+            if markdown {
+                out.write_all(provider_table(&set).as_bytes())?;
+            } else {
+                for r in &set.rules {
+                    writeln!(out, "{:<36} {:<12} {}", r.id, r.provider, r.name)?;
+                }
             }
             out.flush()?;
             Ok(Outcome::Clean)
@@ -67,6 +71,35 @@ pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
             })
         }
     }
+}
+
+/// The README's provider list: one Markdown table row a provider, in name order, with what its
+/// rules find and whether `--verify` has a live check for it. Generated, so it cannot drift from
+/// the rules (`tests/it/readme.rs` compares README's copy with this text).
+pub fn provider_table(set: &RuleSet) -> String {
+    let mut by_provider: std::collections::BTreeMap<&str, Vec<&crate::rules::Rule>> =
+        std::collections::BTreeMap::new();
+    for r in &set.rules {
+        by_provider.entry(&r.provider).or_default().push(r);
+    }
+    let mut text = format!(
+        "{} rules for {} providers.\n\n| provider | what its rules find | live check |\n|---|---|---|\n",
+        set.rules.len(),
+        by_provider.len()
+    );
+    for (provider, rules) in by_provider {
+        let finds: Vec<String> = rules
+            .iter()
+            .map(|r| format!("{} (`{}`)", r.name.replace('|', "/"), r.id))
+            .collect();
+        let live = if crate::verify::providers::check_for(provider).is_some() {
+            "yes"
+        } else {
+            "no"
+        };
+        text.push_str(&format!("| {provider} | {} | {live} |\n", finds.join("; ")));
+    }
+    text
 }
 
 pub fn hook(cmd: HookCommand) -> Result<Outcome, Error> {

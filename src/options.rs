@@ -137,6 +137,12 @@ pub enum BaselineCommand {
 
 #[derive(Debug, Clone)]
 pub enum RulesCommand {
-    List { config: Option<PathBuf> },
-    Check { files: Vec<PathBuf> },
+    /// `markdown`: the README's provider table instead of one line a rule.
+    List {
+        config: Option<PathBuf>,
+        markdown: bool,
+    },
+    Check {
+        files: Vec<PathBuf>,
+    },
 }

@@ -61,6 +61,15 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     secret.len() <= MAX_RUN_CHECKED_LEN && has_long_run(secret)
 }
 
+/// True when `text` (a whole match, wider than its secret) holds a placeholder word or mark.
+/// Runs are not judged here: host names and paths have real ones.
+pub fn names_a_placeholder(text: &[u8]) -> bool {
+    PLACEHOLDER_MARKS
+        .iter()
+        .any(|m| memchr::memmem::find(text, m.as_bytes()).is_some())
+        || PLACEHOLDER_WORDS.iter().any(|w| has_word(text, w))
+}
+
 /// `word` (lower case) occurs in lower, upper or title case with a non-alphanumeric byte, or
 /// the end of the secret, on at least one side.
 fn has_word(secret: &[u8], word: &str) -> bool {
@@ -104,6 +113,35 @@ fn has_long_run(s: &[u8]) -> bool {
     false
 }
 
+/// Regex syntax that, on the secret's line, marks the line as a pattern rather than data.
+const REGEX_SYNTAX: &[&str] = &[
+    "]{", "]+", "]*", "[^", "(?:", "(?i", "(?P<", "\\d", "\\w", "\\s", "\\b", "[A-Z", "[a-z",
+    "[0-9",
+];
+
+/// True when the key-shaped text at `bytes[start..end]` is a literal inside a regular
+/// expression (a scanner's own rules, an allow-list pattern, a test's expected match): it is
+/// an alternative (`|` or `(` before, `|` or `)` after) on a line with regex syntax, or it is
+/// anchored on both sides (`^...$`). Keys in code, configs and prose have quotes, `=` or spaces
+/// around them, so they are not touched.
+pub fn in_regex_literal(bytes: &[u8], start: usize, end: usize) -> bool {
+    let before = start.checked_sub(1).map(|i| bytes[i]);
+    let after = bytes.get(end).copied();
+    if before == Some(b'^') && after == Some(b'$') {
+        return true;
+    }
+    let alternative = matches!(before, Some(b'|' | b'(')) || matches!(after, Some(b'|' | b')'));
+    if !alternative {
+        return false;
+    }
+    let from = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |i| i + 1);
+    let to = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |i| end + i);
+    let line = &bytes[from..to];
+    REGEX_SYNTAX
+        .iter()
+        .any(|m| memchr::memmem::find(line, m.as_bytes()).is_some())
+}
+
 /// True when one of the lines that `bytes[start..end]` spans carries the `keyhound:allow`
 /// marker: a multi-line match (a PEM private key) is allowed from its BEGIN line, its END line
 /// or any line between.
@@ -117,6 +155,32 @@ pub fn span_allows(bytes: &[u8], start: usize, end: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issue_11_key_shapes_inside_regex_literals() {
+        // Built at run time: no key-shaped literal in the source (keyhound scans itself).
+        let key = ["tvly", "q8W2e7R4t6Y1u3I5o9P0a2S4d6F8g1H3"].join("-");
+        let key = key.as_str();
+        let at = |line: &str| {
+            let start = line.find(key).expect("key in line");
+            in_regex_literal(line.as_bytes(), start, start + key.len())
+        };
+        for line in [
+            format!(r#"re.compile(r"(tvly-[A-Za-z0-9]{{32}}|{key})")"#),
+            format!(r#"allow = ["^{key}$"]"#),
+            format!(r#"pattern: '(?:{key}|tvly-dev-\w+)'"#),
+        ] {
+            assert!(at(&line), "{line}");
+        }
+        for line in [
+            format!("TAVILY_API_KEY={key}"),
+            format!(r#"client = TavilyClient(api_key="{key}")"#),
+            format!("keys = ({key}|other)"),
+            format!("| {key} | a table cell [a-z] |"),
+        ] {
+            assert!(!at(&line), "{line}");
+        }
+    }
 
     #[test]
     fn allow_marker_on_any_line_of_the_span() {

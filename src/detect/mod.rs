@@ -97,7 +97,16 @@ impl Detector {
         let hits = self.prefilter.hits(bytes, true);
         let mut matches = self.find_plain(bytes, hits.windows, ctx);
         if !hits.encoded.is_empty() {
-            matches.extend(self.find_encoded(bytes, &hits.encoded, ctx));
+            // A key whose own text is base64 (a Bedrock short-term key wraps a presigned URL
+            // that names an access key id) is reported once, as itself: a decoded match that
+            // overlaps a plain one is dropped.
+            let plain = &matches;
+            let encoded: Vec<Match> = self
+                .find_encoded(bytes, &hits.encoded, ctx)
+                .into_iter()
+                .filter(|e| !plain.iter().any(|p| p.start < e.end && e.start < p.end))
+                .collect();
+            matches.extend(encoded);
             matches.sort_by_key(|m| (m.start, m.end, m.rule));
             matches.dedup_by(|a, b| a.rule == b.rule && a.secret == b.secret && a.start == b.start);
         }
@@ -159,6 +168,9 @@ impl Detector {
                     let Some(secret) = rule.secret_of(&caps) else {
                         continue;
                     };
+                    if rule.placeholder_match && filter::names_a_placeholder(whole.as_bytes()) {
+                        continue;
+                    }
                     if self.accepts(rule, bytes, secret.start(), secret.end())
                         && self.survives_allowlists(rule, ctx, bytes, whole, secret)
                     {
@@ -195,7 +207,7 @@ impl Detector {
                 return false;
             }
         }
-        !filter::is_placeholder(secret)
+        !filter::is_placeholder(secret) && !filter::in_regex_literal(bytes, start, end)
     }
 
     /// The imported gitleaks checks: the rule's entropy bound and allow-lists, and the global

@@ -1090,6 +1090,7 @@ fn compile(raw: &RawRule) -> Result<Rule, LoadError> {
         counter_examples: Vec::new(),
         origin: raw.origin.clone(),
         replaces: false,
+        placeholder_match: false,
         secret_group,
         gitleaks: Some(Arc::new(Filters {
             path,

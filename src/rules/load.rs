@@ -60,6 +60,9 @@ pub struct RuleSpec {
     pub boundary: Option<bool>,
     pub requires_nearby: Option<String>,
     pub nearby_lines: Option<usize>,
+    /// `"secret"` (default) or `"match"`: the placeholder filter also judges the whole match.
+    #[serde(default)]
+    pub placeholder_scope: Option<String>,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]
@@ -210,6 +213,15 @@ fn build(spec: RuleSpec, text: &str, origin: &str, eager: bool) -> Result<Rule, 
             )))
         }
     };
+    let placeholder_match = match spec.placeholder_scope.as_deref() {
+        None | Some("secret") => false,
+        Some("match") => true,
+        Some(other) => {
+            return Err(err(format!(
+                "placeholder_scope \"{other}\" is not one of secret, match"
+            )))
+        }
+    };
     if let Some(e) = spec.min_entropy {
         if !(0.0..=8.0).contains(&e) {
             return Err(err(
@@ -223,6 +235,7 @@ fn build(spec: RuleSpec, text: &str, origin: &str, eager: bool) -> Result<Rule, 
         window: spec.window.unwrap_or(DEFAULT_WINDOW).clamp(16, 1 << 20),
         boundary: spec.boundary.unwrap_or(true),
         nearby_lines: spec.nearby_lines.unwrap_or(DEFAULT_NEARBY_LINES),
+        placeholder_match,
         origin: origin.to_string(),
         id: spec.id,
         provider: spec.provider,

@@ -54,6 +54,9 @@ pub struct Rule {
     pub boundary: bool,
     pub requires_nearby: Option<String>,
     pub nearby_lines: usize,
+    /// `placeholder_scope = "match"`: a placeholder word or mark anywhere in the whole match
+    /// (a URL's user or host: `db.example.com`, `your_user`) drops it, not only in the secret.
+    pub placeholder_match: bool,
     pub examples: Vec<String>,
     pub counter_examples: Vec<String>,
     /// Where the rule came from: `rules/openai.toml` (built in) or a config path.

@@ -328,6 +328,7 @@ fn send(
     req = match check.auth {
         Auth::Bearer => req.bearer_auth(secret),
         Auth::Header(name) => req.header(name, secret),
+        Auth::Scheme(scheme) => req.header("authorization", format!("{scheme} {secret}")),
     };
     for (k, v) in check.headers {
         req = req.header(*k, *v);

@@ -9,6 +9,8 @@ use super::{Status, Verdict};
 pub enum Auth {
     Bearer,
     Header(&'static str),
+    /// `Authorization: <scheme> <key>` with a scheme other than Bearer (Deepgram's `Token`).
+    Scheme(&'static str),
 }
 
 /// One provider's check.
@@ -281,6 +283,81 @@ pub fn check_for(provider: &str) -> Option<Check> {
             Auth::Bearer,
             &[],
         ),
+        // https://docs.tavily.com/documentation/api-reference/endpoint/usage (the key's and the
+        // account's credit usage; spends no credit)
+        "tavily" => c(
+            "tavily",
+            "https://api.tavily.com",
+            "GET",
+            "/usage",
+            Auth::Bearer,
+            &[],
+        ),
+        // https://docs.firecrawl.dev/api-reference/endpoint/credit-usage
+        "firecrawl" => c(
+            "firecrawl",
+            "https://api.firecrawl.dev",
+            "GET",
+            "/v1/team/credit-usage",
+            Auth::Bearer,
+            &[],
+        ),
+        // https://platform.stability.ai/docs/api-reference#tag/User/paths/~1v1~1user~1account/get
+        "stability" => c(
+            "stability",
+            "https://api.stability.ai",
+            "GET",
+            "/v1/user/account",
+            Auth::Bearer,
+            &[],
+        ),
+        // https://docs.dev.runwayml.com/api/#tag/Organization (the version header is required)
+        "runway" => c(
+            "runway",
+            "https://api.dev.runwayml.com",
+            "GET",
+            "/v1/organization",
+            Auth::Bearer,
+            &[("x-runway-version", "2024-11-06")],
+        ),
+        // https://developers.deepgram.com/reference/management-api/projects/list (keys travel as
+        // `Authorization: Token <key>`)
+        "deepgram" => c(
+            "deepgram",
+            "https://api.deepgram.com",
+            "GET",
+            "/v1/projects",
+            Auth::Scheme("Token"),
+            &[],
+        ),
+        // https://docs.baseten.co/reference/management-api/models/gets-all-models (keys travel as
+        // `Authorization: Api-Key <key>`)
+        "baseten" => c(
+            "baseten",
+            "https://api.baseten.co",
+            "GET",
+            "/v1/models",
+            Auth::Scheme("Api-Key"),
+            &[],
+        ),
+        // https://developers.llamaindex.ai/reference/typescript/resources/projects/ (list projects)
+        "llamacloud" => c(
+            "llamacloud",
+            "https://api.cloud.llamaindex.ai",
+            "GET",
+            "/api/v1/projects",
+            Auth::Bearer,
+            &[],
+        ),
+        // https://docs.retellai.com/api-references/list-agents
+        "retell" => c(
+            "retell",
+            "https://api.retellai.com",
+            "GET",
+            "/list-agents",
+            Auth::Bearer,
+            &[],
+        ),
         _ => return None,
     })
 }
@@ -295,6 +372,16 @@ pub fn unsupported_reason(provider: &str) -> Option<&'static str> {
         "wandb" => "W&B documents no fixed read-only REST request for a key (its login check is a GraphQL query, and hosts differ per deployment)",
         "zai" => "Z.ai documents no free read-only request (chat, images and video are billed), and z.ai and open.bigmodel.cn keys use different hosts",
         "aws" => "AWS access keys need a SigV4-signed request and Bedrock API keys a regional host; keyhound sends neither",
+        "jina" => "Jina documents no free read-only request for a key: embeddings, reader and search calls spend its tokens",
+        "langfuse" => "a Langfuse secret key works only with its public key, on its project's own host (a cloud region or a self-hosted server)",
+        "friendli" => "FriendliAI documents no free read-only request for a token (its inference endpoints are billed)",
+        "clarifai" => "keyhound knows no documented free read-only Clarifai request that proves a token",
+        "coze" => "a Coze token belongs to coze.com or coze.cn, which the token does not name",
+        "devin" => "Devin's apk_ and cog_ keys use different API versions; keyhound knows no one free request that proves both",
+        "exa" => "Exa documents only billed endpoints (search, contents, answer); no free read-only request",
+        "ollama" => "ollama.com's model list answers without a key; no free request proves an Ollama key",
+        "cursor" => "Cursor's Admin API takes only team admin keys, by Basic auth; no one free request proves every Cursor key",
+        "greptile" => "Greptile documents no free read-only request (queries and indexing are billed)",
         _ => return None,
     })
 }
@@ -542,6 +629,14 @@ mod tests {
             ("deepinfra", "api.deepinfra.com"),
             ("langsmith", "api.smith.langchain.com"),
             ("perplexity", "api.perplexity.ai"),
+            ("tavily", "api.tavily.com"),
+            ("firecrawl", "api.firecrawl.dev"),
+            ("stability", "api.stability.ai"),
+            ("runway", "api.dev.runwayml.com"),
+            ("deepgram", "api.deepgram.com"),
+            ("baseten", "api.baseten.co"),
+            ("llamacloud", "api.cloud.llamaindex.ai"),
+            ("retell", "api.retellai.com"),
         ] {
             let check = check_for(provider).unwrap_or_else(|| panic!("{provider}: no check"));
             assert_eq!(check.base, format!("https://{host}"), "{provider}");
@@ -561,6 +656,16 @@ mod tests {
             "wandb",
             "zai",
             "aws",
+            "jina",
+            "langfuse",
+            "friendli",
+            "clarifai",
+            "coze",
+            "devin",
+            "exa",
+            "ollama",
+            "cursor",
+            "greptile",
         ] {
             assert!(check_for(provider).is_none(), "{provider}");
             let why = unsupported_reason(provider).unwrap_or_else(|| panic!("{provider}"));

@@ -8,6 +8,7 @@ mod history;
 mod history_state;
 mod hostile;
 mod issue10;
+mod precision;
 mod readme;
 mod readme_ci;
 mod rules;

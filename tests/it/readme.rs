@@ -524,3 +524,40 @@ fn issue_14_actions_that_action_yml_uses_pass_actionlint() {
     let (ok, shown) = lint(&retired);
     assert!(!ok && shown.contains("actions/cache@v3"), "{shown}");
 }
+
+/// Issue 11: README's provider list is `keyhound rules --format markdown`, byte for byte, so a
+/// new rule or provider shows in the README in the same commit (regenerate the block between
+/// the markers with that command).
+#[test]
+fn issue_11_readme_provider_list_is_generated_from_the_rules() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let (begin, end) = ("<!-- providers:begin -->\n", "<!-- providers:end -->");
+    let from = readme
+        .find(begin)
+        .expect("README.md: providers:begin marker")
+        + begin.len();
+    let to = readme.find(end).expect("README.md: providers:end marker");
+    let run = TestRepo::dir().keyhound(&["rules", "--format", "markdown"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        readme[from..to] == run.stdout,
+        "README.md's provider list is stale: replace the lines between the providers markers \
+         with the output of `keyhound rules --format markdown`"
+    );
+    // The table has a row for every provider `keyhound rules` lists (the control: the same
+    // rules, in the other format).
+    let list = TestRepo::dir().keyhound(&["rules", "list"]);
+    let providers: BTreeSet<&str> = list
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    assert!(providers.len() >= 60, "{} providers", providers.len());
+    for p in &providers {
+        assert!(
+            run.stdout.contains(&format!("\n| {p} | ")),
+            "no README row for {p}"
+        );
+    }
+}

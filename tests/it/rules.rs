@@ -130,6 +130,40 @@ fn rules_list_covers_the_providers_of_issue_11() {
         "django",
         "rails",
         "jwt",
+        // The AI providers peers' corpora showed and the platforms peers ship.
+        "tavily",
+        "firecrawl",
+        "jina",
+        "stability",
+        "deepgram",
+        "langfuse",
+        "baseten",
+        "devin",
+        "runway",
+        "llamacloud",
+        "okta",
+        "pagerduty",
+        "algolia",
+        "airtable",
+        "asana",
+        "bitbucket",
+        "circleci",
+        "contentful",
+        "dropbox",
+        "fastly",
+        "figma",
+        "firebase",
+        "intercom",
+        "launchdarkly",
+        "netlify",
+        "planetscale",
+        "pulumi",
+        "rubygems",
+        "snyk",
+        "travis",
+        "twitch",
+        "typeform",
+        "zendesk",
     ] {
         assert!(providers.contains(p), "no rule for {p}");
     }
@@ -148,10 +182,13 @@ fn rules_list_covers_the_providers_of_issue_11() {
         "github.installation-token-stateless",
         "slack.legacy-token",
         "stripe.test-secret-key",
+        "aws.bedrock-short-term-api-key",
+        "github.oauth-app-secret",
     ] {
         assert!(ids.contains(&id), "no rule {id}");
     }
-    assert!(run.stdout.lines().count() >= 130);
+    assert!(run.stdout.lines().count() >= 150);
+    assert!(providers.len() >= 60, "{} providers", providers.len());
 }
 
 #[test]
@@ -183,4 +220,47 @@ fn a_service_account_key_is_reported_as_such_and_the_azurite_key_is_not() {
         .map(|f| f["rule"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(rules, ["gcp.service-account-key"], "{}", run.stdout);
+}
+
+/// Issue 11: `placeholder_scope = "match"` judges the placeholder words in the whole match (a
+/// URL's user and host), not only in the secret; the same rule without it reports the URL
+/// (the control), and an unknown scope is a clear error.
+#[test]
+fn issue_11_placeholder_scope_match_judges_the_whole_match() {
+    let rule = |scope: &str| {
+        format!(
+            "[[rule]]\nid = \"acme.url\"\nprovider = \"acme\"\nname = \"Acme URL\"\n\
+             keywords = [\"acme://\"]\n\
+             pattern = '''acme://[a-z_]+:([A-Za-z0-9]{{20}})@[a-z.-]+'''\n{scope}\
+             examples = [\"acme://svc:Qm7vT2xK9pL4wZ8nR3cY@db.acme-corp.net\"]\n\
+             counter_examples = [\"acme://svc:Qm7vT2xK9pL4wZ8nR3cY@db.example.com\", \
+             \"acme://your_user:Qm7vT2xK9pL4wZ8nR3cY@db.acme-corp.net\"]\n"
+        )
+    };
+    let repo = TestRepo::dir();
+    repo.write("match.toml", rule("placeholder_scope = \"match\"\n"));
+    repo.write("secret.toml", rule(""));
+    repo.write("bad.toml", rule("placeholder_scope = \"line\"\n"));
+    let run = repo.keyhound(&["rules", "check", "match.toml"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let control = repo.keyhound(&["rules", "check", "secret.toml"]);
+    assert_eq!(control.code, 1, "{}{}", control.stdout, control.stderr);
+    assert!(
+        control
+            .stdout
+            .contains("counter_example 1 should give no finding")
+            && control
+                .stdout
+                .contains("counter_example 2 should give no finding"),
+        "{}",
+        control.stdout
+    );
+    let bad = repo.keyhound(&["rules", "check", "bad.toml"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr
+            .contains("placeholder_scope \"line\" is not one of secret, match"),
+        "{}",
+        bad.stderr
+    );
 }

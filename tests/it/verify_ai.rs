@@ -90,7 +90,13 @@ fn serve(answers: HashMap<String, Answer>) -> (String, Arc<Mutex<Vec<Seen>>>) {
                 }
                 let answer = headers
                     .iter()
-                    .find_map(|(_, v)| answers.get(v.trim_start_matches("Bearer ")))
+                    .find_map(|(_, v)| {
+                        let key = ["Bearer ", "Token ", "Api-Key "]
+                            .iter()
+                            .find_map(|scheme| v.strip_prefix(scheme))
+                            .unwrap_or(v);
+                        answers.get(key)
+                    })
                     .cloned()
                     .unwrap_or_else(|| json(404, r#"{"error":"no such key"}"#));
                 log.lock().unwrap().push(Seen {
@@ -304,6 +310,114 @@ fn providers() -> Vec<Provider> {
             live: r#"{"requests":[]}"#,
             invalid: OPENAI_401,
         },
+        Provider {
+            name: "tavily",
+            key: |r| format!("tvly-dev-{}", r.string(ALNUM, 32)),
+            line: |k| format!("TAVILY_API_KEY={k}"),
+            method: "GET",
+            path: "/usage",
+            auth: BEARER,
+            headers: &[],
+            live: r#"{"key":{"usage":12,"limit":1000},"account":{"current_plan":"Researcher"}}"#,
+            invalid: (
+                401,
+                r#"{"detail":{"error":"Unauthorized: missing or invalid API key."}}"#,
+                "invalid",
+            ),
+        },
+        Provider {
+            name: "firecrawl",
+            key: |r| format!("fc-{}", r.string(HEX, 32)),
+            line: |k| format!("FIRECRAWL_API_KEY={k}"),
+            method: "GET",
+            path: "/v1/team/credit-usage",
+            auth: BEARER,
+            headers: &[],
+            live: r#"{"success":true,"data":{"remaining_credits":500}}"#,
+            invalid: (
+                401,
+                r#"{"success":false,"error":"Unauthorized: Invalid token"}"#,
+                "invalid",
+            ),
+        },
+        Provider {
+            name: "stability",
+            key: |r| format!("sk-{}", r.string(ALNUM, 48)),
+            line: |k| format!("STABILITY_API_KEY={k}"),
+            method: "GET",
+            path: "/v1/user/account",
+            auth: BEARER,
+            headers: &[],
+            live: r#"{"id":"user-1","email":"e","organizations":[]}"#,
+            invalid: (
+                401,
+                r#"{"id":"x","name":"unauthorized","message":"Incorrect API key provided"}"#,
+                "invalid",
+            ),
+        },
+        Provider {
+            name: "runway",
+            key: |r| format!("key_{}", r.string(HEX, 128)),
+            line: |k| format!("RUNWAYML_API_SECRET={k}"),
+            method: "GET",
+            path: "/v1/organization",
+            auth: BEARER,
+            headers: &[("x-runway-version", "2024-11-06")],
+            live: r#"{"creditBalance":100,"tier":{"maxMonthlyCreditSpend":1000}}"#,
+            invalid: (401, r#"{"error":"Invalid API key"}"#, "invalid"),
+        },
+        Provider {
+            name: "deepgram",
+            key: |r| r.string(HEX, 40),
+            line: |k| format!("DEEPGRAM_API_KEY={k}"),
+            method: "GET",
+            path: "/v1/projects",
+            auth: ("authorization", "Token "),
+            headers: &[],
+            live: r#"{"projects":[{"project_id":"p","name":"n"}]}"#,
+            invalid: (
+                401,
+                r#"{"err_code":"INVALID_AUTH","err_msg":"Invalid credentials."}"#,
+                "invalid",
+            ),
+        },
+        Provider {
+            name: "baseten",
+            key: |r| format!("{}.{}", r.string(ALNUM, 8), r.string(ALNUM, 32)),
+            line: |k| format!("BASETEN_API_KEY={k}"),
+            method: "GET",
+            path: "/v1/models",
+            auth: ("authorization", "Api-Key "),
+            headers: &[],
+            live: r#"{"models":[]}"#,
+            invalid: (401, r#"{"error":"Invalid API key"}"#, "invalid"),
+        },
+        Provider {
+            name: "llamacloud",
+            key: |r| format!("llx-{}", r.string(ALNUM, 48)),
+            line: |k| format!("LLAMA_CLOUD_API_KEY={k}"),
+            method: "GET",
+            path: "/api/v1/projects",
+            auth: BEARER,
+            headers: &[],
+            live: r#"[{"id":"p","name":"Default","organization_id":"o"}]"#,
+            invalid: (401, r#"{"detail":"Invalid API Key"}"#, "invalid"),
+        },
+        Provider {
+            name: "retell",
+            key: |r| format!("key_{}", r.string(HEX, 28)),
+            line: |k| format!("RETELL_API_KEY={k}"),
+            method: "GET",
+            path: "/list-agents",
+            auth: BEARER,
+            headers: &[],
+            live: "[]",
+            invalid: (
+                401,
+                r#"{"status":"error","message":"Invalid API Key"}"#,
+                "invalid",
+            ),
+        },
     ]
 }
 
@@ -459,7 +573,7 @@ fn issue_11_ai_provider_checks_map_answers_and_send_the_key_where_documented() {
 /// line, and send nothing.
 #[test]
 fn issue_11_unsupported_ai_providers_say_why() {
-    let cases: [(&str, String, &str); 6] = [
+    let cases: [(&str, String, &str); 9] = [
         (
             "azure-openai",
             fake(1400, |r| {
@@ -508,6 +622,47 @@ fn issue_11_unsupported_ai_providers_say_why() {
                 format!("IBM_CLOUD_API_KEY={}", r.string(BASE64URL, 44))
             }),
             "mints a new credential",
+        ),
+        (
+            "jina",
+            fake(1406, |r| {
+                format!(
+                    "JINA_API_KEY=jina_{}{}",
+                    r.string(HEX, 32),
+                    r.string(BASE64URL, 28)
+                )
+            }),
+            "spend its tokens",
+        ),
+        (
+            "langfuse",
+            fake(1407, |r| {
+                let h = r.string(HEX, 32);
+                format!(
+                    "LANGFUSE_SECRET_KEY=sk-lf-{}-{}-{}-{}-{}",
+                    &h[..8],
+                    &h[8..12],
+                    &h[12..16],
+                    &h[16..20],
+                    &h[20..]
+                )
+            }),
+            "public key",
+        ),
+        (
+            "exa",
+            fake(1408, |r| {
+                let h = r.string(HEX, 32);
+                format!(
+                    "EXA_API_KEY={}-{}-{}-{}-{}",
+                    &h[..8],
+                    &h[8..12],
+                    &h[12..16],
+                    &h[16..20],
+                    &h[20..]
+                )
+            }),
+            "billed",
         ),
     ];
     let repo = TestRepo::dir();
