@@ -6,7 +6,8 @@
 //! removed from the file (its positive control).
 use std::collections::BTreeSet;
 
-use crate::harness::{control_line, Rng, Run, TestRepo, ALNUM, OPENAI_RULE};
+use crate::harness::{control_line, Rng, TestRepo, ALNUM, OPENAI_RULE};
+use crate::readme::found;
 
 const LOWER_HEX: &[u8] = b"0123456789abcdef";
 const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
@@ -58,21 +59,6 @@ fn control_variant(config: &str) -> String {
         .lines()
         .filter(|l| !l.contains("# control: drop"))
         .map(|l| format!("{l}\n"))
-        .collect()
-}
-
-/// (rule, path) of each finding, asserting the run exited 0 or 1.
-fn found(run: &Run, what: &str) -> BTreeSet<(String, String)> {
-    assert!(
-        run.code == 0 || run.code == 1,
-        "{what} exited {}:\n{}",
-        run.code,
-        run.stderr
-    );
-    run.report()
-        .findings
-        .into_iter()
-        .map(|f| (f.rule, f.path))
         .collect()
 }
 

@@ -77,7 +77,7 @@ fn path_matching(glob: &str) -> String {
 }
 
 /// (rule, path) of each finding, asserting the run neither failed nor was incomplete.
-fn found(run: &Run, what: &str) -> BTreeSet<(String, String)> {
+pub fn found(run: &Run, what: &str) -> BTreeSet<(String, String)> {
     assert!(
         run.code == 0 || run.code == 1,
         "{what} exited {}: {}",
