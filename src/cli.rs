@@ -274,6 +274,9 @@ struct InputArgs {
     /// nearest parent up to its top).
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     config: Option<PathBuf>,
+    /// Also use the rules and allow-lists of this gitleaks-format config (repeatable).
+    #[arg(long, value_name = "FILE", help_heading = "Input")]
+    rules_from: Vec<PathBuf>,
     /// Skip files larger than this many bytes (suffixes K, M, G allowed).
     #[arg(long, value_name = "SIZE", default_value = "25M", value_parser = parse_size, help_heading = "Input")]
     max_file_size: u64,
@@ -427,6 +430,7 @@ impl OutputArgs {
 impl InputArgs {
     fn apply(self, o: &mut CommonOptions) {
         o.config = self.config;
+        o.rules_from = self.rules_from;
         o.max_file_size = self.max_file_size;
         o.binary = self.binary;
         o.archive_depth = self.archive_depth;

@@ -11,6 +11,8 @@
 //! rules = ["stripe.restricted-key"] # disable these rules (an id, or a prefix ending in '.')
 //! fingerprints = ["3f9a..."]      # accept these secrets, wherever they occur
 //!
+//! rules_from = ["gitleaks.toml"]  # gitleaks-format rules files (relative to this file)
+//!
 //! [[rule]]                        # custom rules, same shape as rules/*.toml
 //! id = "acme.internal-token"
 //! ...
@@ -21,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::rules::{self, LoadError, Rule, RuleSet, RuleSpec};
+use crate::rules::{self, gitleaks, LoadError, Rule, RuleSet, RuleSpec};
 
 /// The config file name looked for at the scanned root.
 pub const FILE_NAME: &str = ".keyhound.toml";
@@ -35,6 +37,8 @@ struct ConfigFile {
     allow: Allow,
     #[serde(default)]
     rule: Vec<RuleSpec>,
+    #[serde(default)]
+    rules_from: Vec<String>,
 }
 
 /// Allow-lists.
@@ -57,6 +61,10 @@ pub struct Config {
     pub baseline: Option<String>,
     pub allow: Allow,
     pub rules: Vec<Rule>,
+    /// `rules_from = [...]`: gitleaks-format files, relative to the config's folder.
+    pub rules_from: Vec<String>,
+    /// The global allow-lists of imported gitleaks files.
+    pub allowlists: Vec<gitleaks::Allowlist>,
 }
 
 /// A config that could not be used.
@@ -98,7 +106,14 @@ impl Config {
             error,
         })?;
         let mut config = Config::parse(&text, &path.display().to_string())?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         config.path = Some(path);
+        let names = config.rules_from.clone();
+        for name in &names {
+            let file = dir.join(name);
+            let text = read_rules_file(&file, &format!("rules_from in {}", config.origin()))?;
+            config.import(&file.display().to_string(), &text, &read_beside)?;
+        }
         Ok(config)
     }
 
@@ -117,7 +132,40 @@ impl Config {
             baseline: file.baseline,
             allow: file.allow,
             rules,
+            rules_from: file.rules_from,
+            allowlists: Vec::new(),
         })
+    }
+
+    /// Add the rules and allow-lists of a gitleaks-format file (`--rules-from`, `rules_from`):
+    /// `text` is the file named `origin`; `read` fetches the files its `[extend] path` names.
+    /// Its warnings (unknown keys, skipped path-only rules) are printed.
+    pub fn import(
+        &mut self,
+        origin: &str,
+        text: &str,
+        read: &gitleaks::Reader,
+    ) -> Result<(), ConfigError> {
+        let imported = gitleaks::import(text, origin, read).map_err(ConfigError::Invalid)?;
+        for w in &imported.warnings {
+            crate::diag::warn(w);
+        }
+        for rule in &imported.rules {
+            if let Some(other) = self.rules.iter().find(|r| r.id == rule.id) {
+                return Err(ConfigError::Invalid(LoadError {
+                    origin: origin.to_string(),
+                    line: None,
+                    message: format!(
+                        "rule \"{}\" is also defined in {}; give one of them another id",
+                        &rule.id[gitleaks::ID_PREFIX.len().min(rule.id.len())..],
+                        other.origin
+                    ),
+                }));
+            }
+        }
+        self.rules.extend(imported.rules);
+        self.allowlists.extend(imported.allowlists);
+        Ok(())
     }
 
     /// `.keyhound.toml` in `start` or, when `start` is inside a git work tree, in the nearest
@@ -153,6 +201,7 @@ impl Config {
     pub fn apply(&self, set: &mut RuleSet) -> Result<(), ConfigError> {
         set.extend(self.rules.clone())
             .map_err(ConfigError::Invalid)?;
+        set.allowlists.extend(self.allowlists.iter().cloned());
         let unknown = set.disable(&self.allow.rules);
         if let Some(id) = unknown.first() {
             return Err(ConfigError::Invalid(LoadError {
@@ -185,6 +234,29 @@ impl Config {
             .as_ref()
             .map_or_else(|| FILE_NAME.to_string(), |p| p.display().to_string())
     }
+}
+
+/// The text of a gitleaks rules file that `named_by` names; a missing file is an error.
+pub fn read_rules_file(path: &Path, named_by: &str) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::Invalid(LoadError {
+            origin: named_by.to_string(),
+            line: None,
+            message: format!("cannot read the rules file {}: {e}", path.display()),
+        })
+    })
+}
+
+/// A gitleaks `[extend] path`, read from the file system relative to the file that names it.
+pub fn read_beside(from: &str, name: &str) -> Result<(String, String), LoadError> {
+    let path = Path::new(from).parent().unwrap_or(Path::new("")).join(name);
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|e| LoadError {
+        origin: from.to_string(),
+        line: None,
+        message: format!("extend.path: cannot read {origin}: {e}"),
+    })?;
+    Ok((origin, text))
 }
 
 /// The top of the git work tree holding `dir` (the nearest ancestor with a `.git` entry).

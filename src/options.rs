@@ -28,6 +28,8 @@ pub struct CommonOptions {
     /// `--list-skipped`: name every blob that was not scanned on stderr.
     pub list_skipped: bool,
     pub config: Option<PathBuf>,
+    /// `--rules-from FILE`: gitleaks-format rules files to add.
+    pub rules_from: Vec<PathBuf>,
     pub max_file_size: u64,
     pub binary: bool,
     /// `--archive-depth`: 0 scans no archive members.
@@ -55,6 +57,7 @@ impl Default for CommonOptions {
             show_suppressed: false,
             list_skipped: false,
             config: None,
+            rules_from: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             binary: false,
             archive_depth: DEFAULT_ARCHIVE_DEPTH,

@@ -268,6 +268,7 @@ fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
             (policy, root)
         }
     };
+    let policy = policy.import_rules(&common.rules_from)?;
     let detector = Detector::new(policy.rules()?);
     Ok(Prepared {
         policy,

@@ -143,11 +143,32 @@ impl Policy {
                 "notice: the range changes {changed}; the version of the base revision is used, so a pull request cannot allow-list its own keys"
             ));
         }
-        let config = match &base.config {
+        let mut config = match &base.config {
             Some(text) => Config::parse(text, &format!("{}:{}", base.base, config::FILE_NAME))?,
             None => Config::default(),
         };
         let root = absolute(repo_root)?;
+        // `rules_from` files as the base revision has them, too.
+        let from_base = |_: &str, name: &str| -> Result<(String, String), LoadError> {
+            let origin = format!("{}:{name}", base.base);
+            match base.file_text(&root, Path::new(name)) {
+                Ok(Some(text)) => Ok((origin, text)),
+                Ok(None) => Err(LoadError {
+                    origin: format!("{}:{}", base.base, config::FILE_NAME),
+                    line: None,
+                    message: format!("names {name}, which the base revision does not have"),
+                }),
+                Err(e) => Err(LoadError {
+                    origin,
+                    line: None,
+                    message: e,
+                }),
+            }
+        };
+        for name in config.rules_from.clone() {
+            let (origin, text) = from_base("", &name)?;
+            config.import(&origin, &text, &from_base)?;
+        }
         // The baseline named on the command line or in the config must exist in the base;
         // the conventional one is used when it is there.
         let (name, required) = match baseline {
@@ -192,6 +213,16 @@ impl Policy {
             root,
             config,
         })
+    }
+
+    /// Add the rules of gitleaks-format files named on the command line (`--rules-from`).
+    pub fn import_rules(mut self, files: &[PathBuf]) -> Result<Policy, Error> {
+        for file in files {
+            let text = config::read_rules_file(file, "--rules-from")?;
+            self.config
+                .import(&file.display().to_string(), &text, &config::read_beside)?;
+        }
+        Ok(self)
     }
 
     /// This policy without path exclusions (`scan --no-ignore`: every path is scanned and
@@ -245,8 +276,39 @@ impl Policy {
         None
     }
 
+    /// Drop the findings that imported gitleaks rules do not report by path or commit: a rule's
+    /// `path` condition, and allow-lists by `paths` or `commits`. Judged here, where every
+    /// source's findings have their provenance (history scans a blob before it knows where it
+    /// was seen); dropped as gitleaks drops them, not marked suppressed.
+    fn gitleaks_filter(&self, mut findings: Vec<Finding>) -> Vec<Finding> {
+        let rules: std::collections::HashMap<&str, &crate::rules::gitleaks::Filters> = self
+            .config
+            .rules
+            .iter()
+            .filter_map(|r| r.gitleaks.as_deref().map(|g| (r.id.as_str(), g)))
+            .collect();
+        if rules.is_empty() && self.config.allowlists.is_empty() {
+            return findings;
+        }
+        findings.retain(|f| {
+            let ctx = crate::rules::gitleaks::Context {
+                path: Some(match f.provenance {
+                    Provenance::Stdin => "",
+                    _ => f.provenance.path(),
+                }),
+                commit: f.provenance.commit().map(|c| c.id.as_str()),
+            };
+            !self.config.allowlists.iter().any(|a| a.allows_source(&ctx))
+                && rules
+                    .get(f.rule_id.as_str())
+                    .is_none_or(|g| g.applies(&ctx))
+        });
+        findings
+    }
+
     /// Split findings into those reported and those silenced (each marked with why).
     pub fn apply(&self, findings: Vec<Finding>, base: &Path) -> (Vec<Finding>, Vec<Finding>) {
+        let findings = self.gitleaks_filter(findings);
         let mut reported = Vec::with_capacity(findings.len());
         let mut suppressed = Vec::new();
         for mut f in findings {

@@ -24,7 +24,11 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
 
 /// Run the detector over `bytes` and build findings that carry `provenance`.
 pub fn findings(detector: &Detector, bytes: &[u8], provenance: &Provenance) -> Vec<Finding> {
-    let matches = detector.find(bytes);
+    let ctx = super::Context {
+        path: (*provenance != Provenance::Stdin).then(|| provenance.path()),
+        commit: provenance.commit().map(|c| c.id.as_str()),
+    };
+    let matches = detector.find_in(bytes, &ctx);
     if matches.is_empty() {
         return Vec::new();
     }

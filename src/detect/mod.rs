@@ -16,6 +16,8 @@ use std::collections::HashSet;
 
 use base64::Engine;
 
+use crate::rules::gitleaks::Candidate;
+pub use crate::rules::gitleaks::Context;
 use crate::rules::{Rule, RuleSet};
 use prefilter::Prefilter;
 
@@ -86,26 +88,37 @@ impl Detector {
 
     /// Every match in `bytes`, ordered by position, including keys inside base64 text.
     pub fn find(&self, bytes: &[u8]) -> Vec<Match> {
-        self.find_nested(bytes, 0)
+        self.find_in(bytes, &Context::default())
     }
 
-    /// [`Detector::find`] at a depth of base64 decoding (0: the blob itself).
-    fn find_nested(&self, bytes: &[u8], depth: usize) -> Vec<Match> {
+    /// [`Detector::find`] for a blob seen at `ctx` (its path and commit), which imported
+    /// gitleaks rules and allow-lists may depend on.
+    pub fn find_in(&self, bytes: &[u8], ctx: &Context) -> Vec<Match> {
+        // Paths and commits are judged here when known (a tree, the index), else by the policy
+        // once the blob's provenance is (history); see `Policy::apply`.
+        if ctx.path.is_some() && self.rules.allowlists.iter().any(|a| a.allows_source(ctx)) {
+            return Vec::new();
+        }
+        self.find_nested(bytes, 0, ctx)
+    }
+
+    /// [`Detector::find_in`] at a depth of base64 decoding (0: the blob itself).
+    fn find_nested(&self, bytes: &[u8], depth: usize, ctx: &Context) -> Vec<Match> {
         let hits = self.prefilter.hits(bytes, depth < MAX_BASE64_DEPTH);
         let escaped = unescape::regions(&hits.windows, bytes);
-        let mut matches = self.find_plain(bytes, hits.windows);
+        let mut matches = self.find_plain(bytes, hits.windows, ctx);
         if !hits.encoded.is_empty() || !escaped.is_empty() {
             // A key whose own text is base64 (a Bedrock short-term key wraps a presigned URL
             // that names an access key id) is reported once, as itself: a decoded match that
             // overlaps a plain one is dropped.
             let plain = &matches;
             let encoded: Vec<Match> = self
-                .find_encoded(bytes, &hits.encoded, depth)
+                .find_encoded(bytes, &hits.encoded, depth, ctx)
                 .into_iter()
                 .filter(|e| !plain.iter().any(|p| p.start < e.end && e.start < p.end))
                 .collect();
             matches.extend(encoded);
-            matches.extend(self.find_unescaped(bytes, &escaped));
+            matches.extend(self.find_unescaped(bytes, &escaped, ctx));
             matches.sort_by_key(|m| (m.start, m.end, m.rule));
             matches.dedup_by(|a, b| a.rule == b.rule && a.secret == b.secret && a.start == b.start);
         }
@@ -114,12 +127,17 @@ impl Detector {
 
     /// Decode the escapes in `regions` and scan them; a match counts only when its text held an
     /// escape (otherwise the plain search found it), and reports the escaped text's place.
-    fn find_unescaped(&self, bytes: &[u8], regions: &[(usize, usize)]) -> Vec<Match> {
+    fn find_unescaped(
+        &self,
+        bytes: &[u8],
+        regions: &[(usize, usize)],
+        ctx: &Context,
+    ) -> Vec<Match> {
         let mut out = Vec::new();
         for &(start, end) in regions {
             let (decoded, from) = unescape::decode(bytes, start, end);
             let hits = self.prefilter.hits(&decoded, false);
-            for m in self.find_plain(&decoded, hits.windows) {
+            for m in self.find_plain(&decoded, hits.windows, ctx) {
                 let (s, e) = (from[m.start], from[m.end]);
                 if e - s == m.end - m.start {
                     continue;
@@ -155,17 +173,25 @@ impl Detector {
                 }
             })
             .collect();
-        self.find_plain(bytes, windows)
+        self.find_plain(bytes, windows, &Context::default())
     }
 
-    fn find_plain(&self, bytes: &[u8], mut windows: Vec<Vec<(usize, usize)>>) -> Vec<Match> {
+    fn find_plain(
+        &self,
+        bytes: &[u8],
+        mut windows: Vec<Vec<(usize, usize)>>,
+        ctx: &Context,
+    ) -> Vec<Match> {
         let mut out = Vec::new();
         for (ri, rule_windows) in windows.iter_mut().enumerate() {
             if rule_windows.is_empty() {
                 continue;
             }
-            normalize(rule_windows);
             let rule = &self.rules.rules[ri];
+            if ctx.path.is_some() && rule.gitleaks.as_ref().is_some_and(|g| !g.applies(ctx)) {
+                continue;
+            }
+            normalize(rule_windows);
             for &(start, end) in rule_windows.iter() {
                 let hay = &bytes[..end];
                 let mut pos = start;
@@ -179,11 +205,15 @@ impl Detector {
                     } else {
                         whole.end() + 1
                     };
-                    let Some(secret) = caps.get(1) else { continue };
+                    let Some(secret) = rule.secret_of(&caps) else {
+                        continue;
+                    };
                     if rule.placeholder_match && filter::names_a_placeholder(whole.as_bytes()) {
                         continue;
                     }
-                    if self.accepts(rule, bytes, secret.start(), secret.end()) {
+                    if self.accepts(rule, bytes, secret.start(), secret.end())
+                        && self.survives_allowlists(rule, ctx, bytes, whole, secret)
+                    {
                         out.push(Match {
                             rule: ri,
                             secret: secret.as_bytes().to_vec(),
@@ -218,6 +248,39 @@ impl Detector {
             }
         }
         !filter::is_placeholder(secret) && !filter::in_regex_literal(bytes, start, end)
+    }
+
+    /// The imported gitleaks checks: the rule's entropy bound and allow-lists, and the global
+    /// allow-lists (which apply to every rule). Free when no gitleaks config is in use.
+    fn survives_allowlists(
+        &self,
+        rule: &Rule,
+        ctx: &Context,
+        bytes: &[u8],
+        whole: regex::bytes::Match,
+        secret: regex::bytes::Match,
+    ) -> bool {
+        if rule.gitleaks.is_none() && self.rules.allowlists.is_empty() {
+            return true;
+        }
+        let line_start = memchr::memrchr(b'\n', &bytes[..whole.start()]).map_or(0, |i| i + 1);
+        let line_end =
+            memchr::memchr(b'\n', &bytes[whole.end()..]).map_or(bytes.len(), |i| whole.end() + i);
+        let candidate = Candidate {
+            secret: secret.as_bytes(),
+            whole: trim_newlines(whole.as_bytes()),
+            line: &bytes[line_start..line_end.max(line_start)],
+        };
+        if let Some(g) = &rule.gitleaks {
+            if !g.accepts(ctx, &candidate) {
+                return false;
+            }
+        }
+        !self
+            .rules
+            .allowlists
+            .iter()
+            .any(|a| a.allows(ctx, &candidate))
     }
 
     /// Drop overlapping matches (the longer secret wins, then the earlier rule) and matches
@@ -270,7 +333,13 @@ impl Detector {
 
     /// Decode the base64 runs around encoded keyword hits and scan the decoded bytes (down to
     /// [`MAX_BASE64_DEPTH`]); a match reports the place of the encoded run.
-    fn find_encoded(&self, bytes: &[u8], offsets: &[usize], depth: usize) -> Vec<Match> {
+    fn find_encoded(
+        &self,
+        bytes: &[u8],
+        offsets: &[usize],
+        depth: usize,
+        ctx: &Context,
+    ) -> Vec<Match> {
         let mut done = HashSet::new();
         let mut out = Vec::new();
         for &offset in offsets {
@@ -281,7 +350,7 @@ impl Detector {
             let Some(decoded) = decode_base64(&bytes[start..end]) else {
                 continue;
             };
-            for m in self.find_nested(&decoded, depth + 1) {
+            for m in self.find_nested(&decoded, depth + 1, ctx) {
                 out.push(Match {
                     rule: m.rule,
                     secret: m.secret,
@@ -293,6 +362,13 @@ impl Detector {
         }
         out
     }
+}
+
+/// A match without the newlines at its ends (gitleaks' `match`).
+fn trim_newlines(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|&c| c != b'\n').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c != b'\n').map_or(start, |i| i + 1);
+    &b[start..end]
 }
 
 /// Sort windows by start and merge overlaps.

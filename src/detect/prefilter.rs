@@ -1,23 +1,22 @@
-//! The literal prefilter: one Aho-Corasick automaton over every rule's keywords, plus each
-//! keyword as it appears inside base64 text at the three possible alignments. One pass over the
-//! bytes yields, per rule, the windows its regex must search, and the positions of encoded
-//! keywords for the base64 decoder. Clean code therefore costs one automaton pass.
+//! The literal prefilter: every rule's keywords, plus each keyword as it appears inside base64
+//! text at the three possible alignments, found ASCII-case-insensitively in one pass over the
+//! bytes. The pass yields, per rule, the windows its regex must search, and the positions of
+//! encoded keywords for the base64 decoder. Clean code therefore costs one pass.
 //!
-//! The automaton starts as an NFA, which builds in a fraction of a millisecond, so a
-//! pre-commit hook or an agent hook that scans a few kilobytes never pays for more. Once a run
-//! has scanned [`DFA_AFTER`] bytes, the full DFA (several times faster per byte, but some
-//! milliseconds to build with hundreds of keywords) is built once and used from then on. Both
-//! find exactly the same matches.
-
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
-
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-use base64::Engine;
+//! The pass is a gram filter rather than an Aho-Corasick automaton: at each position the four
+//! bytes there, case-folded and hashed, index a 128 Kibit table (16 KiB, in L1 cache) of the first
+//! four bytes of every keyword (a three-byte keyword sets the bit of every byte that may follow
+//! it; two-byte keywords are found with `memmem`). Only a position whose bit is set is checked,
+//! against the few keywords of its bucket. With hundreds of keywords an automaton's states no
+//! longer fit in L1 and every byte costs a dependent load; here a byte costs independent L1
+//! loads, and the table builds in well under a millisecond, so a pre-commit hook pays nothing
+//! to start. It finds exactly
+//! the occurrences an overlapping Aho-Corasick search finds (the tests compare the two).
 
 use crate::rules::Rule;
+use base64::Engine;
 
-/// What one automaton pattern stands for.
+/// What one keyword pattern stands for.
 #[derive(Debug, Clone)]
 enum Keyword {
     /// A plain keyword shared by these rules (indices into the rule list).
@@ -35,36 +34,146 @@ pub struct Hits {
     pub encoded: Vec<usize>,
 }
 
-/// The compiled prefilter for a rule list.
+/// The compiled prefilter for a rule list; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
-    /// Quick to build; used until the run has scanned `DFA_AFTER` bytes.
-    nfa: AhoCorasick,
-    /// Built on first need, shared by every clone (threads) of this prefilter.
-    dfa: Arc<OnceLock<AhoCorasick>>,
-    patterns: Arc<Vec<Vec<u8>>>,
-    /// Bytes scanned so far by this prefilter and its clones.
-    scanned: Arc<AtomicU64>,
-    keywords: Vec<Keyword>,
-    lengths: Vec<usize>,
+    grams: std::sync::Arc<Grams>,
+    keywords: std::sync::Arc<Vec<Keyword>>,
     windows: Vec<usize>,
+    /// Rules without keywords (imported gitleaks rules may have none): searched everywhere.
+    always: Vec<usize>,
     rule_count: usize,
 }
 
 /// Shortest base64 fragment worth looking for: shorter ones hit ordinary text too often.
 const MIN_FRAGMENT: usize = 4;
 
-/// Bytes after which the DFA pays for its construction.
-pub const DFA_AFTER: u64 = 4 << 20;
+/// Bits of the gram table's index: 128 Kibit, 16 KiB, in L1 cache.
+const TABLE_BITS: u32 = 17;
+const TABLE_WORDS: usize = (1 << TABLE_BITS) / 64;
 
-fn build(patterns: &[Vec<u8>], kind: AhoCorasickKind) -> AhoCorasick {
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(kind))
-        .start_kind(aho_corasick::StartKind::Unanchored)
-        .build(patterns)
-        .expect("keywords are short literals; the automaton always builds")
+/// Case folding for the table: `b | 0x20` maps both cases of a letter to one byte (and other
+/// bytes to themselves or to a byte no letter maps to), so equal-ignoring-ASCII-case bytes fold
+/// equal. It folds more than that, which costs only a needless check.
+const FOLD4: u32 = 0x2020_2020;
+
+fn hash4(folded: u32) -> usize {
+    (folded.wrapping_mul(0x9E37_79B1) >> (32 - TABLE_BITS)) as usize
+}
+
+/// The keyword patterns by their first four bytes.
+#[derive(Debug)]
+struct Grams {
+    /// Lower-case patterns.
+    patterns: Vec<Vec<u8>>,
+    /// Bit per [`hash4`] of the first four folded bytes of a pattern; a three-byte pattern
+    /// sets the bit of each fourth byte that may follow it.
+    bits: Box<[u64; TABLE_WORDS]>,
+    /// Bucket `h` holds the patterns `ids[start[h]..start[h + 1]]`.
+    start: Vec<u32>,
+    ids: Vec<u32>,
+    /// Three-byte patterns, also checked where no fourth byte follows (the end of the bytes).
+    threes: Vec<u32>,
+    /// Two-byte patterns: each case form, found with `memmem`.
+    twos: Vec<(memchr::memmem::Finder<'static>, u32)>,
+}
+
+impl Grams {
+    fn new(patterns: Vec<Vec<u8>>) -> Grams {
+        let size = 1usize << TABLE_BITS;
+        let mut bits = Box::new([0u64; TABLE_WORDS]);
+        // (bucket, pattern) pairs, sorted into buckets below: no allocation per bucket, so the
+        // table builds in well under a millisecond (the pre-commit hook's start-up).
+        let mut entries: Vec<(u32, u32)> = Vec::new();
+        let mut add = |key: [u8; 4], id: u32| {
+            let h = hash4(u32::from_le_bytes(key) | FOLD4);
+            bits[h >> 6] |= 1 << (h & 63);
+            entries.push((h as u32, id));
+        };
+        let mut threes = Vec::new();
+        let mut twos = Vec::new();
+        for (id, p) in patterns.iter().enumerate() {
+            let id = id as u32;
+            match p.len() {
+                0 | 1 => {}
+                2 => {
+                    let (a, b) = (p[0], p[1]);
+                    let mut forms = vec![
+                        [a.to_ascii_lowercase(), b.to_ascii_lowercase()],
+                        [a.to_ascii_uppercase(), b.to_ascii_lowercase()],
+                        [a.to_ascii_lowercase(), b.to_ascii_uppercase()],
+                        [a.to_ascii_uppercase(), b.to_ascii_uppercase()],
+                    ];
+                    forms.sort_unstable();
+                    forms.dedup();
+                    for f in forms {
+                        twos.push((memchr::memmem::Finder::new(&f).into_owned(), id));
+                    }
+                }
+                3 => {
+                    threes.push(id);
+                    for x in 0..=255u8 {
+                        add([p[0], p[1], p[2], x], id);
+                    }
+                }
+                _ => add([p[0], p[1], p[2], p[3]], id),
+            }
+        }
+        entries.sort_unstable();
+        entries.dedup();
+        let mut start = vec![0u32; size + 1];
+        for &(h, _) in &entries {
+            start[h as usize + 1] += 1;
+        }
+        for i in 0..size {
+            start[i + 1] += start[i];
+        }
+        let ids = entries.into_iter().map(|(_, id)| id).collect();
+        Grams {
+            patterns,
+            bits,
+            start,
+            ids,
+            threes,
+            twos,
+        }
+    }
+
+    /// Call `found(pattern id, start)` for every occurrence of every pattern in `bytes`,
+    /// ignoring ASCII case (patterns of two bytes last, the others in order of start).
+    fn each(&self, bytes: &[u8], mut found: impl FnMut(usize, usize)) {
+        let patterns = &self.patterns;
+        let matches = |id: u32, at: usize| {
+            let p = &patterns[id as usize];
+            bytes.len() - at >= p.len() && bytes[at..at + p.len()].eq_ignore_ascii_case(p)
+        };
+        let bits: &[u64; TABLE_WORDS] = &self.bits;
+        for (at, w) in bytes.windows(4).enumerate() {
+            let h = hash4(u32::from_le_bytes([w[0], w[1], w[2], w[3]]) | FOLD4);
+            if bits[h >> 6] & (1 << (h & 63)) != 0 {
+                let (a, b) = (self.start[h] as usize, self.start[h + 1] as usize);
+                for &id in &self.ids[a..b] {
+                    if matches(id, at) {
+                        found(id as usize, at);
+                    }
+                }
+            }
+        }
+        // A three-byte pattern at the very end has no fourth byte to be found by.
+        if bytes.len() >= 3 {
+            let at = bytes.len() - 3;
+            for &id in &self.threes {
+                if matches(id, at) {
+                    found(id as usize, at);
+                }
+            }
+        }
+        for (finder, id) in &self.twos {
+            for at in finder.find_iter(bytes) {
+                found(*id as usize, at);
+            }
+        }
+    }
 }
 
 impl Prefilter {
@@ -102,31 +211,29 @@ impl Prefilter {
                 }
             }
         }
-        let lengths = patterns.iter().map(Vec::len).collect();
+        // A one-byte keyword (possible in imported gitleaks rules) would hit everywhere: its
+        // rules are searched everywhere instead.
+        let mut always: Vec<usize> = (0..rules.len())
+            .filter(|&i| rules[i].keywords.is_empty())
+            .collect();
+        for (i, p) in patterns.iter_mut().enumerate() {
+            if p.len() < 2 {
+                if let Keyword::Plain { rules } = &mut keywords[i] {
+                    always.append(rules);
+                }
+                // Left out of the table (never matches).
+                p.clear();
+            }
+        }
+        always.sort_unstable();
+        always.dedup();
         Prefilter {
-            nfa: build(&patterns, AhoCorasickKind::NoncontiguousNFA),
-            dfa: Arc::default(),
-            patterns: Arc::new(patterns),
-            scanned: Arc::default(),
-            keywords,
-            lengths,
+            grams: std::sync::Arc::new(Grams::new(patterns)),
+            keywords: std::sync::Arc::new(keywords),
             windows: rules.iter().map(|r| r.window).collect(),
+            always,
             rule_count: rules.len(),
         }
-    }
-
-    /// The automaton for the next `len` bytes: the NFA while the run is small, then the DFA.
-    fn automaton(&self, len: usize) -> &AhoCorasick {
-        if let Some(dfa) = self.dfa.get() {
-            return dfa;
-        }
-        let before = self.scanned.fetch_add(len as u64, Ordering::Relaxed);
-        if before + len as u64 >= DFA_AFTER {
-            return self
-                .dfa
-                .get_or_init(|| build(&self.patterns, AhoCorasickKind::DFA));
-        }
-        &self.nfa
     }
 
     /// One pass over `bytes`: per-rule windows around plain hits, offsets of encoded hits.
@@ -135,30 +242,33 @@ impl Prefilter {
             windows: vec![Vec::new(); self.rule_count],
             encoded: Vec::new(),
         };
-        for m in self.automaton(bytes.len()).find_overlapping_iter(bytes) {
-            let pid = m.pattern().as_usize();
-            match &self.keywords[pid] {
+        for &ri in &self.always {
+            hits.windows[ri].push((0, bytes.len()));
+        }
+        self.grams
+            .each(bytes, |pid, start| match &self.keywords[pid] {
                 Keyword::Plain { rules } => {
+                    let len = self.grams.patterns[pid].len();
                     for &ri in rules {
                         let w = self.windows[ri];
-                        let start = m.start().saturating_sub(w);
-                        let end = (m.start() + self.lengths[pid] + w).min(bytes.len());
-                        push_window(&mut hits.windows[ri], start, end);
+                        let from = start.saturating_sub(w);
+                        let to = (start + len).saturating_add(w).min(bytes.len());
+                        push_window(&mut hits.windows[ri], from, to);
                     }
                 }
                 Keyword::Encoded { fragment } => {
-                    if with_encoded && &bytes[m.start()..m.end()] == fragment.as_slice() {
-                        hits.encoded.push(m.start());
+                    if with_encoded && &bytes[start..start + fragment.len()] == fragment.as_slice()
+                    {
+                        hits.encoded.push(start);
                     }
                 }
-            }
-        }
+            });
         hits
     }
 }
 
 /// Add a window, merging with the previous one when they overlap (hits arrive in order of
-/// their end, so starts are nearly sorted; merging with the last is enough to stay linear).
+/// their start; merging with the last is enough to stay linear).
 fn push_window(windows: &mut Vec<(usize, usize)>, start: usize, end: usize) {
     if let Some(last) = windows.last_mut() {
         if start <= last.1 && end >= last.0 {
@@ -216,29 +326,91 @@ mod tests {
         }
     }
 
-    /// The NFA a small run uses and the DFA a large one switches to find the same hits.
+    /// Every (pattern, start) an overlapping ASCII-case-insensitive Aho-Corasick search
+    /// finds, sorted.
+    fn reference(grams: &Grams, bytes: &[u8]) -> Vec<(usize, usize)> {
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&grams.patterns)
+            .unwrap();
+        let mut v: Vec<(usize, usize)> = ac
+            .find_overlapping_iter(bytes)
+            .map(|m| (m.pattern().as_usize(), m.start()))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    fn grams_found(grams: &Grams, bytes: &[u8]) -> Vec<(usize, usize)> {
+        let mut v = Vec::new();
+        grams.each(bytes, |id, at| v.push((id, at)));
+        v.sort_unstable();
+        v
+    }
+
+    /// The gram filter finds exactly what Aho-Corasick finds: on every rule's examples and
+    /// counter-examples, plain and base64-encoded, in mixed case, and on random text made of
+    /// keyword pieces (overlaps, keywords at the very end, short keywords).
     #[test]
-    fn nfa_and_dfa_find_the_same_hits() {
+    fn grams_find_what_aho_corasick_finds() {
         let rules = crate::rules::RuleSet::builtin().unwrap().rules;
         let pf = Prefilter::new(&rules);
+        let grams = &pf.grams;
         let mut text = Vec::new();
         for rule in &rules {
             for e in rule.examples.iter().chain(&rule.counter_examples) {
                 text.extend_from_slice(e.as_bytes());
                 text.push(b'\n');
+                text.extend(e.to_ascii_uppercase().bytes());
+                text.push(b'\n');
                 text.extend(base64::engine::general_purpose::STANDARD.encode(e).bytes());
                 text.push(b'\n');
             }
         }
-        let small = pf.hits(&text, true);
-        assert!(pf.dfa.get().is_none(), "a small input used the DFA");
-        let big = vec![b'x'; DFA_AFTER as usize];
-        pf.hits(&big, true);
-        assert!(pf.dfa.get().is_some(), "a large run kept the NFA");
-        let large = pf.hits(&text, true);
-        assert_eq!(small.windows, large.windows);
-        assert_eq!(small.encoded, large.encoded);
-        assert!(small.windows.iter().filter(|w| !w.is_empty()).count() > 50);
+        let want = reference(grams, &text);
+        assert!(want.len() > 200, "{}", want.len());
+        assert_eq!(grams_found(grams, &text), want);
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for case in 0..500 {
+            let mut t: Vec<u8> = Vec::new();
+            for _ in 0..(next() % 12) {
+                let p = &grams.patterns[(next() % grams.patterns.len() as u64) as usize];
+                let cut = (next() as usize) % (p.len() + 1);
+                let piece: Vec<u8> = if next() % 3 == 0 {
+                    p[..cut].to_vec()
+                } else {
+                    p.clone()
+                };
+                t.extend(piece.iter().map(|&b| {
+                    if next() % 2 == 0 {
+                        b.to_ascii_uppercase()
+                    } else {
+                        b
+                    }
+                }));
+                if next() % 2 == 0 {
+                    t.push(b"_-. ~Ab"[(next() % 7) as usize]);
+                }
+            }
+            assert_eq!(
+                grams_found(grams, &t),
+                reference(grams, &t),
+                "case {case}: {:?}",
+                String::from_utf8_lossy(&t)
+            );
+        }
+        // Bytes that fold together under `| 0x20` but are not the same letter are no match.
+        let g = Grams::new(vec![b"a_b_".to_vec(), b"q~".to_vec()]);
+        assert_eq!(
+            grams_found(&g, b"A_B_ a\x7fb\x7f Q~ q^"),
+            vec![(0, 0), (1, 10)]
+        );
     }
 
     #[test]

@@ -251,6 +251,8 @@ fn build(spec: RuleSpec, text: &str, origin: &str, eager: bool) -> Result<Rule, 
         examples: spec.examples,
         counter_examples: spec.counter_examples,
         replaces: spec.replaces,
+        secret_group: super::SecretGroup::Index(1),
+        gitleaks: None,
     })
 }
 

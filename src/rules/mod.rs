@@ -3,6 +3,7 @@
 //! live in [`load`]; matching lives in `crate::detect`.
 
 pub mod check;
+pub mod gitleaks;
 pub mod load;
 
 use regex::bytes::Regex;
@@ -62,6 +63,38 @@ pub struct Rule {
     pub origin: String,
     /// `override = true`: this (user) rule replaces the rule that has its id.
     pub replaces: bool,
+    /// Which capture group holds the secret (group 1 for keyhound's own rules).
+    pub secret_group: SecretGroup,
+    /// A rule read from a gitleaks config: its path condition, allow-lists and strict entropy
+    /// threshold (see [`gitleaks`]). `None` for keyhound's own rules.
+    pub gitleaks: Option<std::sync::Arc<gitleaks::Filters>>,
+}
+
+/// Where a match's secret is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretGroup {
+    /// This capture group (0: the whole match).
+    Index(usize),
+    /// The first capture group that matched something (gitleaks' rule without `secretGroup`).
+    FirstNonEmpty,
+}
+
+impl Rule {
+    /// The secret of a regex match, if the match has one.
+    pub fn secret_of<'h>(
+        &self,
+        caps: &regex::bytes::Captures<'h>,
+    ) -> Option<regex::bytes::Match<'h>> {
+        match self.secret_group {
+            SecretGroup::Index(i) => caps.get(i),
+            SecretGroup::FirstNonEmpty => caps
+                .iter()
+                .skip(1)
+                .flatten()
+                .find(|m| !m.is_empty())
+                .or_else(|| caps.get(0)),
+        }
+    }
 }
 
 impl Rule {
@@ -78,12 +111,18 @@ impl Rule {
 #[derive(Clone, Debug, Default)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
+    /// Allow-lists of imported gitleaks configs that apply to every rule (gitleaks' global
+    /// `[allowlist]` / `[[allowlists]]` without `targetRules`).
+    pub allowlists: Vec<gitleaks::Allowlist>,
 }
 
 impl RuleSet {
     /// The built-in rules, without any user configuration.
     pub fn builtin() -> Result<RuleSet, LoadError> {
-        Ok(RuleSet { rules: builtin()? })
+        Ok(RuleSet {
+            rules: builtin()?,
+            allowlists: Vec::new(),
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {

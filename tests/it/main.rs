@@ -5,6 +5,7 @@ mod ci;
 mod deploy;
 mod encodings;
 mod formats;
+mod gitleaks;
 mod harness;
 mod history;
 mod history_multi;

@@ -77,7 +77,7 @@ fn path_matching(glob: &str) -> String {
 }
 
 /// (rule, path) of each finding, asserting the run neither failed nor was incomplete.
-fn found(run: &Run, what: &str) -> BTreeSet<(String, String)> {
+pub fn found(run: &Run, what: &str) -> BTreeSet<(String, String)> {
     assert!(
         run.code == 0 || run.code == 1,
         "{what} exited {}: {}",
@@ -120,6 +120,17 @@ fn issue_10_readme_config_snippets_work_as_written() {
 
         let repo = TestRepo::git();
         repo.write(".keyhound.toml", &block);
+        // `rules_from` names a gitleaks file: README's ```toml gitleaks block (tests/it/gitleaks.rs
+        // checks what its rules find).
+        for name in strings(config.get("rules_from")) {
+            let gitleaks = readme_blocks("toml gitleaks");
+            assert_eq!(
+                gitleaks.len(),
+                1,
+                "{what}: one ```toml gitleaks block for rules_from"
+            );
+            repo.write(&name, &gitleaks[0].1);
+        }
         let mut expected = BTreeSet::new();
         repo.write("src/control.env", control_line(200));
         expected.insert((OPENAI_RULE.to_string(), "src/control.env".to_string()));

@@ -51,6 +51,13 @@ impl RuleKey {
                 r.nearby_lines
             );
             h.update(fields.as_bytes());
+            // Imported gitleaks rules: their secret group, path and allow-lists.
+            if r.gitleaks.is_some() {
+                h.update(format!("{:?}\0{:?}\n", r.secret_group, r.gitleaks).as_bytes());
+            }
+        }
+        if !rules.allowlists.is_empty() {
+            h.update(format!("{:?}\n", rules.allowlists).as_bytes());
         }
         h.update(format!("{}\0{}", limits.max_file_size, limits.binary).as_bytes());
         h.update(format!("\0{}", limits.archive_depth).as_bytes());
