@@ -132,6 +132,7 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         secrets,
         // Filled by history audits (issue 12: one record per repository).
         coverage: Vec::new(),
+        audit: None,
     };
     let failing = failing(&reported, common);
     let mut shown = reported;
@@ -419,7 +420,7 @@ fn failing(reported: &[Finding], common: &CommonOptions) -> bool {
 }
 
 /// Write the report to `--output` or stdout.
-fn write_report(
+pub(crate) fn write_report(
     findings: &[Finding],
     rules: &crate::rules::RuleSet,
     summary: &Summary,

@@ -1,5 +1,6 @@
 //! The one integration-test binary: each module tests one command against the real binary.
 mod agent;
+mod audit;
 mod ci;
 mod formats;
 mod harness;
