@@ -836,3 +836,66 @@ fn issue_13_verify_from_the_merged_report_checks_each_secret_once() {
     unique.sort();
     assert_eq!(asked, unique, "each unique secret checked exactly once");
 }
+
+/// README's "Audit an organisation" commands, run as written (but for `keyhound verify`, which
+/// would ask the real providers: tested above against a loopback one) on the test organisation:
+/// the merged report is the one-process report, byte for byte.
+#[test]
+fn issue_13_readme_organisation_commands_work_as_written() {
+    let Some(org) = Org::new() else { return };
+    let blocks = crate::ci::readme_blocks_in("## Audit an organisation");
+    let block = blocks.first().expect("a command block");
+    let verify_lines = block
+        .iter()
+        .filter(|l| l.starts_with("keyhound verify"))
+        .count();
+    assert_eq!(verify_lines, 1);
+    let script: String = block
+        .iter()
+        .filter(|l| !l.starts_with("keyhound verify"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(org.list(), org.work.path().join("repos.txt"));
+    // The keyhound under test first on PATH, as `keyhound`.
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(bin(), dir.path().join("keyhound")).unwrap();
+    let path = std::env::join_paths(std::iter::once(dir.path().to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let mut sh = Command::new("bash");
+    sh.arg("-c")
+        .arg(&script)
+        .current_dir(org.work.path())
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", org.work.home.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    let ran = sh.output().expect("run README's commands");
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    let read = |name: &str| {
+        std::fs::read(org.work.path().join(name))
+            .unwrap_or_else(|e| panic!("{name} not written ({e}):\n{stderr}"))
+    };
+    let whole = read("audit.json");
+    assert_eq!(
+        report_of(&String::from_utf8_lossy(&whole)).findings.len(),
+        5
+    );
+    assert!(
+        whole == read("merged.json"),
+        "merged.json differs from audit.json"
+    );
+    for k in 0..4 {
+        read(&format!("shard-{k}.json"));
+    }
+    let sarif: serde_json::Value = serde_json::from_slice(&read("merged.sarif")).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 5);
+    // The default cache is under HOME.
+    assert!(org
+        .work
+        .home
+        .path()
+        .join(".cache/keyhound/mirrors")
+        .is_dir());
+}
