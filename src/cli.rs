@@ -36,14 +36,19 @@ enum CliCommand {
     /// Scan git history: every blob reachable from any ref, each once, attributed to the commit
     /// that introduced it.
     History {
-        /// The repository (default: the current directory).
-        #[arg(default_value = ".")]
-        repo: PathBuf,
+        /// The repositories (default: the current directory). With several, each blob is read
+        /// once across them all and each finding names its repository.
+        #[arg(value_name = "REPO")]
+        repos: Vec<PathBuf>,
+        /// Also audit the repositories listed in FILE: one path a line; blank lines and lines
+        /// starting with # are ignored.
+        #[arg(long, value_name = "FILE")]
+        repos_from: Option<PathBuf>,
         /// Only what commits in BASE..HEAD introduce (for CI on a pull request).
         #[arg(long, value_name = "BASE..HEAD")]
         range: Option<String>,
-        /// Only commits from this date on: YYYY-MM-DD, an RFC 3339 date-time, or an age (90d,
-        /// 2w, 6m, 1y, "3 days ago").
+        /// Only commits from this date on: YYYY-MM-DD, an RFC 3339 date-time, an age (90d, 2w,
+        /// 6m, 1y, "3 days ago"), or any date `git log --since` reads ("last tuesday").
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
         /// Also scan objects no ref reaches (left by rebases and force-pushes).
@@ -507,7 +512,8 @@ impl Cli {
                 common: common.into_options(),
             },
             CliCommand::History {
-                repo,
+                repos,
+                repos_from,
                 range,
                 since,
                 unreachable,
@@ -515,7 +521,8 @@ impl Cli {
                 state,
                 common,
             } => Command::History {
-                repo,
+                repos,
+                repos_from,
                 range,
                 since,
                 unreachable,

@@ -50,7 +50,8 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
             Ok(outcome)
         }
         Command::History {
-            repo,
+            repos,
+            repos_from,
             range,
             since,
             unreachable,
@@ -59,7 +60,7 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
             common,
         } => pipeline::run(
             Source::History {
-                repo,
+                repos: history_repos(repos, repos_from.as_deref())?,
                 range,
                 since,
                 unreachable,
@@ -76,6 +77,32 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
         Command::AgentHook(agent) => agent::run(agent),
         Command::Baseline(cmd) => commands::baseline(cmd),
     }
+}
+
+/// The repositories of `keyhound history`: those given, then those `--repos-from` lists, each
+/// once; the current directory when there are none.
+fn history_repos(
+    repos: Vec<std::path::PathBuf>,
+    from: Option<&std::path::Path>,
+) -> Result<Vec<scan::history::RepoArg>, Error> {
+    use scan::history::{repos_from, RepoArg};
+    let mut all: Vec<RepoArg> = repos.into_iter().map(RepoArg::from_path).collect();
+    if let Some(file) = from {
+        let listed = repos_from(file).map_err(|e| Error::new(e.to_string()))?;
+        if listed.is_empty() {
+            return Err(Error::new(format!(
+                "--repos-from {}: lists no repository (one path a line; # starts a comment)",
+                file.display()
+            )));
+        }
+        all.extend(listed);
+    }
+    let mut seen = std::collections::HashSet::new();
+    all.retain(|r| seen.insert(r.name.clone()));
+    if all.is_empty() {
+        all.push(RepoArg::from_path("."));
+    }
+    Ok(all)
 }
 
 /// `keyhound scan PATH...`: `-` alone is standard input; every other path must exist.

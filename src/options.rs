@@ -85,7 +85,11 @@ pub enum Command {
         hook: bool,
     },
     History {
-        repo: PathBuf,
+        /// The repositories given as arguments (none: the current directory, unless
+        /// `repos_from` lists some).
+        repos: Vec<PathBuf>,
+        /// `--repos-from FILE`: more repositories, one path a line.
+        repos_from: Option<PathBuf>,
         range: Option<String>,
         since: Option<String>,
         unreachable: bool,

@@ -31,9 +31,15 @@ pub enum Source {
     Stdin,
     /// What the index holds for the next commit (only the lines it adds).
     Staged,
-    /// Git history: every blob reachable from any ref, or only what `range` adds.
+    /// Git history: every blob reachable from any ref, or only what `range` adds, of each
+    /// repository in turn, each blob read once across them all (issue 12). With one
+    /// repository, the policy comes from its work tree (or the range's base); with several, from
+    /// `--config` or the current directory, as for standard input (one rule set for the run,
+    /// since a blob is scanned once for all). `range` goes with one repository only. The
+    /// report's summary has a coverage record per repository; findings carry their
+    /// repository when there are several. Build it with [`history::RepoArg`]s and call [`run`].
     History {
-        repo: PathBuf,
+        repos: Vec<history::RepoArg>,
         range: Option<String>,
         since: Option<String>,
         unreachable: bool,
@@ -68,6 +74,11 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
     let prepared = prepare(&source, common)?;
     let scanned = scan_source(&source, &prepared, common, &stats)?;
     let ranged = matches!(source, Source::History { range: Some(_), .. });
+    let coverage = scanned
+        .history
+        .as_ref()
+        .map(|h| h.coverage.clone())
+        .unwrap_or_default();
     let (mut reported, suppressed) = match &source {
         // Keys handed over from a report are checked as they are.
         Source::Report(_) => (scanned.findings, Vec::new()),
@@ -95,7 +106,15 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
     if common.only_live {
         hide_all_but_live(&mut reported);
     }
-    reported.sort_by_cached_key(Finding::sort_key);
+    // One repository after the other, in the order given (`repository` is None but with
+    // several).
+    let order = |f: &Finding| {
+        let name = f.repository.as_deref();
+        coverage
+            .iter()
+            .position(|c| Some(c.repository.as_str()) == name)
+    };
+    reported.sort_by_cached_key(|f| (order(f), f.sort_key()));
     if common.verify.is_some() {
         // Live keys first: they are what to rotate now.
         reported.sort_by_key(|f| {
@@ -130,8 +149,7 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         incomplete: stats.is_incomplete(),
         verification,
         secrets,
-        // Filled by history audits (issue 12: one record per repository).
-        coverage: Vec::new(),
+        coverage,
         audit: None,
     };
     let failing = failing(&reported, common);
@@ -149,6 +167,10 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         }
         if !summary.secrets.is_empty() && common.format == report::Format::Human {
             diag::info(&report::secrets_table(&summary.secrets));
+        }
+        let gaps = summary.coverage.iter().any(|c| c.incomplete);
+        if (summary.coverage.len() > 1 || gaps) && common.format == report::Format::Human {
+            diag::info(&report::coverage_table(&summary.coverage));
         }
     }
     if common.list_skipped {
@@ -208,7 +230,23 @@ fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
                 root,
             )
         }
-        Source::History { repo, range, .. } => {
+        Source::History { repos, range, .. } if repos.len() != 1 => {
+            if range.is_some() {
+                return Err(Error::new(
+                    "--range names revisions of one repository; give one repository with it",
+                ));
+            }
+            if repos.is_empty() {
+                return Err(Error::new("no repository to audit"));
+            }
+            let here = PathBuf::from(".");
+            (
+                Policy::from_work_tree(&here, common.config.as_deref(), &common.baseline)?,
+                here,
+            )
+        }
+        Source::History { repos, range, .. } => {
+            let repo = &repos[0].path;
             let root = repo_root(repo)?;
             // A pull request must not silence the scanner for itself: in --range mode the
             // config, the ignore file and the baseline come from the base revision, unless
@@ -267,7 +305,7 @@ fn scan_source(
                 .map_err(|e| Error::new(format!("cannot scan the staged changes: {e}")))?
         }
         Source::History {
-            repo,
+            repos,
             range,
             since,
             unreachable,
@@ -276,13 +314,12 @@ fn scan_source(
         } => {
             let since = match since {
                 None => None,
-                Some(s) => Some(
-                    history::parse_since(s, history::now())
-                        .map_err(|e| Error::new(e.to_string()))?,
-                ),
+                Some(s) => {
+                    Some(history::since(s, history::now()).map_err(|e| Error::new(e.to_string()))?)
+                }
             };
             let opts = history::HistoryOptions {
-                repo: repo.clone(),
+                repos: repos.clone(),
                 range: range.clone(),
                 since,
                 unreachable: *unreachable,
@@ -292,8 +329,7 @@ fn scan_source(
                 progress: !common.quiet && std::io::stderr().is_terminal(),
                 state: state.clone(),
             };
-            let mut result =
-                history::scan(detector, &opts, stats).map_err(|e| Error::new(e.to_string()))?;
+            let mut result = history::scan(detector, &opts, stats);
             let findings = std::mem::take(&mut result.findings);
             return Ok(Scanned {
                 findings,

@@ -7,15 +7,11 @@
 //! replaces, counts once: the complete one, else the last given), takes each repository's
 //! coverage record and findings from the shard that audited it, and names every repository no
 //! report covers as not audited (incomplete: exit 2). [`canonical`] then orders everything by
-//! content alone: findings by path, position, rule, commit and the repository's place in the
-//! list; one summary per unique secret across all repositories (first commit, still present at
-//! any branch tip, every path); coverage records in list order. A whole-list report writes its
-//! times as 0 (they went to stderr): the same audit gives the same bytes however it was split.
-//!
-//! What a shard counts of its own work (files and bytes read, blobs shared between its
-//! repositories) is summed: two forks audited by different shards each read the objects they
-//! share, where one process reads them once, so those counters can exceed a one-process audit's
-//! (the findings, secrets and coverage do not change).
+//! content alone: findings by the repository's place in the list, then path, position, rule and
+//! commit; one summary per unique secret across all repositories (first commit, still present at
+//! any branch tip, every path); coverage records in list order. A whole-list report leaves out
+//! the run statistics that depend on the split ([`leave_out_run_statistics`]: times, blobs and
+//! bytes read), so the same audit gives the same bytes however it was split.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -25,6 +21,7 @@ use crate::finding::Finding;
 use crate::redact;
 use crate::report::{Coverage, SecretSummary, Summary, VerificationCounts};
 use crate::rules::RuleSet;
+use crate::scan::SkipReason;
 
 /// One audit report: a shard's, or a whole list's.
 #[derive(Debug, Clone)]
@@ -172,8 +169,7 @@ pub fn combine(parts: Vec<Part>) -> Result<Part, Error> {
         let s = &p.summary;
         summary.files += s.files;
         summary.bytes += s.bytes;
-        summary.skipped_binary += s.skipped_binary;
-        summary.skipped_large += s.skipped_large;
+        summary.elapsed_ms += s.elapsed_ms;
         summary.errors += s.errors;
         summary.suppressed += s.suppressed;
         summary.incomplete |= s.incomplete;
@@ -191,8 +187,6 @@ pub fn combine(parts: Vec<Part>) -> Result<Part, Error> {
                 .cloned(),
         );
     }
-    skipped.sort_by_cached_key(|s| (s.path.clone(), format!("{:?}", s.reason)));
-    skipped.dedup();
     summary.skipped = skipped;
     summary.coverage = coverage;
     if verified {
@@ -211,7 +205,7 @@ pub fn combine(parts: Vec<Part>) -> Result<Part, Error> {
 
 /// The canonical form of an audit report: findings sorted by content, one summary per unique
 /// secret (recomputed from the findings, `present` from the parts' summaries, exposure up to
-/// `now`), coverage in list order, and for a whole-list report no times.
+/// `now`), coverage in list order, the skipped blobs each once.
 pub fn canonical(part: &mut Part, rules: &RuleSet, now: i64) {
     let record = part.summary.audit.clone().unwrap_or_default();
     let position: HashMap<&str, usize> = record
@@ -228,8 +222,8 @@ pub fn canonical(part: &mut Part, rules: &RuleSet, now: i64) {
     };
     part.findings.sort_by_cached_key(|f| {
         (
-            f.sort_key(),
             place(f),
+            f.sort_key(),
             f.fingerprint.clone(),
             f.location.end_line,
             f.location.end_column,
@@ -245,6 +239,17 @@ pub fn canonical(part: &mut Part, rules: &RuleSet, now: i64) {
     let secrets = secrets(&part.findings, &present, rules, now);
     part.summary.secrets = secrets;
     part.summary.findings = part.findings.len();
+    let skipped = &mut part.summary.skipped;
+    skipped.sort_by_cached_key(|s| (s.path.clone(), format!("{:?}", s.reason)));
+    skipped.dedup();
+    part.summary.skipped_binary = skipped
+        .iter()
+        .filter(|s| s.reason == SkipReason::Binary)
+        .count() as u64;
+    part.summary.skipped_large = skipped
+        .iter()
+        .filter(|s| matches!(s.reason, SkipReason::TooLarge { .. }))
+        .count() as u64;
     let mut coverage = std::mem::take(&mut part.summary.coverage);
     coverage.sort_by_key(|c| {
         position
@@ -252,12 +257,6 @@ pub fn canonical(part: &mut Part, rules: &RuleSet, now: i64) {
             .copied()
             .unwrap_or(usize::MAX)
     });
-    if record.shard.is_none() {
-        part.summary.elapsed_ms = 0;
-        for c in &mut coverage {
-            c.elapsed_ms = 0;
-        }
-    }
     part.summary.coverage = coverage;
     part.summary.incomplete |= part
         .summary
@@ -266,9 +265,9 @@ pub fn canonical(part: &mut Part, rules: &RuleSet, now: i64) {
         .any(|c| c.incomplete || c.error.is_some());
 }
 
-/// One summary per unique secret of `findings` (in report order): its rule, every path, the
-/// earliest commit, and whether it is still at a branch tip of any repository; still-present
-/// first, then the longest exposed, then by fingerprint.
+/// One summary per unique secret of `findings` (in report order): its rule, every path and
+/// repository, the earliest commit, and whether it is still at a branch tip of any repository;
+/// still-present first, then the longest exposed, then by fingerprint.
 fn secrets(
     findings: &[Finding],
     present: &HashSet<&str>,
@@ -290,12 +289,18 @@ fn secrets(
                     first_date: String::new(),
                     exposed_days: 0,
                     paths: Vec::new(),
+                    repositories: Vec::new(),
                 },
                 i64::MAX,
             )
         });
         if !entry.paths.iter().any(|p| p == f.provenance.path()) {
             entry.paths.push(f.provenance.path().to_string());
+        }
+        if let Some(r) = &f.repository {
+            if !entry.repositories.contains(r) {
+                entry.repositories.push(r.clone());
+            }
         }
         if let Some(c) = f.provenance.commit() {
             if c.time < *first {
@@ -315,4 +320,20 @@ fn secrets(
             .then(a.fingerprint.cmp(&b.fingerprint))
     });
     secrets
+}
+
+/// A whole-list report (one process, or merged) leaves out what depends on how the audit was
+/// split, writing it as 0: the times, and the counts of blobs and bytes read (two forks audited
+/// by different shards each read the objects they share, which one process reads once). Those
+/// go to stderr; each shard's own report keeps them. What was found and what was covered
+/// (findings, secrets, each repository's refs, commits, blobs, missing objects) stays.
+pub fn leave_out_run_statistics(summary: &mut Summary) {
+    summary.files = 0;
+    summary.bytes = 0;
+    summary.elapsed_ms = 0;
+    for c in &mut summary.coverage {
+        c.blobs_scanned = 0;
+        c.blobs_shared = 0;
+        c.elapsed_ms = 0;
+    }
 }

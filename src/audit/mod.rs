@@ -36,6 +36,7 @@ use crate::pipeline::{self, Source};
 use crate::policy::Policy;
 use crate::report::{self, json, Coverage, Summary};
 use crate::rules::RuleSet;
+use crate::scan::history::RepoArg;
 use list::{List, Location};
 use merge::Part;
 
@@ -271,8 +272,9 @@ fn org_config(common: &CommonOptions, private: &PrivateDir) -> Result<PathBuf, E
     Ok(empty)
 }
 
-/// Audit the history of each `(name, path)` through the pipeline, one repository at a time;
-/// its findings and coverage carry the name.
+/// Audit the history of the `(name, path)` repositories in one run of the history pipeline
+/// (each blob read once across them all: forks share most objects); the findings and coverage
+/// records carry the names.
 fn audit_history(
     targets: &[(String, PathBuf)],
     opts: &AuditOptions,
@@ -280,7 +282,15 @@ fn audit_history(
     rules: &RuleSet,
     private: &PrivateDir,
 ) -> Result<Part, Error> {
-    let out = private.0.join("repository.json");
+    let mut part = Part {
+        origin: "audit".into(),
+        findings: Vec::new(),
+        summary: Summary::default(),
+    };
+    if targets.is_empty() {
+        return Ok(part);
+    }
+    let out = private.0.join("history.json");
     let inner = CommonOptions {
         format: report::Format::Json,
         output: Some(out.clone()),
@@ -293,72 +303,69 @@ fn audit_history(
         fail_on_live: false,
         ..common.clone()
     };
-    let mut part = Part {
-        origin: "audit".into(),
-        findings: Vec::new(),
-        summary: Summary::default(),
+    let source = Source::History {
+        repos: targets
+            .iter()
+            .map(|(name, path)| RepoArg::new(name.clone(), path.clone()))
+            .collect(),
+        range: None,
+        since: opts.since.clone(),
+        unreachable: opts.unreachable,
+        all_occurrences: false,
+        state: None,
     };
-    for (name, path) in targets {
-        let began = Instant::now();
-        let _ = std::fs::remove_file(&out);
-        let source = Source::History {
-            repo: path.clone(),
-            range: None,
-            since: opts.since.clone(),
-            unreachable: opts.unreachable,
-            all_occurrences: false,
-            state: None,
-        };
-        let ran = pipeline::run(source, &inner).and_then(|_| json::read(&out, rules));
-        let elapsed_ms = began.elapsed().as_millis() as u64;
-        let read = match ran {
-            Ok(read) => read,
-            Err(e) => {
-                diag::warn(&format!("{name}: {e}; the other repositories go on"));
-                part.summary.coverage.push(Coverage {
-                    repository: name.clone(),
-                    incomplete: true,
-                    error: Some(e.to_string()),
-                    elapsed_ms,
-                    ..Coverage::default()
-                });
-                continue;
-            }
-        };
-        add(&mut part, name, read, elapsed_ms);
+    let began = Instant::now();
+    let read = match pipeline::run(source, &inner).and_then(|_| json::read(&out, rules)) {
+        Ok(read) => read,
+        // One repository that cannot be opened at all fails the run (with several, the
+        // history source records it and goes on).
+        Err(e) if targets.len() == 1 => {
+            diag::warn(&format!("{}: {e}", targets[0].0));
+            part.summary.coverage.push(Coverage {
+                repository: targets[0].0.clone(),
+                incomplete: true,
+                error: Some(e.to_string()),
+                elapsed_ms: began.elapsed().as_millis() as u64,
+                ..Coverage::default()
+            });
+            part.summary.incomplete = true;
+            return Ok(part);
+        }
+        Err(e) => return Err(e),
+    };
+    // With one repository the history source leaves findings unnamed.
+    let only = (targets.len() == 1).then(|| targets[0].0.clone());
+    part.findings = read
+        .findings
+        .into_iter()
+        .map(|f| Finding {
+            repository: f.repository.or_else(|| only.clone()),
+            ..f
+        })
+        .collect();
+    part.summary = read.summary;
+    if let Some(name) = &only {
+        for c in &mut part.summary.coverage {
+            c.repository = name.clone();
+        }
     }
     Ok(part)
-}
-
-/// Add one repository's report to the shard's.
-fn add(part: &mut Part, name: &str, read: json::ReadBack, elapsed_ms: u64) {
-    let s = read.summary;
-    let mut coverage = s.coverage.into_iter().next().unwrap_or_default();
-    coverage.repository = name.to_string();
-    coverage.incomplete |= s.incomplete;
-    coverage.elapsed_ms = elapsed_ms;
-    part.summary.coverage.push(coverage);
-    let total = &mut part.summary;
-    total.files += s.files;
-    total.bytes += s.bytes;
-    total.skipped_binary += s.skipped_binary;
-    total.skipped_large += s.skipped_large;
-    total.skipped.extend(s.skipped);
-    total.errors += s.errors;
-    total.suppressed += s.suppressed;
-    total.incomplete |= s.incomplete;
-    total.secrets.extend(s.secrets);
-    part.findings
-        .extend(read.findings.into_iter().map(|f| Finding {
-            repository: Some(name.to_string()),
-            ..f
-        }));
 }
 
 /// Write an audit report in its canonical form; the outcome: 2 when a repository was not fully
 /// audited, else 1 with findings, else 0.
 fn render(part: &mut Part, rules: &RuleSet, common: &CommonOptions) -> Result<Outcome, Error> {
     merge::canonical(part, rules, crate::scan::history::now());
+    let line = report::summary_line(&part.summary);
+    let table = report::coverage_table(&part.summary.coverage);
+    let whole = part
+        .summary
+        .audit
+        .as_ref()
+        .is_some_and(|a| a.shard.is_none());
+    if whole {
+        merge::leave_out_run_statistics(&mut part.summary);
+    }
     let summary = &part.summary;
     write_whole(&part.findings, rules, summary, common)?;
     for c in summary.coverage.iter().filter(|c| c.incomplete) {
@@ -377,9 +384,12 @@ fn render(part: &mut Part, rules: &RuleSet, common: &CommonOptions) -> Result<Ou
             summary.coverage.len(),
             summary.coverage.len() - gaps
         ));
-        diag::info(&report::summary_line(summary));
-        if !summary.secrets.is_empty() && common.format == report::Format::Human {
-            diag::info(&report::secrets_table(&summary.secrets));
+        diag::info(&line);
+        if common.format == report::Format::Human {
+            if !summary.secrets.is_empty() {
+                diag::info(&report::secrets_table(&summary.secrets));
+            }
+            diag::info(&table);
         }
     }
     Ok(if summary.incomplete {

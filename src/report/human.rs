@@ -52,6 +52,9 @@ pub fn write(
             ""
         };
         writeln!(out, "  secret:  {}{encoded}", style.secret(&shown))?;
+        if let Some(repository) = &f.repository {
+            writeln!(out, "  repo:    {}", escape_control(repository))?;
+        }
         if let Some(why) = f.suppressed {
             writeln!(
                 out,

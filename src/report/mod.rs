@@ -157,6 +157,10 @@ pub struct SecretSummary {
     pub exposed_days: i64,
     /// Paths it was found at.
     pub paths: Vec<String>,
+    /// History audits of several repositories: every repository it was found in, in the order
+    /// audited (the findings give each one's commits and paths).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<String>,
 }
 
 /// The audit table, for stderr.
@@ -179,6 +183,40 @@ pub fn secrets_table(secrets: &[SecretSummary]) -> String {
             s.rule,
             s.redacted
         ));
+        if !s.repositories.is_empty() {
+            out.push_str(&format!("           in {}\n", s.repositories.join(", ")));
+        }
+    }
+    out
+}
+
+/// The coverage table, for stderr: one line per repository, what was walked and read, and
+/// what is missing.
+pub fn coverage_table(coverage: &[Coverage]) -> String {
+    let mut out = String::from(
+        "\ncoverage:\n  status      refs  commits    blobs  scanned   shared  missing  repository\n",
+    );
+    for c in coverage {
+        let status = if c.error.is_some() {
+            "ERROR"
+        } else if c.incomplete {
+            "INCOMPLETE"
+        } else {
+            "complete"
+        };
+        out.push_str(&format!(
+            "  {status:<10} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8}  {}\n",
+            c.refs,
+            c.commits,
+            c.blobs,
+            c.blobs_scanned,
+            c.blobs_shared,
+            c.objects_missing,
+            c.repository
+        ));
+        if let Some(error) = &c.error {
+            out.push_str(&format!("             {error}\n"));
+        }
     }
     out
 }

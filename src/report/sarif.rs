@@ -146,6 +146,10 @@ fn result_entry(f: &Finding, rule: &Rule, rule_index: usize, ordinal: usize) -> 
         "partialFingerprints": {FINGERPRINT_KEY: partial_fingerprint(f, ordinal)},
         "properties": {"provider": f.provider, "redacted": redact(&f.secret)},
     });
+    if let Some(repository) = &f.repository {
+        // Several repositories in one run: the uri is relative to this one's root.
+        result["properties"]["repository"] = json!(repository);
+    }
     if let Some(c) = f.provenance.commit() {
         result["properties"]["commit"] = json!({
             "id": c.id,

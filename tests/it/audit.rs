@@ -899,3 +899,73 @@ fn issue_13_readme_organisation_commands_work_as_written() {
         .join(".cache/keyhound/mirrors")
         .is_dir());
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WorkJson {
+    repository: String,
+    blobs: u64,
+    blobs_scanned: u64,
+    blobs_shared: u64,
+}
+
+fn work(report: &str) -> Vec<WorkJson> {
+    let v: serde_json::Value = serde_json::from_str(report).unwrap();
+    serde_json::from_value(v["summary"]["coverage"].clone()).unwrap()
+}
+
+/// A shard reads each blob once across its repositories (a fork's shared history is not read
+/// again), and `size=` hints steer the plan: the heavy repository gets a shard to itself.
+#[test]
+fn issue_13_a_shard_reads_a_forks_shared_blobs_once_and_size_hints_plan() {
+    let Some(org) = Org::new() else { return };
+    let (alpha, gamma, delta) = (
+        org.daemon.url("alpha.git"),
+        org.daemon.url("gamma.git"),
+        org.daemon.url("delta.git"),
+    );
+    let list = org.write_list(
+        "repos.txt",
+        &format!("{alpha}\n{gamma}\n{delta}  size=2G\n"),
+    );
+    let heavy = org.audit(&list, "c", &["--shard", "0/2"], &[]);
+    assert_eq!(heavy.code, 0, "{}", heavy.stderr);
+    let names: Vec<String> = work(&heavy.stdout)
+        .into_iter()
+        .map(|c| c.repository)
+        .collect();
+    assert_eq!(names, std::slice::from_ref(&delta));
+    let pair = org.audit(&list, "c", &["--shard", "1/2"], &[]);
+    assert_eq!(pair.code, 1, "{}", pair.stderr);
+    let cov = work(&pair.stdout);
+    assert_eq!(cov.len(), 2);
+    let (a, g) = (&cov[0], &cov[1]);
+    assert_eq!(
+        (a.repository.as_str(), g.repository.as_str()),
+        (alpha.as_str(), gamma.as_str())
+    );
+    assert!(
+        a.blobs > 0 && a.blobs_scanned == a.blobs && a.blobs_shared == 0,
+        "{a:?}"
+    );
+    // Gamma is alpha plus one file: everything else was read for alpha.
+    assert_eq!(g.blobs, a.blobs + 1, "{g:?}");
+    assert_eq!((g.blobs_scanned, g.blobs_shared), (1, a.blobs), "{g:?}");
+    // Both still report alpha's key: the fork has it too.
+    let report = report_of(&pair.stdout);
+    let holders: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.secret.as_deref() == Some(org.keys[0].as_str()))
+        .map(|f| f.repository.as_deref().unwrap())
+        .collect();
+    assert_eq!(holders, [alpha.as_str(), gamma.as_str()]);
+    // The whole-list report leaves the split-dependent counters out.
+    let whole = org.audit(&list, "c", &[], &[]);
+    assert!(work(&whole.stdout)
+        .iter()
+        .all(|c| c.blobs > 0 || c.repository == delta));
+    assert!(work(&whole.stdout)
+        .iter()
+        .all(|c| c.blobs_scanned == 0 && c.blobs_shared == 0));
+}

@@ -175,7 +175,11 @@ fn issue_3_since_skips_older_commits() {
     repo.commit("old");
     let run = history(&repo, &["--since", "2100-01-01"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
+    // Issue 12 item 4: what git reads, keyhound reads ("last tuesday" is after this commit);
+    // what neither reads is an error.
     let run = history(&repo, &["--since", "last tuesday"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = history(&repo, &["--since", "soonish"]);
     assert_eq!(run.code, 2);
 }
 
@@ -446,7 +450,11 @@ fn issue_10_since_accepts_dates_times_and_ages_and_attributes_exactly() {
         let run = history(&repo, &["--since", since]);
         assert_eq!(run.code, 0, "--since {since}: {}", run.stdout);
     }
+    // Without a zone, git reads local time (UTC here: the tests set no TZ) (issue 12 item 4).
     let run = history(&repo, &["--since", "2023-11-14T22:15:50"]);
+    assert_eq!(found(&run), after, "{}", run.stderr);
+    // A day that does not exist is refused, although git would read it as something else.
+    let run = history(&repo, &["--since", "2023-02-29T10:00:00"]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("not a date; use YYYY-MM-DD"),

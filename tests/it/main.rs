@@ -5,6 +5,7 @@ mod ci;
 mod formats;
 mod harness;
 mod history;
+mod history_multi;
 mod history_state;
 mod hostile;
 mod issue10;

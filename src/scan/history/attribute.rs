@@ -54,6 +54,16 @@ pub(super) struct Origin {
 pub(super) struct Attribution {
     /// The commits walked.
     pub walked: usize,
+    /// The refs whose history was walked (the head of a range, or a base: one).
+    pub refs: u64,
+    /// Objects the history names that the object database does not have: commits and trees
+    /// (counted here), blobs (counted by the reading pass).
+    pub missing: u64,
+    /// Set by the reading pass: wanted blobs read and scanned for this repository, wanted
+    /// blobs read for an earlier repository of the run, and wanted blobs that could not be read.
+    pub scanned: u64,
+    pub shared: u64,
+    pub unread: u64,
     /// The commits that introduced a wanted blob.
     pub commits: Vec<CommitInfo>,
     /// Each wanted blob's origins: one, or with `all_occurrences` one per path.
@@ -123,16 +133,21 @@ pub(super) fn attribute(
         Tips::Range { from, to } => {
             walk.push(to).map_err(git_err("--range"))?;
             walk.hide(from).map_err(git_err("--range"))?;
+            w.found.refs = 1;
             // What the base already has is not the range's doing.
             if let Ok(tree) = repo.find_commit(from).and_then(|c| c.tree()) {
                 w.seen.mark(repo, tree);
             }
         }
-        Tips::Ancestors(id) => walk.push(id).map_err(git_err("base revision"))?,
+        Tips::Ancestors(id) => {
+            walk.push(id).map_err(git_err("base revision"))?;
+            w.found.refs = 1;
+        }
         Tips::Refs => {
             let refs = repo.references().map_err(git_err("reading refs"))?;
             for r in refs.flatten() {
                 let name = r.name().unwrap_or("").to_string();
+                w.found.refs += 1;
                 match r.peel(ObjectType::Commit) {
                     Ok(obj) => {
                         let _ = walk.push(obj.id());
@@ -159,6 +174,7 @@ pub(super) fn attribute(
             Ok(o) => o,
             Err(e) => {
                 diag::warn(&format!("history walk: {}", e.message()));
+                w.found.missing += u64::from(e.code() == git2::ErrorCode::NotFound);
                 stats.error();
                 continue;
             }
@@ -167,6 +183,7 @@ pub(super) fn attribute(
             Ok(c) => c,
             Err(e) => {
                 diag::warn(&format!("commit {oid} cannot be read: {}", e.message()));
+                w.found.missing += u64::from(e.code() == git2::ErrorCode::NotFound);
                 stats.error();
                 continue;
             }
@@ -220,6 +237,7 @@ impl Walker<'_, '_> {
                     "commit {oid}: tree cannot be read: {}",
                     e.message()
                 ));
+                self.found.missing += u64::from(e.code() == git2::ErrorCode::NotFound);
                 self.stats.error();
                 return Ok(());
             }
@@ -241,6 +259,8 @@ impl Walker<'_, '_> {
                                     entry.id(),
                                     e.message()
                                 ));
+                                self.found.missing +=
+                                    u64::from(e.code() == git2::ErrorCode::NotFound);
                                 self.stats.error();
                             }
                         }

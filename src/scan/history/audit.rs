@@ -14,20 +14,25 @@ use crate::redact;
 use crate::report::SecretSummary;
 use crate::rules::RuleSet;
 
-/// Group findings: one per (secret, path), the earliest commit kept, unless every occurrence
-/// was asked for.
+/// Group findings: one per (repository, secret, path), the earliest commit kept, unless every
+/// occurrence was asked for.
 pub fn group(findings: &mut Vec<Finding>, all: bool) {
     if !all {
         keep_earliest(findings);
     }
 }
 
-/// Keep one finding per (secret, path): the one of the earliest commit.
+/// Keep one finding per (repository, secret, path): the one of the earliest commit. A fork's
+/// copy of a secret is a finding of the fork too: whoever clones the fork has it.
 pub(super) fn keep_earliest(findings: &mut Vec<Finding>) {
     let time = |f: &Finding| f.provenance.commit().map_or(i64::MAX, |c| c.time);
-    let mut best: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut best: HashMap<(Option<&str>, &str, &str), usize> = HashMap::new();
     for (i, f) in findings.iter().enumerate() {
-        let key = (f.fingerprint.as_str(), f.provenance.path());
+        let key = (
+            f.repository.as_deref(),
+            f.fingerprint.as_str(),
+            f.provenance.path(),
+        );
         match best.get(&key) {
             Some(&j) if time(&findings[j]) <= time(f) => {}
             _ => {
@@ -46,6 +51,8 @@ pub(super) fn keep_earliest(findings: &mut Vec<Finding>) {
 /// One summary per unique secret of `reported` (the findings the policy let through, from
 /// `result`'s scan): first commit, exposure in days up to `now` (seconds since the
 /// epoch), still present at a branch tip; still-present secrets first, then the longest exposed.
+/// In an audit of several repositories a secret is one entry however many repositories have
+/// it: it lists them, and its first commit is the earliest in any.
 ///
 /// A secret the range reports that the base's history already had is dated from its first
 /// commit there, and that path is listed too: a key copied into a pull request from a file
@@ -84,7 +91,13 @@ pub fn audit(
                 first_date: String::new(),
                 exposed_days: 0,
                 paths: Vec::new(),
+                repositories: Vec::new(),
             });
+        if let Some(repository) = &f.repository {
+            if !entry.repositories.contains(repository) {
+                entry.repositories.push(repository.clone());
+            }
+        }
         entry.present_at_tip |= present;
         if !entry.paths.iter().any(|p| p == f.provenance.path()) {
             entry.paths.push(f.provenance.path().to_string());

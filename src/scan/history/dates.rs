@@ -1,7 +1,9 @@
 //! Dates for the history source: [`rfc3339`] formats a commit's author date for reports, and
 //! [`parse_since`] reads the `--since` argument (a date, a date-time with a zone, or an age; see
 //! [`SINCE_FORMS`]). Plain arithmetic on the proleptic Gregorian calendar: no time-zone database,
-//! no locale, no natural language ("last tuesday" is refused); only [`now`] reads the clock.
+//! no locale, no natural language; only [`now`] reads the clock. [`since`] adds every other form
+//! git reads (`git log --since`: "last tuesday", "2.weeks.ago", a date-time without a zone in
+//! local time) by asking git, so `--since` means what it means to git.
 
 use super::HistoryError;
 
@@ -39,6 +41,56 @@ pub fn parse_since(text: &str, now: i64) -> Result<i64, HistoryError> {
         .ok_or_else(|| HistoryError::BadDate {
             value: text.to_string(),
         })
+}
+
+/// The seconds since the epoch that `--since TEXT` names: [`parse_since`]'s forms, else
+/// whatever git reads as a date (its own approximate-date parser, through `git config
+/// --type=expiry-date`, which refuses what it cannot read where `git log` would silently take
+/// "now"); an error listing the forms when neither reads it.
+pub fn since(text: &str, now: i64) -> Result<i64, HistoryError> {
+    parse_since(text, now).or_else(|e| {
+        let t = text.trim();
+        // A day that does not exist (2023-02-29) is refused: git would read it as some other day.
+        let dated = t.len() >= 10
+            && t.as_bytes()[..10].iter().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    *b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        if dated && parse_date(&t[..10]).is_none() {
+            return Err(e);
+        }
+        git_date(t).ok_or(e)
+    })
+}
+
+/// A date as git reads it, in seconds since the epoch. No config file is read (`--file
+/// /dev/null`); the value is the default of a key that does not exist, converted to a date.
+/// Git's "now" and "all" mean the end of time, "never" the epoch.
+fn git_date(text: &str) -> Option<i64> {
+    if text.is_empty() || text.starts_with('-') {
+        return None;
+    }
+    let null = if cfg!(windows) { "NUL" } else { "/dev/null" };
+    let out = std::process::Command::new("git")
+        .args(["config", "--file", null, "--type=expiry-date", "--default"])
+        .arg(text)
+        .args(["--get", "keyhound.since"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let digits = String::from_utf8(out.stdout).ok()?;
+    let digits = digits.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.parse::<i64>().unwrap_or(i64::MAX))
 }
 
 /// Seconds since the epoch now, from the system clock.

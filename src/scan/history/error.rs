@@ -39,9 +39,11 @@ impl fmt::Display for HistoryError {
                 "--range {range}: {message}; expected BASE..HEAD with revisions this repository has"
             ),
             HistoryError::Git { what, message } => write!(f, "{what}: {message}"),
-            HistoryError::BadDate { value } => {
-                write!(f, "--since {value}: not a date; use {}", super::dates::SINCE_FORMS)
-            }
+            HistoryError::BadDate { value } => write!(
+                f,
+                "--since {value}: not a date; use {}, or any date `git log --since` reads (\"2.weeks.ago\", \"last tuesday\")",
+                super::dates::SINCE_FORMS
+            ),
         }
     }
 }

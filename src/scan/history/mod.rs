@@ -3,7 +3,9 @@
 //! and paths share it; optionally the unreachable ones too. It reads content that `git log -p`
 //! never shows, such as a merge commit's conflict resolution.
 //!
-//! This module holds the options, [`discover`] (which repository a path is in) and [`scan`]. For
+//! This module holds the options, [`discover`] (which repository a path is in) and one
+//! repository's pass; [`scan`] (in `many`) runs it on each repository of the run, each blob read
+//! once across them all, with a coverage record per repository. For
 //! a whole history, git lists the object database in pack order (`batch::Listing`) and the
 //! scanning threads (`read`) read every listed blob, each thread one stretch of the pack with its
 //! own `git cat-file --batch` (`batch`), so each blob is inflated once with its delta base at
@@ -22,16 +24,18 @@ mod base;
 mod batch;
 mod dates;
 mod error;
+mod many;
 mod read;
 mod seen;
 mod state;
 
 pub use audit::{audit, group};
 pub use base::BaseFiles;
-pub use dates::{now, parse_since, rfc3339, SINCE_FORMS};
+pub use dates::{now, parse_since, rfc3339, since, SINCE_FORMS};
 use error::git_err;
 pub use error::HistoryError;
-use state::{KnownFinding, RuleKey, Stale, State};
+pub use many::{repos_from, scan, RepoArg};
+use state::State;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -40,14 +44,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use git2::{Oid, Repository};
 
 use super::{Limits, Stats};
-use crate::detect::Detector;
 use crate::diag;
 use crate::finding::Finding;
+use crate::report::Coverage;
 
 /// What to scan.
 #[derive(Debug, Clone)]
 pub struct HistoryOptions {
-    pub repo: PathBuf,
+    /// The repositories, audited in this order; a blob an earlier one read is not read again.
+    pub repos: Vec<RepoArg>,
     /// `A..B`: only blobs introduced by commits in B and not in A, and not in A's tree.
     pub range: Option<String>,
     /// Only commits at or after this time (seconds since the epoch, committer date, as
@@ -62,7 +67,8 @@ pub struct HistoryOptions {
     /// Show a progress line on stderr (the caller decides: only on a terminal).
     pub progress: bool,
     /// `--state FILE`: read only what earlier audits recorded there did not, and record this
-    /// one (a whole history only: not with `range`, `since` or `all_occurrences`).
+    /// one (a whole history only: not with `range`, `since` or `all_occurrences`); one record
+    /// per repository in the file, by `RepoArg::name`.
     pub state: Option<PathBuf>,
 }
 
@@ -132,145 +138,13 @@ pub struct HistoryResult {
     /// In a range audit, where the history of the base already had a secret the range reports:
     /// the first commit and path of each, which date the audit summary. Not reported themselves.
     pub before_base: Vec<Finding>,
-    /// Blobs in the trees of branch tips (refs/heads): what is still present.
+    /// Blobs in the trees of branch tips (refs/heads) of any of the repositories: what is
+    /// still present.
     pub at_tips: HashSet<Oid>,
+    /// Commits walked, over all the repositories.
     pub commits: usize,
-}
-
-/// Scan the repository's history.
-pub fn scan(
-    detector: &Detector,
-    opts: &HistoryOptions,
-    stats: &Stats,
-) -> Result<HistoryResult, HistoryError> {
-    tune_libgit2();
-    let repo = open(&opts.repo)?;
-    if repo.is_shallow() {
-        diag::warn("shallow clone: commits before the shallow boundary are not scanned; fetch with --unshallow for a full audit");
-    }
-    let repo_path = repo.path().to_path_buf();
-    let tips = match &opts.range {
-        Some(range) => {
-            let (from, to) = parse_range(&repo, range)?;
-            let id =
-                |o: git2::Object, what| o.peel_to_commit().map(|c| c.id()).map_err(git_err(what));
-            attribute::Tips::Range {
-                from: id(from, "--range base")?,
-                to: id(to, "--range head")?,
-            }
-        }
-        None => attribute::Tips::Refs,
-    };
-    let plan = attribute::Plan {
-        tips,
-        since: opts.since,
-        all_occurrences: opts.all_occurrences,
-        unreachable: opts.unreachable,
-        keep_seen: opts.state.is_some(),
-    };
-    let threads = if opts.threads == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
-    } else {
-        opts.threads
-    };
-    let reader = read::Reader {
-        detector,
-        limits: opts.limits,
-        stats,
-        repo_path: &repo_path,
-        mode: match opts.range {
-            Some(_) => read::Mode::AddedLines,
-            None => read::Mode::All,
-        },
-    };
-    let key = RuleKey::new(detector.rules(), &opts.limits);
-    let known = opts.state.as_deref().map(|path| load_state(path, &key));
-    let (findings, outcome) = pass(&repo, &reader, &plan, threads, opts.progress, known)?;
-    let before_base = match plan.tips {
-        attribute::Tips::Range { from, .. } if !findings.is_empty() => {
-            before_base(&repo, reader, from, &findings, threads)
-        }
-        _ => Vec::new(),
-    };
-    let at_tips = attribute::tip_blobs(&repo);
-    if let (Some(path), Some(state)) = (&opts.state, outcome.state) {
-        save_state(path, &key, state, &findings, &at_tips, stats);
-    }
-    Ok(HistoryResult {
-        findings,
-        before_base,
-        at_tips,
-        commits: outcome.walked,
-    })
-}
-
-/// The state at `path`, or an empty one (a first audit, or a state of other rules: noted).
-fn load_state(path: &Path, key: &RuleKey) -> State {
-    match State::load(path, key) {
-        Ok(state) => state,
-        Err(Stale::Missing) => State::default(),
-        Err(Stale::Other(why)) => {
-            diag::note(&format!(
-                "{}: {why}; reading the whole history again",
-                path.display()
-            ));
-            State::default()
-        }
-        Err(Stale::Unreadable(why)) => {
-            diag::warn(&format!(
-                "{}: not a keyhound state file ({why}); reading the whole history, then replacing it",
-                path.display()
-            ));
-            State::default()
-        }
-    }
-}
-
-/// Record this audit in the state: what it read (its trees only when complete) and its findings
-/// beside the earlier ones; say what the earlier findings are now.
-fn save_state(
-    path: &Path,
-    key: &RuleKey,
-    mut state: State,
-    findings: &[Finding],
-    at_tips: &HashSet<Oid>,
-    stats: &Stats,
-) {
-    let earlier = state.findings.len();
-    let still = state
-        .findings
-        .iter()
-        .filter(|f| Oid::from_str(&f.blob).is_ok_and(|b| at_tips.contains(&b)))
-        .count();
-    if earlier > 0 {
-        diag::info(&format!(
-            "keyhound: {}: {earlier} finding{} of earlier audits not reported again, {still} still present at a branch tip",
-            path.display(),
-            if earlier == 1 { "" } else { "s" }
-        ));
-    }
-    if stats.is_incomplete() {
-        state.trees.clear();
-    }
-    for f in findings {
-        let known = KnownFinding {
-            rule_id: f.rule_id.clone(),
-            fingerprint: f.fingerprint.clone(),
-            blob: f.blob.clone().unwrap_or_default(),
-            path: f.provenance.path().to_string(),
-            commit: f.provenance.commit().map(|c| c.id.clone()),
-        };
-        if !state.findings.contains(&known) {
-            state.findings.push(known);
-        }
-    }
-    if let Err(e) = state.save(path, key) {
-        diag::warn(&format!(
-            "{}: the state cannot be written ({e}); the next audit reads everything again",
-            path.display()
-        ));
-        stats.error();
-    }
+    /// What was covered in each repository, in the order given.
+    pub coverage: Vec<Coverage>,
 }
 
 /// libgit2 reads only trees and commits here (git reads the blobs), each tree once: hashing every
@@ -298,6 +172,8 @@ const MWINDOW: usize = 16 << 20;
 /// read every listed blob while attribution walks the trees; blobs attribution then does not
 /// want are dropped. Otherwise (a range, `--since`), attribution comes first and only what it
 /// wants is read, in the order it met them. Blobs wanted but not listed are read at the end.
+/// Blobs in `shared` (read for an earlier repository of the run) are not read: their findings
+/// are given this repository's provenance; what this pass reads joins `shared`.
 fn pass(
     repo: &Repository,
     reader: &read::Reader,
@@ -305,14 +181,20 @@ fn pass(
     threads: usize,
     progress: bool,
     known: Option<State>,
+    mut shared: Option<&mut many::Shared>,
 ) -> Result<(Vec<Finding>, attribute::Attribution), HistoryError> {
     let keep = known.is_some();
     let (seen, findings_before) = match known {
         Some(state) => (seen::Seen::known(state.trees, state.blobs), state.findings),
         None => (seen::Seen::new(plan.all_occurrences), Vec::new()),
     };
-    // Blobs an earlier audit read are not read again, nor listed for reading.
+    // Blobs an earlier audit read are not read again, nor listed for reading; nor are those
+    // read for an earlier repository of this run.
     let skip: Option<seen::Ids> = keep.then(|| seen.blob_ids());
+    let read_before = shared.as_deref().map(|s| &s.ids);
+    let fresh = |id: &Oid| {
+        skip.as_ref().is_none_or(|s| !s.contains(id)) && read_before.is_none_or(|s| !s.contains(id))
+    };
     let whole = matches!(
         plan.tips,
         attribute::Tips::Refs | attribute::Tips::Ancestors(_)
@@ -333,7 +215,7 @@ fn pass(
                 let wants: Vec<read::Want> = listing
                     .blobs
                     .iter()
-                    .filter(|(id, _)| skip.as_ref().is_none_or(|s| !s.contains(id)))
+                    .filter(|(id, _)| fresh(id))
                     .map(|&(id, size)| (id, Some(size)))
                     .collect();
                 drop(listing.blobs);
@@ -353,7 +235,7 @@ fn pass(
     let mut late: Vec<read::Want> = found
         .order
         .iter()
-        .filter(|b| !outcomes.contains_key(b))
+        .filter(|b| !outcomes.contains_key(b) && read_before.is_none_or(|s| !s.contains(*b)))
         .map(|&b| (b, None))
         .collect();
     let mut stray = Vec::new();
@@ -380,7 +262,26 @@ fn pass(
     let mut failed = Vec::new();
     for blob in std::mem::take(&mut found.order) {
         let origins = found.blobs.remove(&blob).unwrap_or_default();
-        if let (Some(outcome), false) = (outcomes.remove(&blob), origins.is_empty()) {
+        let outcome = match outcomes.remove(&blob) {
+            Some(outcome) => {
+                if outcome.failed() {
+                    found.unread += 1;
+                    found.missing += u64::from(matches!(outcome, read::Outcome::Missing));
+                } else {
+                    found.scanned += 1;
+                }
+                if let Some(shared) = shared.as_deref_mut() {
+                    shared.remember(blob, &outcome);
+                }
+                Some(outcome)
+            }
+            None => {
+                let before = shared.as_deref().and_then(|s| s.outcome(&blob));
+                found.shared += u64::from(before.is_some());
+                before
+            }
+        };
+        if let (Some(outcome), false) = (outcome, origins.is_empty()) {
             if outcome.failed() {
                 failed.push(blob);
             }
@@ -398,6 +299,12 @@ fn pass(
         if let Some(outcome) = outcomes.remove(&blob) {
             if outcome.failed() {
                 failed.push(blob);
+                found.unread += 1;
+            } else {
+                found.scanned += 1;
+            }
+            if let Some(shared) = shared.as_deref_mut() {
+                shared.remember(blob, &outcome);
             }
             let origin = attribute::Origin {
                 path: format!("unreachable blob {blob}").into(),
@@ -411,6 +318,12 @@ fn pass(
                 outcome,
                 &mut parents,
             ));
+        }
+    }
+    if let Some(shared) = shared {
+        // Read but wanted by no ref of this repository: a later one may want them.
+        for (blob, outcome) in &outcomes {
+            shared.remember(*blob, outcome);
         }
     }
     if let Some(state) = found.state.as_mut() {
@@ -457,7 +370,7 @@ fn before_base(
         unreachable: false,
         keep_seen: false,
     };
-    match pass(repo, &reader, &plan, threads, false, None) {
+    match pass(repo, &reader, &plan, threads, false, None, None) {
         Ok((mut found, _)) => {
             let wanted: HashSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
             found.retain(|f| wanted.contains(f.fingerprint.as_str()));

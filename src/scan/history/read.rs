@@ -40,6 +40,9 @@ pub(super) enum Outcome {
     TooLarge(u64),
     Missing,
     Failed(String),
+    /// Read for an earlier repository of the run (`many::Shared`): its findings, not read or
+    /// counted again.
+    Shared(Vec<Finding>),
 }
 
 impl Outcome {
@@ -237,6 +240,7 @@ pub(super) fn settle(
             stats.add_file(len as usize);
             (findings, text)
         }
+        Outcome::Shared(findings) => (findings, None),
         Outcome::Passed => return Vec::new(),
         Outcome::Binary => {
             stats.skip(

@@ -7,10 +7,17 @@
 //! An incomplete audit keeps no trees (a tree whose blob could not be read is not known), only
 //! the blobs it read. It does not report findings (the caller's).
 //!
-//! The file is JSON: `version`, `keyhound`, `rules` (a SHA-256), `trees` and `blobs` (ids as one
-//! string of concatenated hex, 40 characters each: on git/git, 330,000 ids in 13 MB that parse
-//! in milliseconds), `findings`. It is written to a temporary file and renamed.
+//! One file serves a run of several repositories ([`States`]): one record per repository, keyed
+//! by the repository as the user named it (`RepoArg::name`), so name each the same way in every
+//! run. A record is per repository, not shared, because attribution is: a blob a fork shares
+//! with the repository it was forked from still gives the fork its own findings.
+//!
+//! The file is JSON: `version`, `keyhound`, `rules` (a SHA-256), and `repositories`, each with
+//! `repository`, `trees` and `blobs` (ids as one string of concatenated hex, 40 characters each:
+//! on git/git, 330,000 ids in 13 MB that parse in milliseconds), `findings`. It is written to a
+//! temporary file and renamed.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use git2::Oid;
@@ -21,8 +28,8 @@ use super::seen::Ids;
 use crate::rules::RuleSet;
 use crate::scan::Limits;
 
-/// The format of the state file.
-const VERSION: u32 = 1;
+/// The format of the state file (2: one record per repository).
+const VERSION: u32 = 2;
 
 /// What decides which findings a blob gives: keyhound's version, the rules and the limits.
 pub(super) struct RuleKey(String);
@@ -65,13 +72,25 @@ struct File {
     version: u32,
     keyhound: String,
     rules: String,
+    repositories: Vec<Record>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    repository: String,
     trees: String,
     blobs: String,
     findings: Vec<KnownFinding>,
 }
 
-/// What earlier audits read and found.
+/// Every repository's [`State`], by name.
 #[derive(Default)]
+pub(super) struct States {
+    pub repos: BTreeMap<String, State>,
+}
+
+/// What earlier audits of one repository read and found.
+#[derive(Default, Clone)]
 pub(super) struct State {
     pub trees: Ids,
     pub blobs: Ids,
@@ -89,9 +108,9 @@ pub(super) enum Stale {
     Unreadable(String),
 }
 
-impl State {
+impl States {
     /// Read `path`, if it belongs to `key` and this keyhound.
-    pub fn load(path: &Path, key: &RuleKey) -> Result<State, Stale> {
+    pub fn load(path: &Path, key: &RuleKey) -> Result<States, Stale> {
         let text = match std::fs::read(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Stale::Missing),
@@ -120,14 +139,19 @@ impl State {
                 .map(|i| Oid::from_str(&hex[i * 40..i * 40 + 40]).map_err(|_| bad()))
                 .collect()
         };
-        Ok(State {
-            trees: ids(&file.trees)?,
-            blobs: ids(&file.blobs)?,
-            findings: file.findings,
-        })
+        let mut repos = BTreeMap::new();
+        for r in file.repositories {
+            let state = State {
+                trees: ids(&r.trees)?,
+                blobs: ids(&r.blobs)?,
+                findings: r.findings,
+            };
+            repos.insert(r.repository, state);
+        }
+        Ok(States { repos })
     }
 
-    /// Write the state to `path` (a temporary file beside it, then renamed).
+    /// Write the states to `path` (a temporary file beside it, then renamed).
     pub fn save(&self, path: &Path, key: &RuleKey) -> std::io::Result<()> {
         let hex = |ids: &Ids| {
             let mut sorted: Vec<&Oid> = ids.iter().collect();
@@ -142,9 +166,16 @@ impl State {
             version: VERSION,
             keyhound: env!("CARGO_PKG_VERSION").to_string(),
             rules: key.0.clone(),
-            trees: hex(&self.trees),
-            blobs: hex(&self.blobs),
-            findings: self.findings.clone(),
+            repositories: self
+                .repos
+                .iter()
+                .map(|(name, state)| Record {
+                    repository: name.clone(),
+                    trees: hex(&state.trees),
+                    blobs: hex(&state.blobs),
+                    findings: state.findings.clone(),
+                })
+                .collect(),
         };
         let json = serde_json::to_vec(&file).map_err(std::io::Error::other)?;
         let tmp = temporary(path);
@@ -173,14 +204,19 @@ mod tests {
             binary: false,
         };
         let key = RuleKey::new(&rules, &limits);
-        assert_eq!(State::load(&path, &key).err(), Some(Stale::Missing));
+        assert_eq!(States::load(&path, &key).err(), Some(Stale::Missing));
         let mut state = State::default();
         state.trees.insert(Oid::from_str(&"ab".repeat(20)).unwrap());
         state.blobs.insert(Oid::from_str(&"cd".repeat(20)).unwrap());
         state.blobs.insert(Oid::from_str(&"ef".repeat(20)).unwrap());
-        state.save(&path, &key).unwrap();
-        let back = State::load(&path, &key).unwrap();
-        assert_eq!((back.trees.len(), back.blobs.len()), (1, 2));
+        let mut states = States::default();
+        states.repos.insert("a".into(), state);
+        states.repos.insert("../b".into(), State::default());
+        states.save(&path, &key).unwrap();
+        let back = States::load(&path, &key).unwrap();
+        let a = &back.repos["a"];
+        assert_eq!((a.trees.len(), a.blobs.len()), (1, 2));
+        assert!(back.repos["../b"].blobs.is_empty());
 
         let other = RuleKey::new(
             &rules,
@@ -189,10 +225,10 @@ mod tests {
                 ..limits
             },
         );
-        assert!(matches!(State::load(&path, &other), Err(Stale::Other(_))));
+        assert!(matches!(States::load(&path, &other), Err(Stale::Other(_))));
         std::fs::write(&path, b"{}").unwrap();
         assert!(matches!(
-            State::load(&path, &key),
+            States::load(&path, &key),
             Err(Stale::Unreadable(_))
         ));
     }

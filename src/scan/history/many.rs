@@ -1,0 +1,389 @@
+//! Several repositories in one audit (issue 12, item 3): `keyhound history A B C` and
+//! `--repos-from FILE`. Forks and mirrors share most objects, so each blob is read and scanned
+//! once per run: [`Shared`] keeps the id of every blob already read for an earlier repository of
+//! the run, and the findings (without provenance) of the few that had any. A later repository
+//! that reaches such a blob does not read it again; it gives those findings its own commit,
+//! path and author. [`RepoArg`] names a repository as the user gave it (what reports show) and
+//! where it is on disk; [`repos_from`] reads a list of them. [`scan`] audits the repositories
+//! one after the other (each with the parent module's `pass`), fills one [`Coverage`] record
+//! per repository, and keeps one `--state` record per repository.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use git2::{Oid, Repository};
+
+use super::read::{self, Outcome};
+use super::seen::Ids;
+use super::state::{KnownFinding, RuleKey, Stale, State, States};
+use super::{
+    attribute, before_base, git_err, open, parse_range, pass, tune_libgit2, HistoryError,
+    HistoryOptions, HistoryResult,
+};
+use crate::detect::Detector;
+use crate::diag;
+use crate::finding::Finding;
+use crate::report::Coverage;
+use crate::scan::Stats;
+
+/// A repository to audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoArg {
+    /// As the user named it (a path as typed, or the URL a clone was made from): what the
+    /// reports show (`repository`), and the key of its record in a `--state` file.
+    pub name: String,
+    /// Where it is on disk: a work tree, a folder in one, a git directory or a bare repository.
+    pub path: PathBuf,
+}
+
+impl RepoArg {
+    /// A repository named `name` (e.g. a URL) that is on disk at `path` (e.g. its clone).
+    pub fn new(name: impl Into<String>, path: impl Into<PathBuf>) -> RepoArg {
+        RepoArg {
+            name: name.into(),
+            path: path.into(),
+        }
+    }
+
+    /// A repository named by its path, as given.
+    pub fn from_path(path: impl Into<PathBuf>) -> RepoArg {
+        let path = path.into();
+        RepoArg {
+            name: path.display().to_string(),
+            path,
+        }
+    }
+}
+
+/// The repositories listed in `file`: one path a line, relative to the current directory (as
+/// on the command line); blank lines and lines starting with `#` are ignored, and so is
+/// whitespace around a path.
+pub fn repos_from(file: &Path) -> Result<Vec<RepoArg>, HistoryError> {
+    let text = std::fs::read_to_string(file).map_err(|e| HistoryError::Git {
+        what: format!("--repos-from {}", file.display()),
+        message: format!("cannot read the list of repositories: {e}"),
+    })?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(RepoArg::from_path)
+        .collect())
+}
+
+/// Blobs read for an earlier repository of this run, and the findings of those that had any.
+#[derive(Default)]
+pub(super) struct Shared {
+    pub ids: Ids,
+    findings: HashMap<Oid, Vec<Finding>>,
+}
+
+impl Shared {
+    /// Remember a blob read for this repository, unless it could not be read (another
+    /// repository may have it intact).
+    pub fn remember(&mut self, blob: Oid, outcome: &Outcome) {
+        if outcome.failed() {
+            return;
+        }
+        self.ids.insert(blob);
+        if let Outcome::Text { findings, .. } = outcome {
+            if !findings.is_empty() {
+                self.findings.insert(blob, findings.clone());
+            }
+        }
+    }
+
+    /// The outcome of a blob read for an earlier repository: `None` when none read it.
+    pub fn outcome(&self, blob: &Oid) -> Option<Outcome> {
+        if !self.ids.contains(blob) {
+            return None;
+        }
+        Some(Outcome::Shared(
+            self.findings.get(blob).cloned().unwrap_or_default(),
+        ))
+    }
+}
+
+/// Commits a shallow clone names as parents but does not have (`.git/shallow` lists the
+/// commits whose parents were cut off). The commit objects are read raw: libgit2 hides the
+/// parents of a shallow commit.
+pub(super) fn shallow_missing(repo: &Repository) -> u64 {
+    if !repo.is_shallow() {
+        return 0;
+    }
+    let Ok(text) = std::fs::read_to_string(repo.path().join("shallow")) else {
+        return 0;
+    };
+    let Ok(odb) = repo.odb() else {
+        return 0;
+    };
+    let mut missing = 0;
+    for line in text.lines() {
+        let Ok(object) = Oid::from_str(line.trim()).and_then(|id| odb.read(id)) else {
+            continue;
+        };
+        let data = object.data();
+        // The header ends at the first empty line; each parent is a `parent <id>` line in it.
+        let header = data.split(|&b| b == b'\n').take_while(|l| !l.is_empty());
+        for l in header {
+            let parent = l
+                .strip_prefix(b"parent ")
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .and_then(|hex| Oid::from_str(hex).ok());
+            if parent.is_some_and(|p| !odb.exists(p)) {
+                missing += 1;
+            }
+        }
+    }
+    missing
+}
+
+/// Scan the history of every repository of `opts`, in order, each blob read once across them
+/// all: the findings (each with its repository when there are several) and one coverage record
+/// per repository. A repository that cannot be audited at all (not a repository, a bad range, a
+/// walk that fails) is reported on stderr and in its record, the run is incomplete (exit 2),
+/// and the others are still audited.
+pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> HistoryResult {
+    tune_libgit2();
+    let key = RuleKey::new(detector.rules(), &opts.limits);
+    let mut states = opts.state.as_deref().map(|path| load_state(path, &key));
+    let several = opts.repos.len() > 1;
+    let mut shared = Shared::default();
+    let mut result = HistoryResult::default();
+    for arg in &opts.repos {
+        let started = std::time::Instant::now();
+        let errors = Stats::get(&stats.errors);
+        let known = states.as_ref().map(|s| {
+            if !s.repos.contains_key(&arg.name) && !s.repos.is_empty() {
+                diag::note(&format!(
+                    "{}: no record of {} yet; reading its whole history",
+                    opts.state.as_deref().unwrap_or(Path::new("")).display(),
+                    arg.name
+                ));
+            }
+            s.repos.get(&arg.name).cloned().unwrap_or_default()
+        });
+        let known_blobs = known.as_ref().map_or(0, |k| k.blobs.len() as u64);
+        let mut coverage = Coverage {
+            repository: arg.name.clone(),
+            ..Coverage::default()
+        };
+        match scan_one(detector, opts, arg, stats, &mut shared, known) {
+            Ok(mut one) => {
+                let found = &one.attribution;
+                coverage.refs = found.refs;
+                coverage.commits = found.walked as u64;
+                coverage.blobs_scanned = found.scanned;
+                coverage.blobs_shared = found.shared + known_blobs;
+                coverage.objects_missing = found.missing + one.shallow_missing;
+                coverage.blobs = found.scanned + found.shared + known_blobs + found.unread;
+                coverage.incomplete = coverage.objects_missing > 0;
+                if several {
+                    for f in one.findings.iter_mut().chain(&mut one.before_base) {
+                        f.repository = Some(arg.name.clone());
+                    }
+                }
+                if let (Some(states), Some(state)) = (states.as_mut(), one.attribution.state) {
+                    let path = opts.state.as_deref().expect("states come from --state");
+                    let incomplete = Stats::get(&stats.errors) > errors;
+                    let state =
+                        record_state(path, arg, state, &one.findings, &one.at_tips, incomplete);
+                    states.repos.insert(arg.name.clone(), state);
+                }
+                result.commits += one.attribution.walked;
+                result.findings.append(&mut one.findings);
+                result.before_base.append(&mut one.before_base);
+                result.at_tips.extend(one.at_tips);
+            }
+            Err(e) => {
+                match e {
+                    HistoryError::NotARepository { .. } => diag::warn(&e.to_string()),
+                    _ => diag::warn(&format!("{}: {e}", arg.name)),
+                }
+                stats.error();
+                coverage.error = Some(e.to_string());
+            }
+        }
+        coverage.incomplete |= Stats::get(&stats.errors) > errors;
+        coverage.elapsed_ms = started.elapsed().as_millis() as u64;
+        result.coverage.push(coverage);
+    }
+    if let (Some(path), Some(states)) = (&opts.state, &states) {
+        if let Err(e) = states.save(path, &key) {
+            diag::warn(&format!(
+                "{}: the state cannot be written ({e}); the next audit reads everything again",
+                path.display()
+            ));
+            stats.error();
+        }
+    }
+    result
+}
+
+/// What one repository's audit gave.
+struct RepoScan {
+    findings: Vec<Finding>,
+    before_base: Vec<Finding>,
+    at_tips: HashSet<Oid>,
+    attribution: attribute::Attribution,
+    shallow_missing: u64,
+}
+
+/// Audit one repository; blobs in `shared` are not read again, and what this one reads joins it.
+fn scan_one(
+    detector: &Detector,
+    opts: &HistoryOptions,
+    arg: &RepoArg,
+    stats: &Stats,
+    shared: &mut Shared,
+    known: Option<State>,
+) -> Result<RepoScan, HistoryError> {
+    let repo = open(&arg.path)?;
+    let mut missing_parents = 0;
+    if repo.is_shallow() {
+        diag::warn(&format!("{}: shallow clone: commits before the shallow boundary are not scanned; fetch with --unshallow for a full audit", arg.name));
+        missing_parents = shallow_missing(&repo);
+    }
+    let repo_path = repo.path().to_path_buf();
+    let tips = match &opts.range {
+        Some(range) => {
+            let (from, to) = parse_range(&repo, range)?;
+            let id =
+                |o: git2::Object, what| o.peel_to_commit().map(|c| c.id()).map_err(git_err(what));
+            attribute::Tips::Range {
+                from: id(from, "--range base")?,
+                to: id(to, "--range head")?,
+            }
+        }
+        None => attribute::Tips::Refs,
+    };
+    let plan = attribute::Plan {
+        tips,
+        since: opts.since,
+        all_occurrences: opts.all_occurrences,
+        unreachable: opts.unreachable,
+        keep_seen: opts.state.is_some(),
+    };
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        opts.threads
+    };
+    let reader = read::Reader {
+        detector,
+        limits: opts.limits,
+        stats,
+        repo_path: &repo_path,
+        mode: match opts.range {
+            Some(_) => read::Mode::AddedLines,
+            None => read::Mode::All,
+        },
+    };
+    let (findings, attribution) = pass(
+        &repo,
+        &reader,
+        &plan,
+        threads,
+        opts.progress,
+        known,
+        Some(shared),
+    )?;
+    let before_base = match plan.tips {
+        attribute::Tips::Range { from, .. } if !findings.is_empty() => {
+            before_base(&repo, reader, from, &findings, threads)
+        }
+        _ => Vec::new(),
+    };
+    let at_tips = attribute::tip_blobs(&repo);
+    Ok(RepoScan {
+        findings,
+        before_base,
+        at_tips,
+        attribution,
+        shallow_missing: missing_parents,
+    })
+}
+
+/// The states at `path`, or none (a first audit, or a state of other rules: noted).
+fn load_state(path: &Path, key: &RuleKey) -> States {
+    match States::load(path, key) {
+        Ok(states) => states,
+        Err(Stale::Missing) => States::default(),
+        Err(Stale::Other(why)) => {
+            diag::note(&format!(
+                "{}: {why}; reading the whole history again",
+                path.display()
+            ));
+            States::default()
+        }
+        Err(Stale::Unreadable(why)) => {
+            diag::warn(&format!(
+                "{}: not a keyhound state file ({why}); reading the whole history, then replacing it",
+                path.display()
+            ));
+            States::default()
+        }
+    }
+}
+
+/// One repository's record after this audit: what it read (its trees only when complete) and
+/// its findings beside the earlier ones; say what the earlier findings are now.
+fn record_state(
+    path: &Path,
+    arg: &RepoArg,
+    mut state: State,
+    findings: &[Finding],
+    at_tips: &HashSet<Oid>,
+    incomplete: bool,
+) -> State {
+    let earlier = state.findings.len();
+    let still = state
+        .findings
+        .iter()
+        .filter(|f| Oid::from_str(&f.blob).is_ok_and(|b| at_tips.contains(&b)))
+        .count();
+    if earlier > 0 {
+        diag::info(&format!(
+            "keyhound: {}: {}: {earlier} finding{} of earlier audits not reported again, {still} still present at a branch tip",
+            path.display(),
+            arg.name,
+            if earlier == 1 { "" } else { "s" }
+        ));
+    }
+    if incomplete {
+        state.trees.clear();
+    }
+    for f in findings {
+        let known = KnownFinding {
+            rule_id: f.rule_id.clone(),
+            fingerprint: f.fingerprint.clone(),
+            blob: f.blob.clone().unwrap_or_default(),
+            path: f.provenance.path().to_string(),
+            commit: f.provenance.commit().map(|c| c.id.clone()),
+        };
+        if !state.findings.contains(&known) {
+            state.findings.push(known);
+        }
+    }
+    state
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_of_repositories_skips_blank_lines_and_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("repos.txt");
+        std::fs::write(&file, "# forks\n\n  a \nsub/b\n   # indented comment\nc\n").unwrap();
+        let names: Vec<String> = repos_from(&file)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(names, ["a", "sub/b", "c"]);
+        let err = repos_from(&dir.path().join("none.txt")).unwrap_err();
+        assert!(err.to_string().contains("cannot read the list"), "{err}");
+    }
+}
