@@ -76,6 +76,12 @@ pub fn combine(parts: Vec<Part>) -> Result<Part, Error> {
                 first.origin, p.origin, reference.list, record.list
             )));
         }
+        if record.since != reference.since || record.unreachable != reference.unreachable {
+            return Err(Error::new(format!(
+                "{} and {} were audited with different --since or --unreachable; audit every shard with the same options",
+                first.origin, p.origin
+            )));
+        }
         if p.shard().1 != count {
             return Err(Error::new(format!(
                 "{} is a shard of {} and {} a shard of {}; merge the shards of one `--shards N` run",

@@ -53,6 +53,12 @@ pub struct AuditRecord {
     pub list: String,
     /// Every repository of the list, in order, as reports name them (credentials redacted).
     pub repositories: Vec<String>,
+    /// `--since` as given, when given: shards of one audit must agree on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// `--unreachable`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unreachable: bool,
     /// Only in a shard's report: which part of the list it audited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardRecord>,
@@ -196,6 +202,8 @@ pub fn run(opts: AuditOptions) -> Result<Outcome, Error> {
     part.summary.audit = Some(AuditRecord {
         list: list.identity(),
         repositories: list.names(),
+        since: opts.since.clone(),
+        unreachable: opts.unreachable,
         shard: (count > 1).then(|| ShardRecord {
             index,
             count,

@@ -191,15 +191,6 @@ pub struct ReadBack {
     pub summary: Summary,
 }
 
-/// The findings of a keyhound JSON report (made with `--show-secrets`), for verification. Any
-/// other JSON, a report without secrets, or a rule this run does not know is an error.
-pub fn read_findings(
-    path: &std::path::Path,
-    rules: &RuleSet,
-) -> Result<Vec<Finding>, crate::Error> {
-    read(path, rules).map(|r| r.findings)
-}
-
 /// Read a keyhound JSON report (made with `--show-secrets`) whole. Any other JSON, a report
 /// without secrets, or a rule this run does not know is an error.
 pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::Error> {

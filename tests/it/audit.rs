@@ -746,6 +746,27 @@ fn issue_13_sharding_errors_are_clear() {
         "{}",
         mixed_n.stderr
     );
+    // Nor do shards audited with other options.
+    let since = audit(
+        &[
+            "--shard",
+            "1/3",
+            "--since",
+            "2020-01-01",
+            "--format",
+            "json",
+            "--show-secrets",
+        ],
+        &[],
+    );
+    std::fs::write(org.work.path().join("since1.json"), &since.stdout).unwrap();
+    let mixed_since = org.keyhound(&["merge", "s0.json", "since1.json"], &[]);
+    assert_eq!(mixed_since.code, 2);
+    assert!(
+        mixed_since.stderr.contains("--since"),
+        "{}",
+        mixed_since.stderr
+    );
     // A report without secrets cannot be merged.
     let redacted = audit(&["--shard", "1/3", "--format", "json"], &[]);
     std::fs::write(org.work.path().join("r1.json"), &redacted.stdout).unwrap();
@@ -830,6 +851,15 @@ fn issue_13_verify_from_the_merged_report_checks_each_secret_once() {
     // The repository and commit survive the round trip.
     assert!(findings.iter().all(|f| f["repository"].is_string()));
     assert!(findings.iter().all(|f| f["commit"]["id"].is_string()));
+    // So do the coverage records, the secrets and the audit record.
+    let summary = &verified["summary"];
+    assert_eq!(summary["coverage"].as_array().unwrap().len(), 5);
+    assert_eq!(summary["secrets"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        summary["audit"]["list"].as_str(),
+        report.summary.audit.as_ref().map(|a| a.list.as_str())
+    );
+    assert_eq!(summary["verification"]["invalid"], 5);
     let mut asked = seen.lock().unwrap().clone();
     asked.sort();
     let mut unique: Vec<String> = org.keys[..3].to_vec();
