@@ -149,7 +149,7 @@ pub fn run(opts: AuditOptions) -> Result<Outcome, Error> {
     let rules = Policy::from_work_tree(Path::new("."), common.config.as_deref(), &common.baseline)?
         .rules()?;
 
-    // Local paths as they are; URLs mirrored (or refreshed) first.
+    // Local paths as they are; URLs mirrored (or refreshed) first, several at once.
     let mut targets: Vec<(String, PathBuf)> = Vec::new();
     let mut failed: Vec<Coverage> = Vec::new();
     let mut stale: Vec<(String, String)> = Vec::new();
@@ -157,34 +157,35 @@ pub fn run(opts: AuditOptions) -> Result<Outcome, Error> {
         true => Some(mirror::cache_dir(opts.cache_dir.as_deref())?),
         false => None,
     };
+    let mut mirrored = mirror_all(&mine, cache.as_deref()).into_iter();
     for entry in &mine {
-        match &entry.location {
-            Location::Path(path) => targets.push((entry.name.clone(), path.clone())),
-            Location::Url(url) => {
-                let cache = cache.as_deref().expect("made when the shard has a URL");
-                let began = Instant::now();
-                match mirror::mirror(cache, url) {
-                    Ok(m) => {
-                        if let Some(why) = m.stale {
-                            diag::warn(&format!("{}: {why}", entry.name));
-                            stale.push((entry.name.clone(), why));
-                        }
-                        targets.push((entry.name.clone(), m.path));
-                    }
-                    Err(why) => {
-                        diag::warn(&format!(
-                            "{}: {why}; the other repositories go on",
-                            entry.name
-                        ));
-                        failed.push(Coverage {
-                            repository: entry.name.clone(),
-                            incomplete: true,
-                            error: Some(why),
-                            elapsed_ms: began.elapsed().as_millis() as u64,
-                            ..Coverage::default()
-                        });
-                    }
+        let (result, elapsed_ms) = match &entry.location {
+            Location::Path(path) => {
+                targets.push((entry.name.clone(), path.clone()));
+                continue;
+            }
+            Location::Url(_) => mirrored.next().expect("one result per URL"),
+        };
+        match result {
+            Ok(m) => {
+                if let Some(why) = m.stale {
+                    diag::warn(&format!("{}: {why}", entry.name));
+                    stale.push((entry.name.clone(), why));
                 }
+                targets.push((entry.name.clone(), m.path));
+            }
+            Err(why) => {
+                diag::warn(&format!(
+                    "{}: {why}; the other repositories go on",
+                    entry.name
+                ));
+                failed.push(Coverage {
+                    repository: entry.name.clone(),
+                    incomplete: true,
+                    error: Some(why),
+                    elapsed_ms,
+                    ..Coverage::default()
+                });
             }
         }
     }
@@ -219,6 +220,50 @@ pub fn run(opts: AuditOptions) -> Result<Outcome, Error> {
         merge::combine(vec![part])?
     };
     render(&mut part, &rules, &opts.common)
+}
+
+/// How many mirrors are cloned or fetched at once: fetching waits on the network and the
+/// remote's packing more than on this machine.
+const FETCHES_AT_ONCE: usize = 4;
+
+/// Mirror (or refresh) the URLs of `entries`, [`FETCHES_AT_ONCE`] at a time: one result and its
+/// time in ms per URL, in list order.
+fn mirror_all(
+    entries: &[&list::Entry],
+    cache: Option<&Path>,
+) -> Vec<(Result<mirror::Mirror, String>, u64)> {
+    let urls: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| match &e.location {
+            Location::Url(url) => Some(url.as_str()),
+            Location::Path(_) => None,
+        })
+        .collect();
+    let Some(cache) = cache else {
+        return Vec::new();
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::with_capacity(urls.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..FETCHES_AT_ONCE.min(urls.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(url) = urls.get(i) else { break };
+                let began = Instant::now();
+                let result = mirror::mirror(cache, url);
+                let ms = began.elapsed().as_millis() as u64;
+                results
+                    .lock()
+                    .expect("no mirroring thread panics holding the lock")
+                    .push((i, result, ms));
+            });
+        }
+    });
+    let mut results = results
+        .into_inner()
+        .expect("no mirroring thread panics holding the lock");
+    results.sort_by_key(|(i, _, _)| *i);
+    results.into_iter().map(|(_, r, ms)| (r, ms)).collect()
 }
 
 /// Run `keyhound merge`.
