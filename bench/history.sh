@@ -5,6 +5,9 @@
 #        bench/history.sh git          deep: a packing bare clone of the git/git snapshot
 #        bench/history.sh trufflehog   shallower: trufflesecurity/trufflehog, packed the same way
 #        REPO=path bench/history.sh    an existing repository
+#        bench/history.sh fork [N]     several repositories (issue 12): the N-commit repository
+#                                      and a clone of it with one more commit, audited in one
+#                                      run, beside each alone; then the run's coverage records
 # Deep mode (issue 12) times the one-thread pack-order floor, the same blobs read by two
 # `cat-file --batch` processes in pack order, keyhound (and KEYHOUND_BEFORE=path, an older build)
 # (GIT2=1: and keyhound reading through libgit2) and Kingfisher, interleaved; then peak RSS (bench/rss.py: the largest process, and the whole
@@ -28,6 +31,29 @@ case $what in
 esac
 min_peer=4.0
 max_rss_mb=300
+
+if [ "$what" = fork ]; then
+    n=${2:-3000}
+    repo=target/bench/history-$n; fork=target/bench/history-$n-fork
+    [ -d "$repo" ] || { echo "run bench/history.sh $n first (it builds $repo)" >&2; exit 2; }
+    if [ ! -d "$fork" ]; then
+        git clone -q "$repo" "$fork"
+        echo "fork's own file" > "$fork/FORK.txt"
+        git -C "$fork" add FORK.txt
+        git -C "$fork" -c user.name=Bench -c user.email=bench@example.com commit -qm fork
+    fi
+    run() { echo "$kh history $* --format json -o /dev/null -q"; }
+    python3 bench/timeit.py --runs "${RUNS:-3}" "one=$(run "$repo")" \
+        "both=$(run "$repo" "$fork")" "apart=$(run "$repo"); $(run "$fork")"
+    python3 bench/rss.py "one=$(run "$repo")" "both=$(run "$repo" "$fork")"
+    "$kh" history "$repo" "$fork" --format json -q | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["summary"]["coverage"]:
+    print("%(repository)s: %(commits)d commits, %(blobs)d blobs, %(blobs_scanned)d read, "
+          "%(blobs_shared)d shared, %(objects_missing)d missing, %(elapsed_ms)d ms" % c)
+' || true
+    exit 0
+fi
 
 deep=
 case $what in

@@ -251,7 +251,14 @@ fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
         }
         Source::History { repos, range, .. } => {
             let repo = &repos[0].path;
-            let root = repo_root(repo)?;
+            // A repository that cannot be opened still gets its coverage record (with the
+            // error) and exit 2, under the current directory's policy, unless a range needs
+            // its base revision.
+            let root = match repo_root(repo) {
+                Ok(root) => root,
+                Err(_) if range.is_none() => PathBuf::from("."),
+                Err(e) => return Err(e),
+            };
             // A pull request must not silence the scanner for itself: in --range mode the
             // config, the ignore file and the baseline come from the base revision, unless
             // --config is given.

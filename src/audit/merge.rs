@@ -19,7 +19,7 @@ use super::{AuditRecord, KEYHOUND};
 use crate::error::Error;
 use crate::finding::Finding;
 use crate::redact;
-use crate::report::{Coverage, SecretSummary, Summary, VerificationCounts};
+use crate::report::{Coverage, SecretLocation, SecretSummary, Summary, VerificationCounts};
 use crate::rules::RuleSet;
 use crate::scan::SkipReason;
 
@@ -235,13 +235,18 @@ pub fn canonical(part: &mut Part, rules: &RuleSet, now: i64) {
             f.location.end_column,
         )
     });
-    let present: HashSet<&str> = part
-        .summary
-        .secrets
-        .iter()
-        .filter(|s| s.present_at_tip)
-        .map(|s| s.fingerprint.as_str())
-        .collect();
+    let mut present = Presence::default();
+    for s in &part.summary.secrets {
+        if s.present_at_tip {
+            present.secrets.insert(s.fingerprint.clone());
+        }
+        for l in &s.locations {
+            present.locations.insert(
+                (s.fingerprint.clone(), l.repository.clone(), l.path.clone()),
+                l.present_at_tip,
+            );
+        }
+    }
     let secrets = secrets(&part.findings, &present, rules, now);
     part.summary.secrets = secrets;
     part.summary.findings = part.findings.len();
@@ -271,15 +276,27 @@ pub fn canonical(part: &mut Part, rules: &RuleSet, now: i64) {
         .any(|c| c.incomplete || c.error.is_some());
 }
 
-/// One summary per unique secret of `findings` (in report order): its rule, every path and
-/// repository, the earliest commit, and whether it is still at a branch tip of any repository;
-/// still-present first, then the longest exposed, then by fingerprint.
+/// What the parts' summaries say is still at a branch tip: secrets (by fingerprint), and
+/// (fingerprint, repository, path) locations where a part audited several repositories.
+#[derive(Default)]
+struct Presence {
+    secrets: HashSet<String>,
+    locations: HashMap<(String, String, String), bool>,
+}
+
+/// One summary per unique secret of `findings` (in report order): its rule, every path,
+/// repository and (repository, path) location with the earliest commit there, the earliest
+/// commit of all, and whether it is still at a branch tip (of any repository; of that
+/// repository for a location); still-present first, then the longest exposed, then by
+/// fingerprint. A location no part recorded (a shard of one repository writes none) takes the
+/// secret's presence.
 fn secrets(
     findings: &[Finding],
-    present: &HashSet<&str>,
+    present: &Presence,
     rules: &RuleSet,
     now: i64,
 ) -> Vec<SecretSummary> {
+    let mut location_time: HashMap<(&str, &str, &str), i64> = HashMap::new();
     let mut by_secret: BTreeMap<&str, (SecretSummary, i64)> = BTreeMap::new();
     for f in findings {
         let (entry, first) = by_secret.entry(&f.fingerprint).or_insert_with(|| {
@@ -289,13 +306,14 @@ fn secrets(
                     provider: rules.rules[f.rule].provider.clone(),
                     redacted: redact::redact(&f.secret),
                     fingerprint: f.fingerprint.clone(),
-                    present_at_tip: present.contains(f.fingerprint.as_str()),
+                    present_at_tip: present.secrets.contains(&f.fingerprint),
                     first_commit: String::new(),
                     first_author: String::new(),
                     first_date: String::new(),
                     exposed_days: 0,
                     paths: Vec::new(),
                     repositories: Vec::new(),
+                    locations: Vec::new(),
                 },
                 i64::MAX,
             )
@@ -306,6 +324,36 @@ fn secrets(
         if let Some(r) = &f.repository {
             if !entry.repositories.contains(r) {
                 entry.repositories.push(r.clone());
+            }
+            let path = f.provenance.path();
+            let commit = f.provenance.commit();
+            let time = commit.map_or(i64::MAX, |c| c.time);
+            let key = (f.fingerprint.as_str(), r.as_str(), path);
+            match location_time.get(&key) {
+                None => {
+                    let here = present
+                        .locations
+                        .get(&(f.fingerprint.clone(), r.clone(), path.to_string()))
+                        .copied()
+                        .unwrap_or(entry.present_at_tip);
+                    entry.locations.push(SecretLocation {
+                        repository: r.clone(),
+                        path: path.to_string(),
+                        first_commit: commit.map(|c| c.id.clone()).unwrap_or_default(),
+                        present_at_tip: here,
+                    });
+                    location_time.insert(key, time);
+                }
+                Some(&t) if time < t => {
+                    let l = entry
+                        .locations
+                        .iter_mut()
+                        .find(|l| l.repository == *r && l.path == path)
+                        .expect("a location with a time is listed");
+                    l.first_commit = commit.map(|c| c.id.clone()).unwrap_or_default();
+                    location_time.insert(key, time);
+                }
+                Some(_) => {}
             }
         }
         if let Some(c) = f.provenance.commit() {

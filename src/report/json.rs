@@ -256,8 +256,11 @@ pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::
                 char_end_column: f.char_end_column.unwrap_or(f.end_column),
             },
             snippet: f.snippet,
+            // The encodings a finding can name (`detect`); an unknown one is dropped.
             encoding: match f.encoding.as_deref() {
                 Some("base64") => Some("base64"),
+                Some("json-escape") => Some("json-escape"),
+                Some("percent-encoding") => Some("percent-encoding"),
                 _ => None,
             },
             provenance,

@@ -158,9 +158,23 @@ pub struct SecretSummary {
     /// Paths it was found at.
     pub paths: Vec<String>,
     /// History audits of several repositories: every repository it was found in, in the order
-    /// audited (the findings give each one's commits and paths).
+    /// audited.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repositories: Vec<String>,
+    /// History audits of several repositories: each (repository, path) it is at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<SecretLocation>,
+}
+
+/// Where a secret is, in an audit of several repositories.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SecretLocation {
+    pub repository: String,
+    pub path: String,
+    /// The earliest commit of this repository that has it at this path.
+    pub first_commit: String,
+    /// Still in the tree of a branch tip of this repository.
+    pub present_at_tip: bool,
 }
 
 /// The audit table, for stderr.

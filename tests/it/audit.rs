@@ -64,6 +64,16 @@ struct SecretJson {
     fingerprint: String,
     present_at_tip: bool,
     paths: Vec<String>,
+    repositories: Vec<String>,
+    locations: Vec<LocationJson>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LocationJson {
+    repository: String,
+    path: String,
+    present_at_tip: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -342,6 +352,28 @@ fn issue_13_audit_mirrors_urls_and_sees_a_push_on_the_next_run() {
         .expect("beta's key at two paths");
     assert!(shared.present_at_tip);
     assert_eq!(shared.paths, ["app/settings.py", "ci/secrets.txt"]);
+    assert_eq!(shared.repositories, [beta.clone(), epsilon.clone()]);
+    let at: Vec<(&str, &str, bool)> = shared
+        .locations
+        .iter()
+        .map(|l| (l.repository.as_str(), l.path.as_str(), l.present_at_tip))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            (beta.as_str(), "app/settings.py", true),
+            (epsilon.as_str(), "ci/secrets.txt", true)
+        ]
+    );
+    // Alpha's key was removed before gamma forked: in history only, in both.
+    let removed = report
+        .summary
+        .secrets
+        .iter()
+        .find(|s| s.repositories.len() == 2 && s.paths == ["config.env"])
+        .expect("alpha's key in alpha and gamma");
+    assert!(!removed.present_at_tip);
+    assert!(removed.locations.iter().all(|l| !l.present_at_tip));
     // A coverage record per repository, in list order; the clean one too.
     let names: Vec<&str> = report
         .summary

@@ -56,6 +56,17 @@ struct Secret {
     #[serde(default)]
     repositories: Vec<String>,
     paths: Vec<String>,
+    present_at_tip: bool,
+    #[serde(default)]
+    locations: Vec<Location>,
+}
+
+#[derive(serde::Deserialize, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Location {
+    repository: String,
+    path: String,
+    first_commit: String,
+    present_at_tip: bool,
 }
 
 fn report(run: &Run) -> Report {
@@ -213,6 +224,53 @@ fn issue_12_a_fork_reads_shared_blobs_once_and_both_report_the_shared_key() {
     assert!(r.findings.iter().all(|f| f.repository.is_none()));
 }
 
+/// One summary entry per secret, with each repository's location of it: a fork that deleted
+/// the file no longer has it at a tip, the repository it was forked from still has.
+#[test]
+fn issue_12_the_summary_lists_each_location_of_a_secret() {
+    let (up, fork, first, _) = upstream_and_fork(&openai_key(1218), &openai_key(1219));
+    fork.remove("config/a.env");
+    fork.commit("the fork drops the key file");
+    // As a fork on a server has it: no remote-tracking branch still pointing at upstream's tip
+    // (those count as branch tips).
+    fork.git_ok(&["remote", "remove", "origin"]);
+    let run = history(&[&up, &fork], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let r = report(&run);
+    let shared = r
+        .summary
+        .secrets
+        .iter()
+        .find(|s| s.paths == ["config/a.env"])
+        .expect("the shared secret has a summary");
+    assert!(shared.present_at_tip, "still at upstream's tip");
+    let mut want = [
+        Location {
+            repository: name(&up),
+            path: "config/a.env".into(),
+            first_commit: first.clone(),
+            present_at_tip: true,
+        },
+        Location {
+            repository: name(&fork),
+            path: "config/a.env".into(),
+            first_commit: first,
+            present_at_tip: false,
+        },
+    ];
+    want.sort();
+    let mut got: Vec<&Location> = shared.locations.iter().collect();
+    got.sort();
+    assert_eq!(got, want.iter().collect::<Vec<_>>());
+    // Control: one repository writes no locations (its paths say it all).
+    let run = history(&[&up], &[]);
+    assert!(report(&run)
+        .summary
+        .secrets
+        .iter()
+        .all(|s| s.locations.is_empty()));
+}
+
 #[test]
 fn issue_12_the_repository_shows_in_every_format() {
     let (up, fork, _, _) = upstream_and_fork(&openai_key(1203), &openai_key(1204));
@@ -292,6 +350,13 @@ fn issue_12_an_unreadable_repository_is_reported_and_the_others_still_run() {
     let run = history(&[&up, &fork], &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(!report(&run).summary.incomplete);
+
+    // Alone, it still gets its record.
+    let run = history(&[&not_a_repo], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let r = report(&run);
+    assert_eq!(r.summary.coverage.len(), 1);
+    assert!(coverage(&r, &not_a_repo).error.is_some());
 }
 
 #[test]
@@ -347,6 +412,77 @@ fn issue_12_a_missing_object_is_counted_and_makes_the_record_incomplete() {
     assert_eq!((c.objects_missing, c.incomplete), (1, true), "{c:?}");
     let full = coverage(&report(&history(&[&src], &[])), &src).objects_missing;
     assert_eq!(full, 0, "control: the full repository misses nothing");
+}
+
+/// The in-pack object count of a repository.
+fn in_pack(repo: &TestRepo) -> String {
+    let out = repo.git_ok(&["count-objects", "-v"]);
+    out.lines()
+        .find(|l| l.starts_with("in-pack:"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn issue_12_a_partial_clone_is_not_fetched_from_during_an_audit() {
+    let version = TestRepo::dir().git_ok(&["version"]);
+    let version: Vec<u32> = version
+        .trim_start_matches("git version ")
+        .split('.')
+        .take(2)
+        .map(|n| n.parse().unwrap_or(0))
+        .collect();
+    let up = TestRepo::git();
+    up.write("a.env", format!("K={}\n", openai_key(1217)));
+    up.write("b.txt", "b\n");
+    up.commit("one");
+    up.git_ok(&["config", "uploadpack.allowFilter", "true"]);
+    let partial = TestRepo::dir();
+    let url = format!("file://{}", name(&up));
+    partial.git_ok(&[
+        "clone",
+        "-q",
+        "--filter=blob:none",
+        "--no-checkout",
+        &url,
+        ".",
+    ]);
+    let before = in_pack(&partial);
+    if version < vec![2, 44] {
+        // Older git has no GIT_NO_LAZY_FETCH: it fetches what the audit reads, which is then
+        // complete.
+        let run = history(&[&partial], &[]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert_eq!(coverage(&report(&run), &partial).objects_missing, 0);
+        return;
+    }
+
+    let run = history(&[&partial], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("partial clone: 2 blobs"),
+        "{}",
+        run.stderr
+    );
+    let r = report(&run);
+    let c = coverage(&r, &partial);
+    assert_eq!(
+        (c.objects_missing, c.incomplete, c.blobs_scanned),
+        (2, true, 0),
+        "{c:?}"
+    );
+    assert_eq!(in_pack(&partial), before, "nothing was fetched");
+    // Control: once fetched, the same clone is complete and its key found.
+    partial.git_ok(&[
+        "fetch",
+        "-q",
+        "--refetch",
+        "--filter=blob:limit=1g",
+        "origin",
+    ]);
+    let run = history(&[&partial], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(coverage(&report(&run), &partial).objects_missing, 0);
 }
 
 #[test]

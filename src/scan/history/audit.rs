@@ -11,7 +11,7 @@ use git2::Oid;
 use super::HistoryResult;
 use crate::finding::Finding;
 use crate::redact;
-use crate::report::SecretSummary;
+use crate::report::{SecretLocation, SecretSummary};
 use crate::rules::RuleSet;
 
 /// Group findings: one per (repository, secret, path), the earliest commit kept, unless every
@@ -66,6 +66,7 @@ pub fn audit(
 ) -> Vec<SecretSummary> {
     let mut by_secret: BTreeMap<&str, SecretSummary> = BTreeMap::new();
     let mut first_time: HashMap<&str, i64> = HashMap::new();
+    let mut location_time: HashMap<(&str, &str, &str), i64> = HashMap::new();
     let reported = reported.iter().map(|f| (f, true));
     let earlier = result.before_base.iter().map(|f| (f, false));
     for (f, in_report) in reported.chain(earlier) {
@@ -92,10 +93,47 @@ pub fn audit(
                 exposed_days: 0,
                 paths: Vec::new(),
                 repositories: Vec::new(),
+                locations: Vec::new(),
             });
         if let Some(repository) = &f.repository {
             if !entry.repositories.contains(repository) {
                 entry.repositories.push(repository.clone());
+            }
+            let here = f
+                .blob
+                .as_deref()
+                .and_then(|b| Oid::from_str(b).ok())
+                .is_some_and(|b| {
+                    result
+                        .tips_by_repository
+                        .get(repository)
+                        .is_some_and(|t| t.contains(&b))
+                });
+            let path = f.provenance.path();
+            let commit = f.provenance.commit();
+            let time = commit.map_or(i64::MAX, |c| c.time);
+            let key = (f.fingerprint.as_str(), repository.as_str(), path);
+            match entry
+                .locations
+                .iter_mut()
+                .find(|l| l.repository == *repository && l.path == path)
+            {
+                Some(l) => {
+                    l.present_at_tip |= here;
+                    if time < location_time[&key] {
+                        l.first_commit = commit.map(|c| c.id.clone()).unwrap_or_default();
+                        location_time.insert(key, time);
+                    }
+                }
+                None => {
+                    entry.locations.push(SecretLocation {
+                        repository: repository.clone(),
+                        path: path.to_string(),
+                        first_commit: commit.map(|c| c.id.clone()).unwrap_or_default(),
+                        present_at_tip: here,
+                    });
+                    location_time.insert(key, time);
+                }
             }
         }
         entry.present_at_tip |= present;

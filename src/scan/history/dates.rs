@@ -258,4 +258,28 @@ mod tests {
         assert!(err.starts_with("--since last tuesday: not a date"), "{err}");
         assert!(err.contains("3 days ago"), "{err}");
     }
+
+    #[test]
+    fn since_also_reads_what_git_reads() {
+        let now = 1_700_000_000;
+        // Our own forms do not ask git (and keep their meaning: a month is 30 days).
+        assert_eq!(since("6m", now).ok(), Some(now - 180 * 86_400));
+        // Git's: a zone-less date-time is local time, so only its day is certain here.
+        let t = since("2023-11-14T22:13:20", now).unwrap();
+        assert!((t - now).abs() <= 14 * 3600, "{t}");
+        let week = since("1.week.ago", now).unwrap();
+        assert!(
+            week > now,
+            "ages from git count back from the clock, not from `now`"
+        );
+        for bad in [
+            "soonish",
+            "2023-02-29T10:00:00",
+            "2023-13-01 noon",
+            "",
+            "--all",
+        ] {
+            assert!(since(bad, now).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -104,6 +104,26 @@ impl Shared {
     }
 }
 
+/// Whether the repository is a partial clone (`git clone --filter`): a promisor remote
+/// (`remote.<name>.promisor`), or `extensions.partialClone`.
+fn partial_clone(repo: &Repository) -> bool {
+    let Ok(config) = repo.config() else {
+        return false;
+    };
+    if config.get_string("extensions.partialclone").is_ok() {
+        return true;
+    }
+    let Ok(entries) = config.entries(Some(r"remote\..*\.promisor")) else {
+        return false;
+    };
+    let mut promisor = false;
+    let _ = entries.for_each(|e| {
+        let value = e.value().unwrap_or("").to_ascii_lowercase();
+        promisor |= matches!(value.as_str(), "true" | "yes" | "on" | "1");
+    });
+    promisor
+}
+
 /// Commits a shallow clone names as parents but does not have (`.git/shallow` lists the
 /// commits whose parents were cut off). The commit objects are read raw: libgit2 hides the
 /// parents of a shallow commit.
@@ -193,7 +213,12 @@ pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> Histor
                 result.commits += one.attribution.walked;
                 result.findings.append(&mut one.findings);
                 result.before_base.append(&mut one.before_base);
-                result.at_tips.extend(one.at_tips);
+                result.at_tips.extend(one.at_tips.iter().copied());
+                if several {
+                    result
+                        .tips_by_repository
+                        .insert(arg.name.clone(), one.at_tips);
+                }
             }
             Err(e) => {
                 match e {
@@ -245,6 +270,7 @@ fn scan_one(
         missing_parents = shallow_missing(&repo);
     }
     let repo_path = repo.path().to_path_buf();
+    let partial = partial_clone(&repo);
     let tips = match &opts.range {
         Some(range) => {
             let (from, to) = parse_range(&repo, range)?;
@@ -278,6 +304,7 @@ fn scan_one(
             Some(_) => read::Mode::AddedLines,
             None => read::Mode::All,
         },
+        partial,
     };
     let (findings, attribution) = pass(
         &repo,
@@ -294,6 +321,14 @@ fn scan_one(
         }
         _ => Vec::new(),
     };
+    if partial && attribution.missing > 0 {
+        diag::warn(&format!(
+            "{}: partial clone: {} blob{} it left out were not scanned (an audit does not fetch); fetch them (git fetch --refetch --filter=blob:limit=1g origin) or audit a full clone",
+            arg.name,
+            attribution.missing,
+            if attribution.missing == 1 { "" } else { "s" }
+        ));
+    }
     let at_tips = attribute::tip_blobs(&repo);
     Ok(RepoScan {
         findings,

@@ -37,7 +37,7 @@ pub use error::HistoryError;
 pub use many::{repos_from, scan, RepoArg};
 use state::State;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -141,6 +141,8 @@ pub struct HistoryResult {
     /// Blobs in the trees of branch tips (refs/heads) of any of the repositories: what is
     /// still present.
     pub at_tips: HashSet<Oid>,
+    /// With several repositories: the blobs at branch tips of each, by name.
+    pub tips_by_repository: HashMap<String, HashSet<Oid>>,
     /// Commits walked, over all the repositories.
     pub commits: usize,
     /// What was covered in each repository, in the order given.

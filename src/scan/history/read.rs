@@ -62,6 +62,9 @@ pub(super) struct Reader<'a> {
     pub stats: &'a Stats,
     pub repo_path: &'a Path,
     pub mode: Mode,
+    /// A partial clone: the blobs it left out are counted, and said once by the caller, not
+    /// warned about one by one.
+    pub partial: bool,
 }
 
 /// Which findings a scanning thread keeps.
@@ -260,6 +263,10 @@ pub(super) fn settle(
         Outcome::Missing | Outcome::Failed(_) => {
             let why = match outcome {
                 Outcome::Failed(why) => why,
+                _ if reader.partial => {
+                    stats.error();
+                    return Vec::new();
+                }
                 _ => "not in the object database".to_string(),
             };
             diag::warn(&format!(
