@@ -377,12 +377,14 @@ fn secrets(
 }
 
 /// A whole-list report (one process, or merged) leaves out what depends on how the audit was
-/// split, writing it as 0: the times, and the counts of blobs and bytes read (two forks audited
-/// by different shards each read the objects they share, which one process reads once). Those
-/// go to stderr; each shard's own report keeps them. What was found and what was covered
-/// (findings, secrets, each repository's refs, commits, blobs, missing objects) stays.
+/// split: the times, and the counts of blobs and bytes read (two forks audited by different
+/// shards each read the objects they share, which one process reads once), written as 0;
+/// `files` counts the blobs each repository reaches, summed over the repositories (what was
+/// covered, not what was read). The counts of work go to stderr; each shard's own report keeps
+/// them. What was found and what was covered (findings, secrets, each repository's refs,
+/// commits, blobs, missing objects) stays.
 pub fn leave_out_run_statistics(summary: &mut Summary) {
-    summary.files = 0;
+    summary.files = summary.coverage.iter().map(|c| c.blobs).sum();
     summary.bytes = 0;
     summary.elapsed_ms = 0;
     for c in &mut summary.coverage {

@@ -1030,4 +1030,9 @@ fn issue_13_a_shard_reads_a_forks_shared_blobs_once_and_size_hints_plan() {
     assert!(work(&whole.stdout)
         .iter()
         .all(|c| c.blobs_scanned == 0 && c.blobs_shared == 0));
+    // Its `files` is what each repository reaches, summed: alpha's blobs count for gamma too.
+    let files: serde_json::Value = serde_json::from_str(&whole.stdout).unwrap();
+    let covered: u64 = work(&whole.stdout).iter().map(|c| c.blobs).sum();
+    assert_eq!(files["summary"]["files"], covered);
+    assert_eq!(covered, a.blobs + g.blobs + work(&heavy.stdout)[0].blobs);
 }
