@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use keyhound::audit::{AuditOptions, MergeOptions, ShardChoice};
 use keyhound::policy::BaselineChoice;
 use keyhound::report::{ColorChoice, Format};
 use keyhound::{BaselineCommand, Command, CommonOptions, HookCommand, RulesCommand};
@@ -85,6 +86,50 @@ enum CliCommand {
         outcome: VerifyOutcomeArgs,
         #[command(flatten)]
         settings: VerifySettingsArgs,
+    },
+    /// Audit the history of an organisation's repositories (paths or git URLs, mirrored into a
+    /// cache), in one run or as one shard of N whose reports `keyhound merge` joins.
+    Audit {
+        /// The repositories: one path or git URL a line, `#` comments, optional `size=12345K`
+        /// after each to balance the shards (`-`: standard input).
+        #[arg(long, value_name = "LIST")]
+        repos_from: PathBuf,
+        /// Audit only shard K of N (K counts from 0, as JOB_COMPLETION_INDEX does).
+        #[arg(long, value_name = "K/N", value_parser = keyhound::audit::shard::parse_shard, conflicts_with = "shards", help_heading = "Sharding")]
+        shard: Option<(usize, usize)>,
+        /// Split the list into N shards and audit shard $JOB_COMPLETION_INDEX (a Kubernetes
+        /// Indexed Job sets it in each pod).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Sharding")]
+        shards: Option<u64>,
+        /// Where URL mirrors are kept and refreshed (default: ~/.cache/keyhound/mirrors, or
+        /// under $XDG_CACHE_HOME).
+        #[arg(long, value_name = "DIR", help_heading = "Sharding")]
+        cache_dir: Option<PathBuf>,
+        /// Only commits from this date on (the forms of `history --since`).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Also scan objects no ref reaches (left by rebases and force-pushes).
+        #[arg(long)]
+        unreachable: bool,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        input: InputArgs,
+        /// Refused: run `keyhound verify --from REPORT` on the (merged) report instead.
+        #[arg(long, hide = true)]
+        verify: bool,
+    },
+    /// Join the JSON reports of `audit --shard K/N` (made with --show-secrets) into the report
+    /// of the whole list, naming any repository no shard audited.
+    Merge {
+        /// The shard reports.
+        #[arg(required = true, value_name = "REPORT")]
+        reports: Vec<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// Config file (its custom rules name the findings' rules), as given to the shards.
+        #[arg(long, value_name = "FILE", help_heading = "Input")]
+        config: Option<PathBuf>,
     },
     /// Install or remove the git pre-commit hook, or a coding agent's hooks (--agent).
     Hook {
@@ -522,6 +567,49 @@ impl Cli {
                 outcome.apply(&mut common);
                 common.verify = Some(settings.options());
                 Command::Verify { from, common }
+            }
+            CliCommand::Audit {
+                repos_from,
+                shard,
+                shards,
+                cache_dir,
+                since,
+                unreachable,
+                output,
+                input,
+                verify,
+            } => {
+                let mut common = CommonOptions::default();
+                output.apply(&mut common);
+                input.apply(&mut common);
+                let shard = match (shard, shards) {
+                    (Some((index, count)), _) => ShardChoice::Fixed { index, count },
+                    (None, Some(count)) => ShardChoice::FromEnv {
+                        count: count as usize,
+                    },
+                    (None, None) => ShardChoice::Whole,
+                };
+                Command::Audit(AuditOptions {
+                    list: repos_from,
+                    shard,
+                    cache_dir,
+                    since,
+                    unreachable,
+                    verify,
+                    common,
+                })
+            }
+            CliCommand::Merge {
+                reports,
+                output,
+                config,
+            } => {
+                let mut common = CommonOptions {
+                    config,
+                    ..CommonOptions::default()
+                };
+                output.apply(&mut common);
+                Command::Merge(MergeOptions { reports, common })
             }
             CliCommand::Staged { common, hook } => Command::Staged {
                 common: common.into_options(),

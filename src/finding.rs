@@ -81,7 +81,7 @@ pub fn container_path(path: &str) -> Option<&str> {
 }
 
 /// A commit as reported with a history finding.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitInfo {
     pub id: String,
     pub author: String,
@@ -140,7 +140,7 @@ pub struct Finding {
 }
 
 /// Why a finding is not reported (see `crate::policy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Suppression {
     /// A `keyhound:allow` comment on its line (or on any line of a multi-line key).

@@ -8,6 +8,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod agent;
+pub mod audit;
 pub mod baseline;
 pub mod commands;
 pub mod config;
@@ -69,6 +70,8 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
             &common,
         ),
         Command::Verify { from, common } => pipeline::run(Source::Report(from), &common),
+        Command::Audit(opts) => audit::run(opts),
+        Command::Merge(opts) => audit::merge(opts),
         Command::Rules(cmd) => commands::rules(cmd),
         Command::Hook(cmd) => commands::hook(cmd),
         Command::AgentHook(agent) => agent::run(agent),

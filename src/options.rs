@@ -113,6 +113,10 @@ pub enum Command {
         from: PathBuf,
         common: CommonOptions,
     },
+    /// `keyhound audit --repos-from LIST`: an organisation's repositories, or one shard of them.
+    Audit(crate::audit::AuditOptions),
+    /// `keyhound merge REPORT...`: shard reports joined into the whole audit's report.
+    Merge(crate::audit::MergeOptions),
     Rules(RulesCommand),
     Hook(HookCommand),
     /// `keyhound agent-hook --agent A`: answer one coding-agent hook event (issue 14).

@@ -56,6 +56,9 @@ struct Scanned {
     findings: Vec<Finding>,
     /// History: blobs at branch tips and the commits walked, for the audit summary.
     history: Option<history::HistoryResult>,
+    /// `verify --from`: the report's summary, whose coverage, secrets and audit record the
+    /// verified report keeps (issue 13: an organisation's merged report, verified).
+    earlier: Option<Summary>,
 }
 
 /// The policy and detector of a run, and where it is rooted.
@@ -74,11 +77,11 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
     let prepared = prepare(&source, common)?;
     let scanned = scan_source(&source, &prepared, common, &stats)?;
     let ranged = matches!(source, Source::History { range: Some(_), .. });
-    let coverage = scanned
-        .history
-        .as_ref()
-        .map(|h| h.coverage.clone())
-        .unwrap_or_default();
+    let coverage = match (&scanned.history, &scanned.earlier) {
+        (Some(h), _) => h.coverage.clone(),
+        (None, Some(earlier)) => earlier.coverage.clone(),
+        (None, None) => Vec::new(),
+    };
     let (mut reported, suppressed) = match &source {
         // Keys handed over from a report are checked as they are.
         Source::Report(_) => (scanned.findings, Vec::new()),
@@ -123,11 +126,12 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
                 .map_or(Status::Unknown, |v| v.status)
         });
     }
-    let secrets = match &scanned.history {
-        Some(result) => {
+    let secrets = match (&scanned.history, &scanned.earlier) {
+        (Some(result), _) => {
             history::audit(&reported, result, prepared.detector.rules(), history::now())
         }
-        None => Vec::new(),
+        (None, Some(earlier)) => earlier.secrets.clone(),
+        (None, None) => Vec::new(),
     };
     let skipped = stats.skipped();
     let summary = Summary {
@@ -150,6 +154,7 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         verification,
         secrets,
         coverage,
+        audit: scanned.earlier.as_ref().and_then(|e| e.audit.clone()),
     };
     let failing = failing(&reported, common);
     let mut shown = reported;
@@ -341,13 +346,22 @@ fn scan_source(
             return Ok(Scanned {
                 findings,
                 history: Some(result),
+                earlier: None,
             });
         }
-        Source::Report(path) => report::json::read_findings(path, detector.rules())?,
+        Source::Report(path) => {
+            let read = report::json::read(path, detector.rules())?;
+            return Ok(Scanned {
+                findings: read.findings,
+                history: None,
+                earlier: Some(read.summary),
+            });
+        }
     };
     Ok(Scanned {
         findings,
         history: None,
+        earlier: None,
     })
 }
 
@@ -463,7 +477,7 @@ fn failing(reported: &[Finding], common: &CommonOptions) -> bool {
 }
 
 /// Write the report to `--output` or stdout.
-fn write_report(
+pub(crate) fn write_report(
     findings: &[Finding],
     rules: &crate::rules::RuleSet,
     summary: &Summary,

@@ -30,6 +30,13 @@ pub struct JsonFinding<'a> {
     pub column: usize,
     pub end_line: usize,
     pub end_column: usize,
+    /// Columns counted in Unicode code points, written only where they differ from the byte
+    /// columns (a line with non-ASCII text before the secret), so a report read back renders
+    /// SARIF's `unicodeCodePoints` regions exactly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub char_column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub char_end_column: Option<usize>,
     pub redacted: String,
     pub fingerprint: &'a str,
     pub snippet: &'a str,
@@ -71,6 +78,10 @@ impl<'a> JsonFinding<'a> {
             column: f.location.column,
             end_line: f.location.end_line,
             end_column: f.location.end_column,
+            char_column: (f.location.char_column != f.location.column)
+                .then_some(f.location.char_column),
+            char_end_column: (f.location.char_end_column != f.location.end_column)
+                .then_some(f.location.char_end_column),
             redacted: redact(&f.secret),
             fingerprint: &f.fingerprint,
             snippet: &f.snippet,
@@ -124,21 +135,28 @@ pub fn write_lines(
     Ok(())
 }
 
-/// A report as read back by `keyhound verify --from`: only what is needed to check its keys.
-/// `version` must be present and ours, so SARIF, `{}` or `[]` are refused, not read as empty.
+/// A report as read back: by `keyhound verify --from` (to check its keys) and `keyhound merge`
+/// (to join shard reports). `version` must be present and ours, so SARIF, `{}` or `[]` are
+/// refused, not read as empty.
 #[derive(Deserialize)]
 struct ReadReport {
     version: u32,
     findings: Vec<ReadFinding>,
-    #[allow(dead_code)]
-    summary: serde_json::Value,
+    summary: Summary,
 }
 
+/// A finding as [`JsonFinding`] writes it; what the rule set gives again (name, severity,
+/// remediation, provider) and what is computed from the secret (fingerprint, redacted form)
+/// is not read.
 #[derive(Deserialize)]
 struct ReadFinding {
     rule: String,
     #[serde(default)]
     secret: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    repository: Option<String>,
     #[serde(default)]
     path: String,
     #[serde(default)]
@@ -150,15 +168,32 @@ struct ReadFinding {
     #[serde(default)]
     end_column: usize,
     #[serde(default)]
+    char_column: Option<usize>,
+    #[serde(default)]
+    char_end_column: Option<usize>,
+    #[serde(default)]
     snippet: String,
+    #[serde(default)]
+    encoding: Option<String>,
+    #[serde(default)]
+    commit: Option<CommitInfo>,
+    #[serde(default)]
+    verification: Option<crate::verify::Verdict>,
+    #[serde(default)]
+    suppressed: Option<Suppression>,
 }
 
-/// The findings of a keyhound JSON report (made with `--show-secrets`), for verification. Any
-/// other JSON, a report without secrets, or a rule this run does not know is an error.
-pub fn read_findings(
-    path: &std::path::Path,
-    rules: &RuleSet,
-) -> Result<Vec<Finding>, crate::Error> {
+/// A keyhound JSON report read back whole: its findings (with their commit, repository,
+/// verdict and suppression) and its summary.
+#[derive(Debug)]
+pub struct ReadBack {
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+}
+
+/// Read a keyhound JSON report (made with `--show-secrets`) whole. Any other JSON, a report
+/// without secrets, or a rule this run does not know is an error.
+pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::Error> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| crate::Error::new(format!("{shown}: cannot read report: {e}")))?;
@@ -189,6 +224,23 @@ pub fn read_findings(
                 f.rule
             )));
         };
+        let path = if f.path.is_empty() {
+            "-".into()
+        } else {
+            f.path
+        };
+        let provenance = match (f.source.as_deref(), f.commit) {
+            (Some("stdin"), _) => Provenance::Stdin,
+            (Some("staged"), _) => Provenance::Staged { path },
+            (Some("unreachable"), _) => Provenance::Unreachable { path },
+            (_, Some(mut commit)) => {
+                // The time orders commits (the earliest introduction of a secret); the date
+                // written is the author date, to the second.
+                commit.time = crate::scan::history::parse_since(&commit.date, 0).unwrap_or(0);
+                Provenance::Commit { path, commit }
+            }
+            _ => Provenance::File { path },
+        };
         findings.push(Finding {
             rule,
             provider: rules.rules[rule].provider.clone(),
@@ -200,24 +252,27 @@ pub fn read_findings(
                 column: f.column,
                 end_line: f.end_line,
                 end_column: f.end_column,
-                char_column: f.column,
-                char_end_column: f.end_column,
+                char_column: f.char_column.unwrap_or(f.column),
+                char_end_column: f.char_end_column.unwrap_or(f.end_column),
             },
             snippet: f.snippet,
-            encoding: None,
-            provenance: Provenance::File {
-                path: if f.path.is_empty() {
-                    "-".into()
-                } else {
-                    f.path
-                },
+            // The encodings a finding can name (`detect`); an unknown one is dropped.
+            encoding: match f.encoding.as_deref() {
+                Some("base64") => Some("base64"),
+                Some("json-escape") => Some("json-escape"),
+                Some("percent-encoding") => Some("percent-encoding"),
+                _ => None,
             },
+            provenance,
             blob: None,
-            repository: None,
-            verification: None,
+            repository: f.repository,
+            verification: f.verification,
             allowed: false,
-            suppressed: None,
+            suppressed: f.suppressed,
         });
     }
-    Ok(findings)
+    Ok(ReadBack {
+        findings,
+        summary: report.summary,
+    })
 }

@@ -36,7 +36,8 @@ pub enum Format {
 }
 
 /// What the run did, for the summary and the JSON `summary` object.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Summary {
     pub files: u64,
     pub bytes: u64,
@@ -60,6 +61,9 @@ pub struct Summary {
     /// History audits: what was covered in each repository (one entry for a single one).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub coverage: Vec<Coverage>,
+    /// `keyhound audit` and `keyhound merge`: which list was audited, and by which shard.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit::AuditRecord>,
 }
 
 /// What a history audit covered in one repository. Written for every history audit, read back
@@ -91,7 +95,7 @@ pub struct Coverage {
 }
 
 /// How many findings got each verdict.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerificationCounts {
     pub live: usize,
     pub invalid: usize,
@@ -143,7 +147,7 @@ pub fn skip_text(s: &Skipped) -> String {
 const SKIPPED_NAMED: usize = 3;
 
 /// The audit's answer for one unique secret: since when, by whom, still there or not.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SecretSummary {
     pub rule: String,
     pub provider: String,
@@ -160,15 +164,15 @@ pub struct SecretSummary {
     pub paths: Vec<String>,
     /// History audits of several repositories: every repository it was found in, in the order
     /// audited.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repositories: Vec<String>,
     /// History audits of several repositories: each (repository, path) it is at.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub locations: Vec<SecretLocation>,
 }
 
 /// Where a secret is, in an audit of several repositories.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SecretLocation {
     pub repository: String,
     pub path: String,

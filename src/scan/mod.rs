@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::detect::{locate, Detector};
 use crate::finding::{Finding, Provenance};
@@ -52,7 +52,7 @@ impl Limits {
 }
 
 /// Why a blob was not scanned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum SkipReason {
     /// Over `--max-file-size`.
@@ -71,7 +71,7 @@ pub enum SkipReason {
 }
 
 /// One blob that was not scanned, by name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     pub path: String,
     #[serde(flatten)]

@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module tests one command against the real binary.
 mod agent;
 mod archives;
+mod audit;
 mod ci;
 mod deploy;
 mod encodings;
