@@ -404,15 +404,13 @@ fn gitleaks_extend_path_merges_rules() {
 
 /// gitleaks' own default config, when one is at hand (`KEYHOUND_GITLEAKS_TOML`, not vendored):
 /// it loads with warnings only for its path-only rule, and finds a key of one of its rules.
+/// Not vendored and not on the CI machine (it needs gitleaks' repository), so it is opt-in:
+/// `KEYHOUND_GITLEAKS_TOML=.../config/gitleaks.toml cargo test gitleaks_default -- --ignored`.
 #[test]
+#[ignore = "needs gitleaks' config/gitleaks.toml in KEYHOUND_GITLEAKS_TOML"]
 fn gitleaks_default_config_loads() {
-    let Some(path) = std::env::var_os("KEYHOUND_GITLEAKS_TOML") else {
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            b"SKIPPED: gitleaks_default_config_loads (set KEYHOUND_GITLEAKS_TOML to gitleaks' config/gitleaks.toml)\n",
-        );
-        return;
-    };
+    let path = std::env::var_os("KEYHOUND_GITLEAKS_TOML")
+        .expect("set KEYHOUND_GITLEAKS_TOML to gitleaks' config/gitleaks.toml");
     let repo = TestRepo::git();
     std::fs::copy(&path, repo.path().join("gitleaks.toml")).unwrap();
     repo.write(".keyhound.toml", "rules_from = [\"gitleaks.toml\"]\n");
