@@ -18,9 +18,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::{AuditRecord, KEYHOUND};
 use crate::error::Error;
 use crate::finding::Finding;
-use crate::redact;
-use crate::report::{Coverage, SecretLocation, SecretSummary, Summary, VerificationCounts};
+use crate::report::{Coverage, SecretSummary, Summary, VerificationCounts};
 use crate::rules::RuleSet;
+use crate::scan::history::SecretTable;
 use crate::scan::SkipReason;
 
 /// One audit report: a shard's, or a whole list's.
@@ -296,84 +296,23 @@ fn secrets(
     rules: &RuleSet,
     now: i64,
 ) -> Vec<SecretSummary> {
-    let mut location_time: HashMap<(&str, &str, &str), i64> = HashMap::new();
-    let mut by_secret: BTreeMap<&str, (SecretSummary, i64)> = BTreeMap::new();
+    let mut table = SecretTable::new(rules, now);
     for f in findings {
-        let (entry, first) = by_secret.entry(&f.fingerprint).or_insert_with(|| {
-            (
-                SecretSummary {
-                    rule: f.rule_id.clone(),
-                    provider: rules.rules[f.rule].provider.clone(),
-                    redacted: redact::redact(&f.secret),
-                    fingerprint: f.fingerprint.clone(),
-                    present_at_tip: present.secrets.contains(&f.fingerprint),
-                    first_commit: String::new(),
-                    first_author: String::new(),
-                    first_date: String::new(),
-                    exposed_days: 0,
-                    paths: Vec::new(),
-                    repositories: Vec::new(),
-                    locations: Vec::new(),
-                },
-                i64::MAX,
-            )
+        let anywhere = present.secrets.contains(&f.fingerprint);
+        let here = f.repository.as_ref().is_some_and(|r| {
+            present
+                .locations
+                .get(&(
+                    f.fingerprint.clone(),
+                    r.clone(),
+                    f.provenance.path().to_string(),
+                ))
+                .copied()
+                .unwrap_or(anywhere)
         });
-        if !entry.paths.iter().any(|p| p == f.provenance.path()) {
-            entry.paths.push(f.provenance.path().to_string());
-        }
-        if let Some(r) = &f.repository {
-            if !entry.repositories.contains(r) {
-                entry.repositories.push(r.clone());
-            }
-            let path = f.provenance.path();
-            let commit = f.provenance.commit();
-            let time = commit.map_or(i64::MAX, |c| c.time);
-            let key = (f.fingerprint.as_str(), r.as_str(), path);
-            match location_time.get(&key) {
-                None => {
-                    let here = present
-                        .locations
-                        .get(&(f.fingerprint.clone(), r.clone(), path.to_string()))
-                        .copied()
-                        .unwrap_or(entry.present_at_tip);
-                    entry.locations.push(SecretLocation {
-                        repository: r.clone(),
-                        path: path.to_string(),
-                        first_commit: commit.map(|c| c.id.clone()).unwrap_or_default(),
-                        present_at_tip: here,
-                    });
-                    location_time.insert(key, time);
-                }
-                Some(&t) if time < t => {
-                    let l = entry
-                        .locations
-                        .iter_mut()
-                        .find(|l| l.repository == *r && l.path == path)
-                        .expect("a location with a time is listed");
-                    l.first_commit = commit.map(|c| c.id.clone()).unwrap_or_default();
-                    location_time.insert(key, time);
-                }
-                Some(_) => {}
-            }
-        }
-        if let Some(c) = f.provenance.commit() {
-            if c.time < *first {
-                *first = c.time;
-                entry.first_commit = c.id.clone();
-                entry.first_author = format!("{} <{}>", c.author, c.email);
-                entry.first_date = c.date.clone();
-                entry.exposed_days = (now - c.time).max(0) / 86_400;
-            }
-        }
+        table.add(f, anywhere, here);
     }
-    let mut secrets: Vec<SecretSummary> = by_secret.into_values().map(|(s, _)| s).collect();
-    secrets.sort_by(|a, b| {
-        b.present_at_tip
-            .cmp(&a.present_at_tip)
-            .then(b.exposed_days.cmp(&a.exposed_days))
-            .then(a.fingerprint.cmp(&b.fingerprint))
-    });
-    secrets
+    table.finish()
 }
 
 /// A whole-list report (one process, or merged) leaves out what depends on how the audit was

@@ -64,22 +64,64 @@ pub fn audit(
     rules: &RuleSet,
     now: i64,
 ) -> Vec<SecretSummary> {
-    let mut by_secret: BTreeMap<&str, SecretSummary> = BTreeMap::new();
-    let mut first_time: HashMap<&str, i64> = HashMap::new();
-    let mut location_time: HashMap<(&str, &str, &str), i64> = HashMap::new();
+    let at_tip = |f: &Finding, tips: Option<&HashSet<Oid>>| {
+        f.blob
+            .as_deref()
+            .and_then(|b| Oid::from_str(b).ok())
+            .is_some_and(|b| tips.is_some_and(|t| t.contains(&b)))
+    };
+    let mut table = SecretTable::new(rules, now);
     let reported = reported.iter().map(|f| (f, true));
     let earlier = result.before_base.iter().map(|f| (f, false));
     for (f, in_report) in reported.chain(earlier) {
-        if !in_report && !by_secret.contains_key(f.fingerprint.as_str()) {
+        if !in_report && !table.has(&f.fingerprint) {
             // Only secrets the report lists get a summary.
             continue;
         }
-        let present = f
-            .blob
-            .as_deref()
-            .and_then(|b| Oid::from_str(b).ok())
-            .is_some_and(|b| result.at_tips.contains(&b));
-        let entry = by_secret
+        let here = f
+            .repository
+            .as_ref()
+            .is_some_and(|r| at_tip(f, result.tips_by_repository.get(r)));
+        table.add(f, at_tip(f, Some(&result.at_tips)), here);
+    }
+    table.finish()
+}
+
+/// The per-secret summaries, built one finding at a time by whatever knows which occurrences
+/// are at a branch tip: [`audit`] from the scan's tips, `keyhound merge` from what the shards'
+/// reports recorded.
+pub struct SecretTable<'a> {
+    rules: &'a RuleSet,
+    now: i64,
+    by_secret: BTreeMap<&'a str, SecretSummary>,
+    first_time: HashMap<&'a str, i64>,
+    location_time: HashMap<(&'a str, &'a str, &'a str), i64>,
+}
+
+impl<'a> SecretTable<'a> {
+    /// `now`: seconds since the epoch, the end of every exposure.
+    pub fn new(rules: &'a RuleSet, now: i64) -> SecretTable<'a> {
+        SecretTable {
+            rules,
+            now,
+            by_secret: BTreeMap::new(),
+            first_time: HashMap::new(),
+            location_time: HashMap::new(),
+        }
+    }
+
+    /// The secret with this fingerprint has a summary already.
+    pub fn has(&self, fingerprint: &str) -> bool {
+        self.by_secret.contains_key(fingerprint)
+    }
+
+    /// Count one occurrence of a secret: `present` if it is at a branch tip of any repository,
+    /// `here` if at a tip of its own repository (for the (repository, path) location, in an
+    /// audit of several repositories).
+    pub fn add(&mut self, f: &'a Finding, present: bool, here: bool) {
+        let rules = self.rules;
+        let entry = self
+            .by_secret
             .entry(&f.fingerprint)
             .or_insert_with(|| SecretSummary {
                 rule: f.rule_id.clone(),
@@ -95,22 +137,12 @@ pub fn audit(
                 repositories: Vec::new(),
                 locations: Vec::new(),
             });
+        let path = f.provenance.path();
+        let commit = f.provenance.commit();
         if let Some(repository) = &f.repository {
             if !entry.repositories.contains(repository) {
                 entry.repositories.push(repository.clone());
             }
-            let here = f
-                .blob
-                .as_deref()
-                .and_then(|b| Oid::from_str(b).ok())
-                .is_some_and(|b| {
-                    result
-                        .tips_by_repository
-                        .get(repository)
-                        .is_some_and(|t| t.contains(&b))
-                });
-            let path = f.provenance.path();
-            let commit = f.provenance.commit();
             let time = commit.map_or(i64::MAX, |c| c.time);
             let key = (f.fingerprint.as_str(), repository.as_str(), path);
             match entry
@@ -120,9 +152,9 @@ pub fn audit(
             {
                 Some(l) => {
                     l.present_at_tip |= here;
-                    if time < location_time[&key] {
+                    if time < self.location_time[&key] {
                         l.first_commit = commit.map(|c| c.id.clone()).unwrap_or_default();
-                        location_time.insert(key, time);
+                        self.location_time.insert(key, time);
                     }
                 }
                 None => {
@@ -132,31 +164,36 @@ pub fn audit(
                         first_commit: commit.map(|c| c.id.clone()).unwrap_or_default(),
                         present_at_tip: here,
                     });
-                    location_time.insert(key, time);
+                    self.location_time.insert(key, time);
                 }
             }
         }
         entry.present_at_tip |= present;
-        if !entry.paths.iter().any(|p| p == f.provenance.path()) {
-            entry.paths.push(f.provenance.path().to_string());
+        if !entry.paths.iter().any(|p| p == path) {
+            entry.paths.push(path.to_string());
         }
-        if let Some(c) = f.provenance.commit() {
-            let t = first_time.entry(&f.fingerprint).or_insert(i64::MAX);
+        if let Some(c) = commit {
+            let t = self.first_time.entry(&f.fingerprint).or_insert(i64::MAX);
             if c.time < *t {
                 *t = c.time;
                 entry.first_commit = c.id.clone();
                 entry.first_author = format!("{} <{}>", c.author, c.email);
                 entry.first_date = c.date.clone();
-                entry.exposed_days = (now - c.time).max(0) / 86_400;
+                entry.exposed_days = (self.now - c.time).max(0) / 86_400;
             }
         }
     }
-    let mut secrets: Vec<SecretSummary> = by_secret.into_values().collect();
-    secrets.sort_by(|a, b| {
-        b.present_at_tip
-            .cmp(&a.present_at_tip)
-            .then(b.exposed_days.cmp(&a.exposed_days))
-            .then(a.fingerprint.cmp(&b.fingerprint))
-    });
-    secrets
+
+    /// The summaries: still-present secrets first, then the longest exposed, then by
+    /// fingerprint.
+    pub fn finish(self) -> Vec<SecretSummary> {
+        let mut secrets: Vec<SecretSummary> = self.by_secret.into_values().collect();
+        secrets.sort_by(|a, b| {
+            b.present_at_tip
+                .cmp(&a.present_at_tip)
+                .then(b.exposed_days.cmp(&a.exposed_days))
+                .then(a.fingerprint.cmp(&b.fingerprint))
+        });
+        secrets
+    }
 }

@@ -29,7 +29,7 @@ mod read;
 mod seen;
 mod state;
 
-pub use audit::{audit, group};
+pub use audit::{audit, group, SecretTable};
 pub use base::BaseFiles;
 pub use dates::{now, parse_since, rfc3339, since, SINCE_FORMS};
 use error::git_err;
