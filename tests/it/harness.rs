@@ -294,6 +294,17 @@ pub struct FindingJson {
     pub secret: Option<String>,
     /// `base64` for a key found inside encoded text.
     pub encoding: Option<String>,
+    /// History audits of several repositories: which one.
+    pub repository: Option<String>,
+    /// History: the commit that introduced it.
+    pub commit: Option<CommitJson>,
+}
+
+/// A finding's `commit` (history).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CommitJson {
+    pub id: String,
 }
 
 /// The `summary` of a JSON report.
@@ -307,6 +318,45 @@ pub struct SummaryJson {
     pub errors: u64,
     pub findings: u64,
     pub incomplete: bool,
+    /// History: one record per repository.
+    pub coverage: Vec<CoverageJson>,
+    /// History: one entry per unique secret.
+    pub secrets: Vec<SecretJson>,
+}
+
+/// A repository's coverage record (`summary.coverage`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CoverageJson {
+    pub repository: String,
+    pub refs: u64,
+    pub commits: u64,
+    pub blobs: u64,
+    pub blobs_scanned: u64,
+    pub blobs_shared: u64,
+    pub objects_missing: u64,
+    pub incomplete: bool,
+    pub error: Option<String>,
+}
+
+/// A history audit's summary of one secret (`summary.secrets`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SecretJson {
+    pub repositories: Vec<String>,
+    pub paths: Vec<String>,
+    pub present_at_tip: bool,
+    pub locations: Vec<LocationJson>,
+}
+
+/// One (repository, path) of a secret in an audit of several repositories.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(default)]
+pub struct LocationJson {
+    pub repository: String,
+    pub path: String,
+    pub first_commit: String,
+    pub present_at_tip: bool,
 }
 
 /// `.keyhound-baseline.json`.

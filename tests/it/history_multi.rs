@@ -5,73 +5,7 @@
 //! Also `--since` with the date forms git reads (item 4).
 use std::process::Command;
 
-use crate::harness::{openai_key, Run, TestRepo};
-
-/// What these tests read of a JSON report.
-#[derive(serde::Deserialize, Debug)]
-struct Report {
-    findings: Vec<Found>,
-    summary: Summary,
-}
-
-#[derive(serde::Deserialize, Debug)]
-struct Found {
-    repository: Option<String>,
-    path: String,
-    secret: String,
-    commit: Commit,
-}
-
-#[derive(serde::Deserialize, Debug)]
-struct Commit {
-    id: String,
-}
-
-#[derive(serde::Deserialize, Debug)]
-struct Summary {
-    /// Blobs scanned, over the whole run.
-    files: u64,
-    incomplete: bool,
-    #[serde(default)]
-    coverage: Vec<Coverage>,
-    #[serde(default)]
-    secrets: Vec<Secret>,
-}
-
-#[derive(serde::Deserialize, Debug, Default)]
-struct Coverage {
-    repository: String,
-    refs: u64,
-    commits: u64,
-    blobs: u64,
-    blobs_scanned: u64,
-    blobs_shared: u64,
-    objects_missing: u64,
-    incomplete: bool,
-    error: Option<String>,
-}
-
-#[derive(serde::Deserialize, Debug)]
-struct Secret {
-    #[serde(default)]
-    repositories: Vec<String>,
-    paths: Vec<String>,
-    present_at_tip: bool,
-    #[serde(default)]
-    locations: Vec<Location>,
-}
-
-#[derive(serde::Deserialize, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Location {
-    repository: String,
-    path: String,
-    first_commit: String,
-    present_at_tip: bool,
-}
-
-fn report(run: &Run) -> Report {
-    serde_json::from_value(run.json()).unwrap_or_else(|e| panic!("report: {e}: {}", run.stdout))
-}
+use crate::harness::{openai_key, CoverageJson, LocationJson, Report, Run, TestRepo};
 
 fn name(repo: &TestRepo) -> String {
     repo.path()
@@ -99,8 +33,12 @@ fn found(report: &Report) -> Vec<(Option<String>, String, String, String)> {
             (
                 f.repository.clone(),
                 f.path.clone(),
-                f.secret.clone(),
-                f.commit.id.clone(),
+                f.secret.clone().expect("audited with --show-secrets"),
+                f.commit
+                    .as_ref()
+                    .expect("a history finding has its commit")
+                    .id
+                    .clone(),
             )
         })
         .collect();
@@ -108,7 +46,7 @@ fn found(report: &Report) -> Vec<(Option<String>, String, String, String)> {
     all
 }
 
-fn coverage<'a>(report: &'a Report, repo: &TestRepo) -> &'a Coverage {
+fn coverage<'a>(report: &'a Report, repo: &TestRepo) -> &'a CoverageJson {
     let name = name(repo);
     report
         .summary
@@ -153,7 +91,7 @@ fn issue_12_a_fork_reads_shared_blobs_once_and_both_report_the_shared_key() {
 
     let run = history(&[&up, &fork], &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let r = report(&run);
+    let r = run.report();
     let (u, f) = (Some(name(&up)), Some(name(&fork)));
     let mut want = vec![
         (
@@ -216,7 +154,7 @@ fn issue_12_a_fork_reads_shared_blobs_once_and_both_report_the_shared_key() {
     // on its findings (the coverage record names it).
     let run = history(&[&fork], &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let r = report(&run);
+    let r = run.report();
     assert_eq!(r.summary.coverage.len(), 1);
     let cf = coverage(&r, &fork);
     assert_eq!((cf.blobs_scanned, cf.blobs_shared), (up_blobs + 1, 0));
@@ -236,7 +174,7 @@ fn issue_12_the_summary_lists_each_location_of_a_secret() {
     fork.git_ok(&["remote", "remove", "origin"]);
     let run = history(&[&up, &fork], &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let r = report(&run);
+    let r = run.report();
     let shared = r
         .summary
         .secrets
@@ -245,13 +183,13 @@ fn issue_12_the_summary_lists_each_location_of_a_secret() {
         .expect("the shared secret has a summary");
     assert!(shared.present_at_tip, "still at upstream's tip");
     let mut want = [
-        Location {
+        LocationJson {
             repository: name(&up),
             path: "config/a.env".into(),
             first_commit: first.clone(),
             present_at_tip: true,
         },
-        Location {
+        LocationJson {
             repository: name(&fork),
             path: "config/a.env".into(),
             first_commit: first,
@@ -259,12 +197,13 @@ fn issue_12_the_summary_lists_each_location_of_a_secret() {
         },
     ];
     want.sort();
-    let mut got: Vec<&Location> = shared.locations.iter().collect();
+    let mut got: Vec<&LocationJson> = shared.locations.iter().collect();
     got.sort();
     assert_eq!(got, want.iter().collect::<Vec<_>>());
     // Control: one repository writes no locations (its paths say it all).
     let run = history(&[&up], &[]);
-    assert!(report(&run)
+    assert!(run
+        .report()
         .summary
         .secrets
         .iter()
@@ -328,7 +267,7 @@ fn issue_12_an_unreadable_repository_is_reported_and_the_others_still_run() {
         "{}",
         run.stderr
     );
-    let r = report(&run);
+    let r = run.report();
     assert!(r.summary.incomplete);
     assert_eq!(r.summary.coverage.len(), 3);
     let bad = coverage(&r, &not_a_repo);
@@ -349,12 +288,12 @@ fn issue_12_an_unreadable_repository_is_reported_and_the_others_still_run() {
     // Control: the good ones alone are complete.
     let run = history(&[&up, &fork], &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(!report(&run).summary.incomplete);
+    assert!(!run.report().summary.incomplete);
 
     // Alone, it still gets its record.
     let run = history(&[&not_a_repo], &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    let r = report(&run);
+    let r = run.report();
     assert_eq!(r.summary.coverage.len(), 1);
     assert!(coverage(&r, &not_a_repo).error.is_some());
 }
@@ -369,7 +308,7 @@ fn issue_12_a_missing_object_is_counted_and_makes_the_record_incomplete() {
     // Control: nothing missing.
     let run = history(&[&repo], &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let r = report(&run);
+    let r = run.report();
     let c = coverage(&r, &repo);
     assert_eq!((c.objects_missing, c.incomplete), (0, false), "{c:?}");
     assert_eq!((c.blobs, c.blobs_scanned), (2, 2));
@@ -384,7 +323,7 @@ fn issue_12_a_missing_object_is_counted_and_makes_the_record_incomplete() {
     let run = history(&[&repo], &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("cannot be read"), "{}", run.stderr);
-    let r = report(&run);
+    let r = run.report();
     let c = coverage(&r, &repo);
     assert_eq!(c.objects_missing, 1, "{c:?}");
     assert!(c.incomplete && c.error.is_none(), "{c:?}");
@@ -407,10 +346,10 @@ fn issue_12_a_missing_object_is_counted_and_makes_the_record_incomplete() {
     shallow.git_ok(&["clone", "-q", "--depth", "1", &url, "."]);
     let run = history(&[&shallow], &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let r = report(&run);
+    let r = run.report();
     let c = coverage(&r, &shallow);
     assert_eq!((c.objects_missing, c.incomplete), (1, true), "{c:?}");
-    let full = coverage(&report(&history(&[&src], &[])), &src).objects_missing;
+    let full = coverage(&history(&[&src], &[]).report(), &src).objects_missing;
     assert_eq!(full, 0, "control: the full repository misses nothing");
 }
 
@@ -453,7 +392,7 @@ fn issue_12_a_partial_clone_is_not_fetched_from_during_an_audit() {
         // complete.
         let run = history(&[&partial], &[]);
         assert_eq!(run.code, 1, "{}", run.stderr);
-        assert_eq!(coverage(&report(&run), &partial).objects_missing, 0);
+        assert_eq!(coverage(&run.report(), &partial).objects_missing, 0);
         return;
     }
 
@@ -464,7 +403,7 @@ fn issue_12_a_partial_clone_is_not_fetched_from_during_an_audit() {
         "{}",
         run.stderr
     );
-    let r = report(&run);
+    let r = run.report();
     let c = coverage(&r, &partial);
     assert_eq!(
         (c.objects_missing, c.incomplete, c.blobs_scanned),
@@ -482,7 +421,7 @@ fn issue_12_a_partial_clone_is_not_fetched_from_during_an_audit() {
     ]);
     let run = history(&[&partial], &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(coverage(&report(&run), &partial).objects_missing, 0);
+    assert_eq!(coverage(&run.report(), &partial).objects_missing, 0);
 }
 
 #[test]
@@ -513,7 +452,7 @@ fn issue_12_repos_from_reads_a_list_with_comments() {
         "--show-secrets",
     ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let r = report(&run);
+    let r = run.report();
     let order: Vec<&str> = r
         .summary
         .coverage
@@ -542,12 +481,12 @@ fn issue_12_state_of_several_repositories_is_kept_per_repository() {
     let state = state.to_str().unwrap();
     let run = history(&[&up, &fork], &["--state", state]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(report(&run).findings.len(), 3);
+    assert_eq!(run.report().findings.len(), 3);
 
     // Nothing new: nothing reported, nothing read; what the state holds counts as shared.
     let run = history(&[&up, &fork], &["--state", state]);
     assert_eq!(run.code, 0, "{}", run.stdout);
-    let r = report(&run);
+    let r = run.report();
     assert_eq!(r.summary.files, 0);
     let cf = coverage(&r, &fork);
     assert_eq!((cf.blobs_scanned, cf.blobs_shared), (0, 8), "{cf:?}");
@@ -559,7 +498,7 @@ fn issue_12_state_of_several_repositories_is_kept_per_repository() {
     let run = history(&[&up, &fork], &["--state", state]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(
-        found(&report(&run)),
+        found(&run.report()),
         [(Some(name(&fork)), "c.env".into(), new_key, commit)]
     );
 
@@ -569,7 +508,7 @@ fn issue_12_state_of_several_repositories_is_kept_per_repository() {
     clone.git_ok(&["clone", "-q", &name(&up), "."]);
     let run = history(&[&up, &fork, &clone], &["--state", state]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let r = report(&run);
+    let r = run.report();
     assert_eq!(
         found(&r)
             .iter()
@@ -626,7 +565,7 @@ fn issue_12_since_reads_the_date_forms_git_reads() {
     let paths = |since: &str| -> Vec<String> {
         let run = history(&[&repo], &["--since", since]);
         assert!(run.code == 1, "--since {since}: {}", run.stderr);
-        let mut p: Vec<String> = report(&run).findings.into_iter().map(|f| f.path).collect();
+        let mut p: Vec<String> = run.report().findings.into_iter().map(|f| f.path).collect();
         p.sort();
         p
     };

@@ -2,35 +2,6 @@
 //! audits did not, reports only new findings, and starts afresh when the rules change.
 use crate::harness::{openai_key, Run, TestRepo};
 
-/// What these tests read of a JSON report.
-#[derive(serde::Deserialize, Debug)]
-struct Report {
-    findings: Vec<Found>,
-    summary: Summary,
-}
-
-#[derive(serde::Deserialize, Debug)]
-struct Found {
-    path: String,
-    secret: String,
-    commit: Commit,
-}
-
-#[derive(serde::Deserialize, Debug)]
-struct Commit {
-    id: String,
-}
-
-#[derive(serde::Deserialize, Debug)]
-struct Summary {
-    /// Blobs scanned.
-    files: u64,
-}
-
-fn report(run: &Run) -> Report {
-    serde_json::from_value(run.json()).unwrap_or_else(|e| panic!("report: {e}: {}", run.stdout))
-}
-
 /// `history --state` with the state file in its own directory, `--show-secrets` to tell keys
 /// apart.
 fn audit(repo: &TestRepo, state: &TestRepo, extra: &[&str]) -> Run {
@@ -59,15 +30,15 @@ fn issue_12_reaudit_finds_a_key_added_after_the_first_audit_and_nothing_else() {
     repo.commit("first");
     let run = audit(&repo, &state, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let first = report(&run);
+    let first = run.report();
     assert_eq!(first.findings.len(), 1);
-    assert_eq!(first.findings[0].secret, old);
+    assert_eq!(first.findings[0].secret.as_deref(), Some(old.as_str()));
     assert_eq!(first.summary.files, 2);
 
     // Nothing new: nothing read, nothing reported; the earlier finding is still at the tip.
     let run = audit(&repo, &state, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let again = report(&run);
+    let again = run.report();
     assert!(again.findings.is_empty(), "{:?}", again.findings);
     assert_eq!(again.summary.files, 0, "an unchanged history reads no blob");
     assert!(
@@ -85,7 +56,7 @@ fn issue_12_reaudit_finds_a_key_added_after_the_first_audit_and_nothing_else() {
     let added = repo.commit("second");
     let run = audit(&repo, &state, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let second = report(&run);
+    let second = run.report();
     assert_eq!(
         second.summary.files, 2,
         "only the two new blobs are read (copy.env has the known blob of app.env)"
@@ -93,7 +64,17 @@ fn issue_12_reaudit_finds_a_key_added_after_the_first_audit_and_nothing_else() {
     let found: Vec<(&str, &str, &str)> = second
         .findings
         .iter()
-        .map(|f| (f.path.as_str(), f.commit.id.as_str(), f.secret.as_str()))
+        .map(|f| {
+            (
+                f.path.as_str(),
+                f.commit
+                    .as_ref()
+                    .expect("a history finding has its commit")
+                    .id
+                    .as_str(),
+                f.secret.as_deref().expect("audited with --show-secrets"),
+            )
+        })
         .collect();
     assert_eq!(
         found,
@@ -111,7 +92,7 @@ fn issue_12_state_of_other_rules_or_limits_is_not_used() {
     // Other limits decide differently what is read: everything is read again.
     let run = audit(&repo, &state, &["--max-file-size", "1000000"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(report(&run).findings.len(), 1);
+    assert_eq!(run.report().findings.len(), 1);
     assert!(
         run.stderr.contains("other rules or limits"),
         "{}",
