@@ -10,7 +10,7 @@
 #                                      run, beside each alone; then the run's coverage records
 # Deep mode (issue 12) times the one-thread pack-order floor, the same blobs read by two
 # `cat-file --batch` processes in pack order, keyhound (and KEYHOUND_BEFORE=path, an older build)
-# (GIT2=1: and keyhound reading through libgit2) and Kingfisher, interleaved; then peak RSS (bench/rss.py: the largest process, and the whole
+# (GITCAT=1: and keyhound reading blobs through `git cat-file` instead of libgit2) and Kingfisher, interleaved; then peak RSS (bench/rss.py: the largest process, and the whole
 # process tree, as keyhound runs `git cat-file` beside itself), then checks the targets below.
 # Snapshots come from MIRROR (default ../.mirror). Environment: RUNS (default 3), KEYHOUND,
 # KINGFISHER.
@@ -109,8 +109,8 @@ cmds=("floor=git -C '$repo' cat-file --batch-all-objects --unordered --batch >/d
       "floor-2proc=git -C '$repo' cat-file --batch <'$lists/1' >/dev/null & git -C '$repo' cat-file --batch <'$lists/2' >/dev/null; wait"
       "keyhound=$kh history '$repo' --format json -o /dev/null -q")
 [ -n "${KEYHOUND_BEFORE:-}" ] && cmds+=("keyhound-before=$KEYHOUND_BEFORE history '$repo' --format json -o /dev/null -q")
-# GIT2=1: keyhound reading the same pack order through libgit2 instead of git cat-file.
-[ -n "${GIT2:-}" ] && cmds+=("keyhound-git2=KEYHOUND_HISTORY_READER=git2 $kh history '$repo' --format json -o /dev/null -q")
+# GITCAT=1: keyhound reading the same pack order through `git cat-file` instead of libgit2.
+[ -n "${GITCAT:-}" ] && cmds+=("keyhound-gitcat=KEYHOUND_HISTORY_READER=git $kh history '$repo' --format json -o /dev/null -q")
 [ -x "$kf" ] && cmds+=("kingfisher=$kf scan '$repo' --git-history full --no-validate --no-update-check --format json -o /dev/null -q")
 table=$(python3 bench/timeit.py --ok 0,1,2,200 --runs "${RUNS:-3}" --bytes "$blob_bytes" "${cmds[@]}")
 echo "$table"

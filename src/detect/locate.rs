@@ -24,11 +24,33 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
 
 /// Run the detector over `bytes` and build findings that carry `provenance`.
 pub fn findings(detector: &Detector, bytes: &[u8], provenance: &Provenance) -> Vec<Finding> {
+    findings_with(detector, bytes, provenance, None)
+}
+
+/// [`findings`], the prefilter passing over chunks `clean` knows (see [`Detector::find_known`]).
+pub fn findings_known(
+    detector: &Detector,
+    bytes: &[u8],
+    provenance: &Provenance,
+    clean: &mut super::prefilter::CleanChunks,
+) -> Vec<Finding> {
+    findings_with(detector, bytes, provenance, Some(clean))
+}
+
+fn findings_with(
+    detector: &Detector,
+    bytes: &[u8],
+    provenance: &Provenance,
+    clean: Option<&mut super::prefilter::CleanChunks>,
+) -> Vec<Finding> {
     let ctx = super::Context {
         path: (*provenance != Provenance::Stdin).then(|| provenance.path()),
         commit: provenance.commit().map(|c| c.id.as_str()),
     };
-    let matches = detector.find_in(bytes, &ctx);
+    let matches = match clean {
+        Some(clean) => detector.find_known(bytes, &ctx, clean),
+        None => detector.find_in(bytes, &ctx),
+    };
     if matches.is_empty() {
         return Vec::new();
     }

@@ -99,12 +99,37 @@ impl Detector {
         if ctx.path.is_some() && self.rules.allowlists.iter().any(|a| a.allows_source(ctx)) {
             return Vec::new();
         }
-        self.find_nested(bytes, 0, ctx)
+        self.find_nested(bytes, 0, ctx, None)
+    }
+
+    /// [`Detector::find_in`] with the prefilter passing over chunks `clean` knows hold no
+    /// keyword (the same matches: see [`prefilter::CleanChunks`]); for a history, where each
+    /// version of a file repeats most of the last.
+    pub fn find_known(
+        &self,
+        bytes: &[u8],
+        ctx: &Context,
+        clean: &mut prefilter::CleanChunks,
+    ) -> Vec<Match> {
+        if ctx.path.is_some() && self.rules.allowlists.iter().any(|a| a.allows_source(ctx)) {
+            return Vec::new();
+        }
+        self.find_nested(bytes, 0, ctx, Some(clean))
     }
 
     /// [`Detector::find_in`] at a depth of base64 decoding (0: the blob itself).
-    fn find_nested(&self, bytes: &[u8], depth: usize, ctx: &Context) -> Vec<Match> {
-        let hits = self.prefilter.hits(bytes, depth < MAX_BASE64_DEPTH);
+    fn find_nested(
+        &self,
+        bytes: &[u8],
+        depth: usize,
+        ctx: &Context,
+        clean: Option<&mut prefilter::CleanChunks>,
+    ) -> Vec<Match> {
+        let with_encoded = depth < MAX_BASE64_DEPTH;
+        let hits = match clean {
+            Some(clean) => self.prefilter.hits_known(bytes, with_encoded, clean),
+            None => self.prefilter.hits(bytes, with_encoded),
+        };
         let escaped = unescape::regions(&hits.windows, bytes);
         let mut matches = self.find_plain(bytes, hits.windows, ctx);
         if !hits.encoded.is_empty() || !escaped.is_empty() {
@@ -350,7 +375,7 @@ impl Detector {
             let Some(decoded) = decode_base64(&bytes[start..end]) else {
                 continue;
             };
-            for m in self.find_nested(&decoded, depth + 1, ctx) {
+            for m in self.find_nested(&decoded, depth + 1, ctx, None) {
                 out.push(Match {
                     rule: m.rule,
                     secret: m.secret,

@@ -43,6 +43,8 @@ pub struct Prefilter {
     /// Rules without keywords (imported gitleaks rules may have none): searched everywhere.
     always: Vec<usize>,
     rule_count: usize,
+    /// No pattern holds a line break, so none spans two chunks ([`Prefilter::hits_known`]).
+    chunkable: bool,
 }
 
 /// Shortest base64 fragment worth looking for: shorter ones hit ordinary text too often.
@@ -227,7 +229,9 @@ impl Prefilter {
         }
         always.sort_unstable();
         always.dedup();
+        let chunkable = !patterns.iter().any(|p| p.contains(&b'\n'));
         Prefilter {
+            chunkable,
             grams: std::sync::Arc::new(Grams::new(patterns)),
             keywords: std::sync::Arc::new(keywords),
             windows: rules.iter().map(|r| r.window).collect(),
@@ -238,6 +242,42 @@ impl Prefilter {
 
     /// One pass over `bytes`: per-rule windows around plain hits, offsets of encoded hits.
     pub fn hits(&self, bytes: &[u8], with_encoded: bool) -> Hits {
+        let mut hits = self.no_hits(bytes);
+        self.grams.each(bytes, |pid, at| {
+            self.record(&mut hits, bytes, pid, at, with_encoded)
+        });
+        hits
+    }
+
+    /// [`Prefilter::hits`], passing over the chunks of `bytes` that `clean` already knows hold
+    /// no keyword, and teaching it the new ones that hold none: the same hits, as no keyword
+    /// spans a line break and chunks end at one (see [`CleanChunks`]).
+    pub fn hits_known(&self, bytes: &[u8], with_encoded: bool, clean: &mut CleanChunks) -> Hits {
+        if !self.chunkable {
+            return self.hits(bytes, with_encoded);
+        }
+        let mut hits = self.no_hits(bytes);
+        each_chunk(bytes, |start, end| {
+            let chunk = &bytes[start..end];
+            let key = xxhash_rust::xxh3::xxh3_64(chunk);
+            if clean.contains(key) {
+                clean.passed += chunk.len() as u64;
+                return;
+            }
+            let mut any = false;
+            self.grams.each(chunk, |pid, at| {
+                any = true;
+                self.record(&mut hits, bytes, pid, start + at, with_encoded)
+            });
+            if !any {
+                clean.learn(key);
+            }
+        });
+        hits
+    }
+
+    /// The hits before any keyword: rules without keywords search everything.
+    fn no_hits(&self, bytes: &[u8]) -> Hits {
         let mut hits = Hits {
             windows: vec![Vec::new(); self.rule_count],
             encoded: Vec::new(),
@@ -245,25 +285,139 @@ impl Prefilter {
         for &ri in &self.always {
             hits.windows[ri].push((0, bytes.len()));
         }
-        self.grams
-            .each(bytes, |pid, start| match &self.keywords[pid] {
-                Keyword::Plain { rules } => {
-                    let len = self.grams.patterns[pid].len();
-                    for &ri in rules {
-                        let w = self.windows[ri];
-                        let from = start.saturating_sub(w);
-                        let to = (start + len).saturating_add(w).min(bytes.len());
-                        push_window(&mut hits.windows[ri], from, to);
-                    }
-                }
-                Keyword::Encoded { fragment } => {
-                    if with_encoded && &bytes[start..start + fragment.len()] == fragment.as_slice()
-                    {
-                        hits.encoded.push(start);
-                    }
-                }
-            });
         hits
+    }
+
+    /// Note pattern `pid` found at `start` of `bytes`.
+    fn record(&self, hits: &mut Hits, bytes: &[u8], pid: usize, start: usize, with_encoded: bool) {
+        match &self.keywords[pid] {
+            Keyword::Plain { rules } => {
+                let len = self.grams.patterns[pid].len();
+                for &ri in rules {
+                    let w = self.windows[ri];
+                    let from = start.saturating_sub(w);
+                    let to = (start + len).saturating_add(w).min(bytes.len());
+                    push_window(&mut hits.windows[ri], from, to);
+                }
+            }
+            Keyword::Encoded { fragment } => {
+                if with_encoded && &bytes[start..start + fragment.len()] == fragment.as_slice() {
+                    hits.encoded.push(start);
+                }
+            }
+        }
+    }
+}
+
+/// Chunks of text the prefilter searched and found no keyword in, by a 64-bit hash of their
+/// bytes, so the next version of a file in a history pays for its changed chunks only (issue
+/// 12: on git/git 4.85 of 5.6 GB of blob versions are chunks an earlier version had). A chunk
+/// is a run of whole lines, cut where a line's last bytes say so ([`each_chunk`]), so an edit
+/// moves the cuts around it only. Holding at most `cap` chunks (16 bytes of table each at
+/// most), it forgets them all when full, so memory stays bounded. Two different chunks share a
+/// hash with odds of one in 2^64 per pair: a key in a chunk that collided with a clean one of
+/// the same thread's run would be passed over; at a million chunks and fifty million lookups,
+/// the odds of any collision at all are about three in a million per audit.
+#[derive(Debug)]
+pub struct CleanChunks {
+    /// Open addressing, linear probing, at most half full; 0 is an empty slot (a key of 0 is
+    /// stored as 1). One cache miss a lookup, where a general hash set takes two.
+    slots: Vec<u64>,
+    len: usize,
+    cap: usize,
+    /// Bytes passed over because their chunk was known clean.
+    pub passed: u64,
+}
+
+impl CleanChunks {
+    pub fn new(cap: usize) -> CleanChunks {
+        CleanChunks {
+            slots: Vec::new(),
+            len: 0,
+            cap,
+            passed: 0,
+        }
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        let key = key.max(1);
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut i = key as usize & mask;
+        while let Some(&slot) = self.slots.get(i) {
+            if slot == key {
+                return true;
+            }
+            if slot == 0 {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+        false
+    }
+
+    fn learn(&mut self, key: u64) {
+        if self.len >= self.cap {
+            self.slots.fill(0);
+            self.len = 0;
+        }
+        if 2 * (self.len + 1) > self.slots.len() {
+            let size = (2 * self.slots.len()).max(1 << 12);
+            let old = std::mem::replace(&mut self.slots, vec![0; size]);
+            self.len = 0;
+            for slot in old.into_iter().filter(|&s| s != 0) {
+                self.put(slot);
+            }
+        }
+        self.put(key.max(1));
+    }
+
+    fn put(&mut self, key: u64) {
+        let mask = self.slots.len() - 1;
+        let mut i = key as usize & mask;
+        while self.slots[i] != 0 {
+            if self.slots[i] == key {
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = key;
+        self.len += 1;
+    }
+
+    /// Chunks known now.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Shortest chunk (at least 8: the bytes a cut is decided by): cuts closer together cost more
+/// lookups than they save.
+const MIN_CHUNK: usize = 128;
+/// A chunk is cut at a line end whose last eight bytes hash to one of this many values in 256
+/// (so about one line in eight, past `MIN_CHUNK`).
+const CUT_ODDS: u64 = 32;
+
+/// Call `each(start, end)` for the chunks of `bytes` in order: runs of whole lines, cut after a
+/// line break when the eight bytes before it say so (so the same lines are cut the same way in
+/// every version of a file), and the rest at the end.
+fn each_chunk(bytes: &[u8], mut each: impl FnMut(usize, usize)) {
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', bytes) {
+        if nl + 1 - start < MIN_CHUNK {
+            continue;
+        }
+        let tail = u64::from_le_bytes(bytes[nl - 8..nl].try_into().expect("eight bytes"));
+        if tail.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56 < CUT_ODDS {
+            each(start, nl + 1);
+            start = nl + 1;
+        }
+    }
+    if start < bytes.len() {
+        each(start, bytes.len());
     }
 }
 
@@ -411,6 +565,120 @@ mod tests {
             grams_found(&g, b"A_B_ a\x7fb\x7f Q~ q^"),
             vec![(0, 0), (1, 10)]
         );
+    }
+
+    /// Hits sorted and merged, to compare two passes.
+    fn canonical(mut hits: Hits) -> (Vec<Vec<(usize, usize)>>, Vec<usize>) {
+        for w in &mut hits.windows {
+            w.sort_unstable();
+            let mut merged: Vec<(usize, usize)> = Vec::new();
+            for &(s, e) in w.iter() {
+                match merged.last_mut() {
+                    Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                    _ => merged.push((s, e)),
+                }
+            }
+            *w = merged;
+        }
+        hits.encoded.sort_unstable();
+        (hits.windows, hits.encoded)
+    }
+
+    /// Passing over chunks known to be clean gives exactly the hits of a full pass, version
+    /// after version of a file edited at random (lines changed, inserted, deleted; keys, bare
+    /// keywords, base64 of keys and CRLF lines put in and taken out), with a memory small
+    /// enough to be forgotten and refilled on the way; and it does pass over most bytes.
+    #[test]
+    fn known_clean_chunks_give_the_hits_of_a_full_pass() {
+        let rules = crate::rules::RuleSet::builtin().unwrap().rules;
+        let pf = Prefilter::new(&rules);
+        assert!(pf.chunkable);
+        let examples: Vec<&str> = rules
+            .iter()
+            .flat_map(|r| r.examples.iter().map(String::as_str))
+            .collect();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let line = |next: &mut dyn FnMut() -> u64| -> Vec<u8> {
+            match next() % 60 {
+                0 => format!("token = \"{}\"", examples[next() as usize % examples.len()])
+                    .into_bytes(),
+                1 => base64::engine::general_purpose::STANDARD
+                    .encode(examples[next() as usize % examples.len()])
+                    .into_bytes(),
+                2 => b"apikey sk- ghp_ AKIA xoxb-\r".to_vec(),
+                _ => {
+                    let filler = b"abcdefgh ijk(){};=_-\t";
+                    let n = next() % 70;
+                    (0..n)
+                        .map(|_| filler[next() as usize % filler.len()])
+                        .collect()
+                }
+            }
+        };
+        let mut lines: Vec<Vec<u8>> = (0..300).map(|_| line(&mut next)).collect();
+        let mut clean = CleanChunks::new(1 << 16);
+        let mut forgetful = CleanChunks::new(40);
+        let mut total = 0u64;
+        for version in 0..400 {
+            for _ in 0..=(next() % 3) {
+                let at = next() as usize % (lines.len() + 1);
+                match next() % 3 {
+                    0 if at < lines.len() => lines[at] = line(&mut next),
+                    1 if at < lines.len() && lines.len() > 1 => {
+                        lines.remove(at);
+                    }
+                    _ => lines.insert(at, line(&mut next)),
+                }
+            }
+            let mut text = lines.join(&b'\n');
+            if version % 2 == 0 {
+                text.push(b'\n');
+            }
+            total += text.len() as u64;
+            let full = canonical(pf.hits(&text, true));
+            let known = canonical(pf.hits_known(&text, true, &mut clean));
+            assert_eq!(known, full, "version {version}");
+            let known = canonical(pf.hits_known(&text, true, &mut forgetful));
+            assert_eq!(known, full, "version {version}, forgetting");
+        }
+        assert!(
+            clean.passed > total / 4,
+            "passed over {} of {total} bytes",
+            clean.passed
+        );
+        // Forgetting works: the memory never holds more than asked.
+        assert!(forgetful.len() <= 40 && forgetful.passed > 0);
+    }
+
+    #[test]
+    fn chunks_are_whole_lines_and_cover_the_text() {
+        let text: Vec<u8> = (0..2000u32)
+            .flat_map(|i| format!("line {} {}\n", i, i * 7919 % 1000).into_bytes())
+            .chain(*b"no newline at the end")
+            .collect();
+        let mut cuts = Vec::new();
+        each_chunk(&text, |s, e| cuts.push((s, e)));
+        assert!(cuts.len() > 10, "{}", cuts.len());
+        assert_eq!(cuts[0].0, 0);
+        assert_eq!(cuts.last().unwrap().1, text.len());
+        for w in cuts.windows(2) {
+            assert_eq!(w[0].1, w[1].0);
+            assert_eq!(text[w[0].1 - 1], b'\n');
+            assert!(w[0].1 - w[0].0 >= MIN_CHUNK);
+        }
+        // The same lines are cut the same way wherever they start.
+        let shifted: Vec<u8> = b"a new first line\n".iter().chain(&text).copied().collect();
+        let mut later = Vec::new();
+        each_chunk(&shifted, |s, e| later.push(&shifted[s..e]));
+        let before: Vec<&[u8]> = cuts.iter().map(|&(s, e)| &text[s..e]).collect();
+        let shared = later.iter().filter(|c| before.contains(c)).count();
+        assert!(shared + 2 >= before.len(), "{shared} of {}", before.len());
     }
 
     #[test]

@@ -31,7 +31,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use regex::bytes::{Regex, RegexBuilder};
+use regex::bytes::Regex;
 use toml::{Table, Value};
 
 use super::{LoadError, Rule, SecretGroup, Severity};
@@ -906,15 +906,7 @@ fn bad_regex_in(key: &str, patterns: &[String], path: bool) -> String {
 /// RE2, so the pattern is compiled without Unicode classes (which also keeps the lazy DFA
 /// usable on non-ASCII text); a pattern that needs Unicode (`\pL`) is compiled with it.
 fn content_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    let pattern = &literal_braces(pattern);
-    let build = |unicode: bool| {
-        RegexBuilder::new(pattern)
-            .unicode(unicode)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .dfa_size_limit(REGEX_SIZE_LIMIT)
-            .build()
-    };
-    build(false).or_else(|_| build(true))
+    super::load::build_regex(&literal_braces(pattern))
 }
 
 /// Go reads a `{` that does not open a repetition (`{2}`, `{2,}`, `{2,5}`) as a literal, as in

@@ -162,10 +162,22 @@ impl TestRepo {
 
     /// Run keyhound in another directory, with this repository's environment.
     pub fn keyhound_in(&self, dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+        self.keyhound_env(dir, args, stdin, &[])
+    }
+
+    /// [`TestRepo::keyhound_in`] with more environment variables.
+    pub fn keyhound_env(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        stdin: Option<&[u8]>,
+        vars: &[(&str, &str)],
+    ) -> Run {
         use std::io::Write;
         let mut cmd = Command::new(bin());
         cmd.args(args).current_dir(dir);
         self.env(&mut cmd);
+        cmd.envs(vars.iter().copied());
         cmd.stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());

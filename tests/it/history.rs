@@ -538,3 +538,97 @@ fn issue_10_range_audit_does_not_misdate_keys_older_than_the_base() {
     assert_eq!(fresh.paths, vec!["new.env"]);
     assert!(old.exposed_days >= fresh.exposed_days);
 }
+
+/// Issue 12: a history audit passes over the chunks of text earlier versions of a file already
+/// had (`CleanChunks`). A key put into the middle of a long file, on a line of its own or into
+/// a line the file had for many versions, is still found, each with the commit that put it
+/// there, and so is a key put back into a version identical to an older clean one but for it.
+#[test]
+fn issue_12_keys_edited_into_long_files_with_many_versions() {
+    let repo = TestRepo::git();
+    let body: Vec<String> = (0..400)
+        .map(|i| {
+            format!(
+                "    value_{i} = compute({i}, {})  # line {i}",
+                i * 7919 % 1000
+            )
+        })
+        .collect();
+    let text = |lines: &[String]| lines.join("\n") + "\n";
+    let mut lines = body.clone();
+    repo.write("big.py", text(&lines));
+    repo.commit("start");
+    for v in 0..6 {
+        lines[50 + 40 * v] = format!("    changed_{v} = 1");
+        repo.write("big.py", text(&lines));
+        repo.commit(&format!("edit {v}"));
+    }
+    // A key on a new line in the middle, then removed.
+    let key_a = openai_key(1201);
+    let mut with_a = lines.clone();
+    with_a.insert(200, format!("    OPENAI_API_KEY = \"{key_a}\""));
+    repo.write("big.py", text(&with_a));
+    let added_a = repo.commit("key a");
+    repo.write("big.py", text(&lines));
+    repo.commit("remove a");
+    // A key edited into a line every version had.
+    let key_b = openai_key(1202);
+    let mut with_b = lines.clone();
+    with_b[301] = format!("{}  # token = \"{key_b}\"", lines[301]);
+    repo.write("big.py", text(&with_b));
+    let added_b = repo.commit("key b");
+    let run = history(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut got: Vec<(String, String, u64)> = run
+        .report()
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.path.clone(),
+                f.commit.as_ref().unwrap().id.clone(),
+                f.line,
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want = vec![
+        ("big.py".to_string(), added_a, 201),
+        ("big.py".to_string(), added_b, 302),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+}
+
+/// Issue 12: blobs are read through libgit2; `KEYHOUND_HISTORY_READER=git` reads them with
+/// `git cat-file` instead (for benchmarks). Both give the same report, a file over the size
+/// limit and a deleted key included.
+#[test]
+fn issue_12_both_blob_readers_give_the_same_report() {
+    let repo = TestRepo::git();
+    repo.write("a.env", format!("OPENAI_API_KEY={}\n", openai_key(1210)));
+    repo.write("big.txt", "x".repeat(3000));
+    repo.commit("one");
+    repo.write("a.env", "OPENAI_API_KEY=\n");
+    repo.write("b.py", format!("key = \"{}\"\n", openai_key(1211)));
+    repo.commit("two");
+    let args = ["history", ".", "--format", "json", "--max-file-size", "2K"];
+    let libgit2 = repo.keyhound(&args);
+    let git = repo.keyhound_env(
+        repo.path(),
+        &args,
+        None,
+        &[("KEYHOUND_HISTORY_READER", "git")],
+    );
+    assert_eq!(libgit2.code, 1, "{}", libgit2.stderr);
+    assert_eq!(git.code, 1, "{}", git.stderr);
+    assert_eq!(found(&libgit2).len(), 2);
+    assert_eq!(found(&git), found(&libgit2));
+    let skipped = |run: &Run| run.json()["summary"]["skipped"].to_string();
+    assert!(
+        skipped(&libgit2).contains("big.txt"),
+        "{}",
+        skipped(&libgit2)
+    );
+    assert_eq!(skipped(&git), skipped(&libgit2));
+}

@@ -1,16 +1,18 @@
-//! Reading blobs in a given order (issue 12): one `git cat-file --batch` process per call, fed
-//! the ids on a writer thread while the caller's thread takes each blob's bytes as git inflates
-//! them, so git's delta-base cache (`core.deltaBaseCacheLimit`) serves a delta chain read in pack
-//! order and each base is inflated once. The size in each object's header is checked before the
-//! content is kept: content over the limit is read past, never held. An object git cannot read
-//! (corrupt, or git stops) is reported for that object and a new process goes on with the next
-//! ones. [`Listing`] is the pack order itself: `git cat-file --batch-all-objects --unordered
-//! --batch-check`, the blobs of every pack by offset with their sizes.
+//! Reading blobs in a given order (issue 12), each reading thread on its own: through libgit2
+//! ([`read_git2`], the default), or with one `git cat-file --batch` process per call ([`read`],
+//! `KEYHOUND_HISTORY_READER=git`, for benchmarks), fed the ids on a writer thread while the
+//! caller's thread takes each blob's bytes as git inflates them. Either way a delta chain read
+//! in pack order finds its base in the delta-base cache, so each base is inflated once. A size
+//! over the limit (from the listing, or the object's header) is read past, never held. An
+//! object that cannot be read (corrupt, or git stops) is reported for that object, and the
+//! reader goes on with the next ones. [`Listing`] is the pack order itself: `git cat-file
+//! --batch-all-objects --unordered --batch-check`, the blobs of every pack by offset with
+//! their sizes.
 //!
-//! Without a `git` to run (or with `KEYHOUND_HISTORY_READER=git2`, for benchmarks) the same
-//! order is read through libgit2 ([`read_git2`]); on git/git the whole audit is then 1.4x
-//! slower (24.4 s against 17.9 s, `bench/README.md`). It decides nothing about which
-//! blobs to read (see `attribute`) and does not scan (see `read`).
+//! On git/git (`bench/history.sh git`), libgit2 in-process is the faster: 5.6 GB of blob
+//! versions through a pipe cost 4-5 s of system CPU (pipe pages), more than the inflating in
+//! either. It decides nothing about which blobs to read (see `attribute`) and does not scan
+//! (see `read`).
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
@@ -55,9 +57,10 @@ fn git(git_dir: &Path) -> Command {
     cmd
 }
 
-/// Whether to read with libgit2 instead of git (a benchmark switch; see the module doc).
-pub(super) fn use_git2() -> bool {
-    std::env::var_os("KEYHOUND_HISTORY_READER").is_some_and(|v| v == "git2")
+/// Whether to read blobs with `git cat-file` instead of libgit2 (a benchmark switch; see the
+/// module doc).
+pub(super) fn use_git() -> bool {
+    std::env::var_os("KEYHOUND_HISTORY_READER").is_some_and(|v| v == "git")
 }
 
 /// The blobs of the object database in pack order (each pack by offset, then loose objects),
@@ -166,13 +169,26 @@ pub(super) fn read(
     Ok(())
 }
 
+/// `git cat-file --batch --buffer` (answers buffered: ids come from a writer, never waited
+/// for), its answers through a 1 MiB pipe where the system allows (64 KiB is the default):
+/// fewer switches between git and the reader on 5.6 GB of git/git.
 fn spawn(git_dir: &Path) -> std::io::Result<Child> {
-    git(git_dir)
-        .args(["cat-file", "--batch"])
+    let child = git(git_dir)
+        .args(["cat-file", "--batch", "--buffer"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .spawn()
+        .spawn()?;
+    #[cfg(target_os = "linux")]
+    if let Some(out) = &child.stdout {
+        use std::os::fd::AsRawFd;
+        // SAFETY: fcntl on a pipe descriptor this process owns; a refusal (EPERM beyond
+        // /proc/sys/fs/pipe-max-size) leaves the pipe as it was.
+        unsafe {
+            libc::fcntl(out.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20);
+        }
+    }
+    Ok(child)
 }
 
 /// Take git's answers for `ids`; `Some(i)` when git stopped at `ids[i]` (reported as failed).
@@ -247,13 +263,18 @@ fn skip(reader: &mut impl Read, n: u64) -> std::io::Result<()> {
 pub(super) fn read_git2(
     git_dir: &Path,
     ids: &[Oid],
+    sizes: &[Option<u64>],
     max: u64,
     mut each: impl FnMut(usize, Blob),
 ) -> Result<(), git2::Error> {
     let repo = Repository::open(git_dir)?;
     let odb = repo.odb()?;
     for (i, &id) in ids.iter().enumerate() {
-        match odb.read_header(id) {
+        let header = match sizes.get(i).copied().flatten() {
+            Some(size) => Ok((size as usize, ObjectType::Blob)),
+            None => odb.read_header(id),
+        };
+        match header {
             Ok((size, _)) if size as u64 > max => each(i, Blob::TooLarge(size as u64)),
             Err(e) if e.code() == ErrorCode::NotFound => each(i, Blob::Missing),
             _ => match odb.read(id) {

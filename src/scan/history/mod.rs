@@ -7,9 +7,8 @@
 //! repository's pass; [`scan`] (in `many`) runs it on each repository of the run, each blob read
 //! once across them all, with a coverage record per repository. For
 //! a whole history, git lists the object database in pack order (`batch::Listing`) and the
-//! scanning threads (`read`) read every listed blob, each thread one stretch of the pack with its
-//! own `git cat-file --batch` (`batch`), so each blob is inflated once with its delta base at
-//! hand, while attribution (`attribute`, with `seen`; it reads trees only) finds which commit
+//! scanning threads (`read`) read every listed blob, each thread one stretch of the pack
+//! (`batch`), so each blob is inflated once with its delta base at hand, while attribution (`attribute`, with `seen`; it reads trees only) finds which commit
 //! introduced each blob; outcomes then get their provenance, and blobs nobody wants are dropped
 //! (issue 12). A range or `--since` reads only what attribution wants, after it. In a range
 //! audit with findings, a second pass dates them in the base's history. `state` keeps what an
@@ -149,24 +148,35 @@ pub struct HistoryResult {
     pub coverage: Vec<Coverage>,
 }
 
-/// libgit2 reads only trees and commits here (git reads the blobs), each tree once: hashing every
-/// object again only repeats what zlib's checksum guards (a corrupt object still fails to
-/// inflate), its object cache keeps what is hardly ever asked for twice (up to 256 MB of it),
-/// and the pack is mapped in small windows under a limit, so memory does not grow with the
-/// pack (issue 12: 538 MB peak RSS on git/git before these settings, 345 MB with the cache).
+/// libgit2 reads the history (trees, commits and, unless `KEYHOUND_HISTORY_READER=git`, the
+/// blobs): hashing every object again only repeats what zlib's checksum guards (a corrupt
+/// object still fails to inflate), its object cache keeps what is hardly ever asked for twice
+/// (up to 256 MB of it), and the pack is mapped in windows under a limit, so memory does not
+/// grow with the pack. Issue 12, on git/git: 538 MB peak RSS before these settings; with 4
+/// windows of 16 MB, attribution and two readers evicted each other's windows (an eighth of
+/// the CPU in munmap and page faults); 12 windows cost no more than that in memory than the
+/// `git cat-file` children they replace. Large blobs are given back to the system when freed
+/// (glibc keeps freed memory above its trim threshold otherwise: 50 MB more peak RSS).
 fn tune_libgit2() {
     git2::opts::strict_hash_verification(false);
     git2::opts::enable_caching(false);
-    // SAFETY: these set libgit2's global options; they are called before this scan opens any
-    // repository, and no other thread uses libgit2 at this point of a run.
+    // SAFETY: these set libgit2's and the allocator's global options; they are called before
+    // this scan opens any repository, and no other thread uses libgit2 or allocates large
+    // blocks at this point of a run.
     unsafe {
         let _ = git2::opts::set_mwindow_size(MWINDOW);
-        let _ = git2::opts::set_mwindow_mapped_limit(4 * MWINDOW);
+        let _ = git2::opts::set_mwindow_mapped_limit(MWINDOWS * MWINDOW);
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 20);
+        }
     }
 }
 
-/// The size of one mapped window of a pack file.
+/// The size of one mapped window of a pack file, and how many may be mapped at once.
 const MWINDOW: usize = 16 << 20;
+const MWINDOWS: usize = 12;
 
 /// Attribution, and `threads` scanning threads reading in pack order: the findings kept.
 ///

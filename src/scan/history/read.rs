@@ -1,6 +1,8 @@
 //! The scanning threads of the history source (issue 12). Blobs are read in pack order: the
 //! ids are cut into one contiguous run per thread ([`split`]), and each thread reads its run
-//! with its own `git cat-file --batch` (`batch`) and runs the detector on each blob once,
+//! (`batch`: libgit2, or its own `git cat-file --batch`) and runs the detector on each blob
+//! once, passing over the chunks of text it already found clean in earlier versions
+//! (`CleanChunks`),
 //! keeping an [`Outcome`] per blob id ([`read`]). For a whole history this starts on the pack's
 //! listing while attribution still walks the trees, so both run at once; [`settle`] then gives
 //! each wanted blob's outcome its provenance: its findings, copied to each origin
@@ -22,6 +24,7 @@ use super::super::{
 };
 use super::attribute::{Attribution, Origin};
 use super::batch::{self, Blob};
+use crate::detect::prefilter::CleanChunks;
 use crate::detect::{locate, Detector};
 use crate::diag;
 use crate::finding::{Finding, Provenance};
@@ -56,6 +59,10 @@ impl Outcome {
         matches!(self, Outcome::Missing | Outcome::Failed(_))
     }
 }
+
+/// Chunks each scanning thread remembers as clean: 16 MB of table at most (issue 12: each of
+/// two threads learns about half a million on git/git's whole history).
+const CLEAN_CHUNKS: usize = 1 << 20;
 
 /// A blob to read: its id and, when the listing gave it, its size.
 pub(super) type Want = (Oid, Option<u64>);
@@ -166,22 +173,28 @@ pub(super) fn read(
     })
 }
 
-/// One thread's run: its own `git cat-file --batch` (or libgit2), the detector on each blob.
+/// One thread's run: read through libgit2 (or its own `git cat-file --batch`), the detector on
+/// each blob.
 fn read_run(reader: &Reader, run: &[Want], done: &AtomicU64) -> Vec<(Oid, Outcome)> {
     let max = reader.limits.max_file_size;
     let mut out = Vec::with_capacity(run.len());
     // Blobs the listing says are over the limit are never read.
     let mut ids = Vec::with_capacity(run.len());
+    let mut sizes = Vec::with_capacity(run.len());
     for &(id, size) in run {
         match size {
             Some(size) if size > max => out.push((id, Outcome::TooLarge(size))),
-            _ => ids.push(id),
+            _ => {
+                ids.push(id);
+                sizes.push(size);
+            }
         }
     }
     done.fetch_add(out.len() as u64, Ordering::Relaxed);
+    let mut clean = CleanChunks::new(CLEAN_CHUNKS);
     let mut each = |i: usize, blob: Blob| {
         let outcome = match blob {
-            Blob::Bytes(content) => scan(reader, content),
+            Blob::Bytes(content) => scan(reader, content, &mut clean),
             Blob::TooLarge(size) => Outcome::TooLarge(size),
             Blob::Missing => Outcome::Missing,
             Blob::Failed(why) => Outcome::Failed(why),
@@ -189,9 +202,9 @@ fn read_run(reader: &Reader, run: &[Want], done: &AtomicU64) -> Vec<(Oid, Outcom
         done.fetch_add(1, Ordering::Relaxed);
         out.push((ids[i], outcome));
     };
-    let by_git = !batch::use_git2() && batch::read(reader.repo_path, &ids, max, &mut each).is_ok();
+    let by_git = batch::use_git() && batch::read(reader.repo_path, &ids, max, &mut each).is_ok();
     if !by_git {
-        if let Err(e) = batch::read_git2(reader.repo_path, &ids, max, &mut each) {
+        if let Err(e) = batch::read_git2(reader.repo_path, &ids, &sizes, max, &mut each) {
             let why = format!("cannot open the repository again: {}", e.message());
             out.extend(ids.iter().map(|&id| (id, Outcome::Failed(why.clone()))));
         }
@@ -202,7 +215,7 @@ fn read_run(reader: &Reader, run: &[Want], done: &AtomicU64) -> Vec<(Oid, Outcom
 /// Run the detector on one blob's content, as `scan::scan_blob` does (the same
 /// `scan::decode`), but before the blob has a provenance, and without counting: [`settle`]
 /// counts the wanted ones.
-fn scan(reader: &Reader, content: &[u8]) -> Outcome {
+fn scan(reader: &Reader, content: &[u8], clean: &mut CleanChunks) -> Outcome {
     if let Mode::Containing(secrets) = &reader.mode {
         let decoded = decode(content, &reader.limits);
         let hay = decoded.as_deref().unwrap_or(content);
@@ -219,7 +232,7 @@ fn scan(reader: &Reader, content: &[u8]) -> Outcome {
     let placeholder = Provenance::Unreachable {
         path: String::new(),
     };
-    let findings = locate::findings(reader.detector, text, &placeholder);
+    let findings = locate::findings_known(reader.detector, text, &placeholder, clean);
     let keep_text = !findings.is_empty() && matches!(reader.mode, Mode::AddedLines);
     Outcome::Text {
         len: text.len() as u64,
