@@ -906,7 +906,7 @@ fn bad_regex_in(key: &str, patterns: &[String], path: bool) -> String {
 /// RE2, so the pattern is compiled without Unicode classes (which also keeps the lazy DFA
 /// usable on non-ASCII text); a pattern that needs Unicode (`\pL`) is compiled with it.
 fn content_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    super::load::build_regex(&literal_braces(pattern))
+    super::load::build_regex_within(&literal_braces(pattern), REGEX_SIZE_LIMIT)
 }
 
 /// Go reads a `{` that does not open a repetition (`{2}`, `{2,}`, `{2,5}`) as a literal, as in

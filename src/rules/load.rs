@@ -118,11 +118,19 @@ fn parse_lazy(text: &str, json: &str, origin: &str) -> Result<Vec<Rule>, LoadErr
 /// 137 MB with ASCII classes, the same findings) and took a tenth of its CPU to build. A
 /// pattern that needs Unicode (`\p{L}` in a custom rule) is compiled with it.
 pub fn build_regex(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
+    build_regex_within(pattern, REGEX_SIZE_LIMIT)
+}
+
+/// [`build_regex`] with another size limit (imported gitleaks patterns get a larger one).
+pub fn build_regex_within(
+    pattern: &str,
+    limit: usize,
+) -> Result<regex::bytes::Regex, regex::Error> {
     let build = |unicode: bool| {
         RegexBuilder::new(pattern)
             .unicode(unicode)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .dfa_size_limit(REGEX_SIZE_LIMIT)
+            .size_limit(limit)
+            .dfa_size_limit(limit)
             .build()
     };
     build(false).or_else(|_| build(true))
