@@ -396,24 +396,30 @@ impl CleanChunks {
 
 /// Shortest chunk (at least 8: the bytes a cut is decided by): cuts closer together cost more
 /// lookups than they save.
-const MIN_CHUNK: usize = 128;
+const MIN_CHUNK: usize = 256;
 /// A chunk is cut at a line end whose last eight bytes hash to one of this many values in 256
-/// (so about one line in eight, past `MIN_CHUNK`).
-const CUT_ODDS: u64 = 32;
+/// (so about one line in four, past `MIN_CHUNK`).
+const CUT_ODDS: u64 = 64;
 
 /// Call `each(start, end)` for the chunks of `bytes` in order: runs of whole lines, cut after a
 /// line break when the eight bytes before it say so (so the same lines are cut the same way in
-/// every version of a file), and the rest at the end.
+/// every version of a file), and the rest at the end. Line breaks closer than `MIN_CHUNK` to
+/// the chunk's start are never looked at.
 fn each_chunk(bytes: &[u8], mut each: impl FnMut(usize, usize)) {
     let mut start = 0;
-    for nl in memchr::memchr_iter(b'\n', bytes) {
-        if nl + 1 - start < MIN_CHUNK {
-            continue;
-        }
+    let mut from = MIN_CHUNK - 1;
+    while from < bytes.len() {
+        let Some(offset) = memchr::memchr(b'\n', &bytes[from..]) else {
+            break;
+        };
+        let nl = from + offset;
         let tail = u64::from_le_bytes(bytes[nl - 8..nl].try_into().expect("eight bytes"));
         if tail.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56 < CUT_ODDS {
             each(start, nl + 1);
             start = nl + 1;
+            from = start + MIN_CHUNK - 1;
+        } else {
+            from = nl + 1;
         }
     }
     if start < bytes.len() {

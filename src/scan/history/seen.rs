@@ -26,16 +26,12 @@ impl Hasher for IdHasher {
         head[..n].copy_from_slice(&bytes[..n]);
         self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(head);
     }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = self.0.rotate_left(5) ^ n;
-    }
 }
 
 /// An object id as its bytes, for the sets attribution checks some 60 million times on
 /// git/git: compared inline (`git2::Oid`'s equality is a call into libgit2, 4% of an audit's
 /// CPU), hashed by its first eight bytes.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Key([u8; 20]);
 
 impl Key {
@@ -46,13 +42,76 @@ impl Key {
     fn id(self) -> Oid {
         Oid::from_bytes(&self.0).expect("twenty bytes")
     }
+
+    fn head(&self) -> usize {
+        u64::from_le_bytes(self.0[..8].try_into().expect("eight bytes")) as usize
+    }
 }
 
-impl std::hash::Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(u64::from_le_bytes(
-            self.0[..8].try_into().expect("eight bytes"),
-        ));
+/// A set of object ids in one flat table (open addressing, linear probing, at most 70% full;
+/// the all-zero id, which names no object, marks an empty slot): a lookup touches one or two
+/// adjacent cache lines, where a general hash set touches two apart (issue 12: attribution's
+/// lookups miss the cache; with this and the chunk cuts of the same commit, a git/git audit
+/// took 13.0 s of user CPU instead of 13.9, three runs each).
+#[derive(Default)]
+struct IdSet {
+    slots: Vec<Key>,
+    len: usize,
+    /// The all-zero id itself, should a repository hold it.
+    zero: bool,
+}
+
+impl IdSet {
+    /// True when `key` was not in the set; it is now.
+    fn insert(&mut self, key: Key) -> bool {
+        if key.0 == [0; 20] {
+            return !std::mem::replace(&mut self.zero, true);
+        }
+        if 10 * (self.len + 1) > 7 * self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = key.head() & mask;
+        loop {
+            let slot = &mut self.slots[i];
+            if *slot == key {
+                return false;
+            }
+            if slot.0 == [0; 20] {
+                *slot = key;
+                self.len += 1;
+                return true;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let size = (2 * self.slots.len()).max(1 << 10);
+        let old = std::mem::replace(&mut self.slots, vec![Key([0; 20]); size]);
+        self.len = 0;
+        for key in old.into_iter().filter(|k| k.0 != [0; 20]) {
+            self.insert(key);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Key> + '_ {
+        let zero = self.zero.then_some(Key([0; 20]));
+        self.slots
+            .iter()
+            .copied()
+            .filter(|k| k.0 != [0; 20])
+            .chain(zero)
+    }
+}
+
+impl FromIterator<Key> for IdSet {
+    fn from_iter<I: IntoIterator<Item = Key>>(keys: I) -> IdSet {
+        let mut set = IdSet::default();
+        for key in keys {
+            set.insert(key);
+        }
+        set
     }
 }
 
@@ -64,7 +123,7 @@ pub(super) type Ids = HashSet<Oid, IdHash>;
 
 /// One set of seen objects: by id, or by id and path.
 enum Keys {
-    Ids(HashSet<Key, IdHash>),
+    Ids(IdSet),
     Paths(HashSet<(Key, Box<str>)>),
 }
 
@@ -73,7 +132,7 @@ impl Keys {
         if by_path {
             Keys::Paths(HashSet::new())
         } else {
-            Keys::Ids(HashSet::default())
+            Keys::Ids(IdSet::default())
         }
     }
 
@@ -122,7 +181,7 @@ impl Seen {
     /// The ids of every blob seen.
     pub fn blob_ids(&self) -> Ids {
         match &self.blobs {
-            Keys::Ids(ids) => ids.iter().map(|k| k.id()).collect(),
+            Keys::Ids(ids) => ids.iter().map(Key::id).collect(),
             Keys::Paths(pairs) => pairs.iter().map(|(k, _)| k.id()).collect(),
         }
     }
@@ -131,8 +190,8 @@ impl Seen {
     pub fn into_ids(self) -> Option<(Ids, Ids)> {
         match (self.trees, self.blobs) {
             (Keys::Ids(trees), Keys::Ids(blobs)) => Some((
-                trees.into_iter().map(Key::id).collect(),
-                blobs.into_iter().map(Key::id).collect(),
+                trees.iter().map(Key::id).collect(),
+                blobs.iter().map(Key::id).collect(),
             )),
             _ => None,
         }
@@ -171,5 +230,36 @@ pub(super) fn join(prefix: &str, name: &[u8]) -> String {
         name.into_owned()
     } else {
         format!("{prefix}/{name}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The flat table is a set: each id inserted once says so once, through growth, including
+    /// ids that share their first eight bytes (one probe chain) and the all-zero id.
+    #[test]
+    fn id_set_is_a_set() {
+        let mut set = IdSet::default();
+        let key = |n: u64, tail: u8| {
+            let mut b = [tail; 20];
+            b[..8].copy_from_slice(&n.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_le_bytes());
+            Key(b)
+        };
+        for n in 0..5000 {
+            assert!(set.insert(key(n, 1)), "{n}");
+            // Seven heads, 200 tails: new until the pairs repeat (7 * 200 = 1400).
+            let shared_head = key(n % 7, 2 + (n % 200) as u8);
+            assert_eq!(set.insert(shared_head), n < 1400, "{n}");
+        }
+        for n in 0..5000 {
+            assert!(!set.insert(key(n, 1)), "{n} again");
+        }
+        assert!(set.insert(Key([0; 20])));
+        assert!(!set.insert(Key([0; 20])));
+        let all: HashSet<[u8; 20]> = set.iter().map(|k| k.0).collect();
+        assert_eq!(all.len(), set.len + 1);
+        assert!(all.contains(&[0; 20]) && all.contains(&key(4999, 1).0));
     }
 }
