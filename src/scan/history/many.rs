@@ -306,15 +306,27 @@ fn scan_one(
         },
         partial,
     };
-    let (findings, attribution) = pass(
-        &repo,
-        &reader,
-        &plan,
-        threads,
-        opts.progress,
-        known,
-        Some(shared),
-    )?;
+    // What branch tips hold is walked beside the audit, not after it (a 50 ms tail on
+    // trufflehog's repository), with a handle of its own (a `Repository` is not shared).
+    let (passed, at_tips) = std::thread::scope(|scope| {
+        let tips = scope.spawn(|| {
+            Repository::open(&repo_path)
+                .ok()
+                .map(|r| attribute::tip_blobs(&r))
+        });
+        let passed = pass(
+            &repo,
+            &reader,
+            &plan,
+            threads,
+            opts.progress,
+            known,
+            Some(shared),
+        );
+        (passed, tips.join().ok().flatten())
+    });
+    let (findings, attribution) = passed?;
+    let at_tips = at_tips.unwrap_or_else(|| attribute::tip_blobs(&repo));
     let before_base = match plan.tips {
         attribute::Tips::Range { from, .. } if !findings.is_empty() => {
             before_base(&repo, reader, from, &findings, threads)
@@ -329,7 +341,6 @@ fn scan_one(
             if attribution.missing == 1 { "" } else { "s" }
         ));
     }
-    let at_tips = attribute::tip_blobs(&repo);
     Ok(RepoScan {
         findings,
         before_base,

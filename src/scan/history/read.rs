@@ -153,6 +153,12 @@ pub(super) fn split(wants: &[Want], n: usize) -> Vec<&[Want]> {
     runs
 }
 
+/// Runs each scanning thread takes in turn: the pack is cut into this many runs a thread, and
+/// a thread done with one takes the next nobody has, so a thread whose stretch costs more
+/// (long delta chains, text dense with keywords) does not keep the others waiting (issue 12:
+/// on trufflehog's repository, halves of equal bytes took 0.63 and 0.46 s of CPU).
+const RUNS_PER_THREAD: usize = 8;
+
 /// Read and scan `wants` in order, `threads` runs at once: each blob's outcome.
 pub(super) fn read(
     reader: &Reader,
@@ -160,22 +166,41 @@ pub(super) fn read(
     threads: usize,
     done: &AtomicU64,
 ) -> HashMap<Oid, Outcome> {
+    let runs = split(wants, threads * RUNS_PER_THREAD);
+    let next = AtomicU64::new(0);
     std::thread::scope(|scope| {
-        let runs: Vec<_> = split(wants, threads)
-            .into_iter()
-            .map(|run| scope.spawn(move || read_run(reader, run, done)))
+        let workers: Vec<_> = (0..threads.min(runs.len()))
+            .map(|_| {
+                let (runs, next) = (&runs, &next);
+                scope.spawn(move || {
+                    let mut clean = CleanChunks::new(CLEAN_CHUNKS);
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                        let Some(run) = runs.get(i) else {
+                            return out;
+                        };
+                        out.extend(read_run(reader, run, done, &mut clean));
+                    }
+                })
+            })
             .collect();
         let mut all = HashMap::with_capacity(wants.len());
-        for run in runs {
-            all.extend(run.join().expect("a scanning thread does not panic"));
+        for worker in workers {
+            all.extend(worker.join().expect("a scanning thread does not panic"));
         }
         all
     })
 }
 
-/// One thread's run: read through libgit2 (or its own `git cat-file --batch`), the detector on
-/// each blob.
-fn read_run(reader: &Reader, run: &[Want], done: &AtomicU64) -> Vec<(Oid, Outcome)> {
+/// One run: read through libgit2 (or a `git cat-file --batch` of its own), the detector on
+/// each blob, passing over chunks `clean` knows.
+fn read_run(
+    reader: &Reader,
+    run: &[Want],
+    done: &AtomicU64,
+    clean: &mut CleanChunks,
+) -> Vec<(Oid, Outcome)> {
     let max = reader.limits.max_file_size;
     let mut out = Vec::with_capacity(run.len());
     // Blobs the listing says are over the limit are never read.
@@ -191,10 +216,9 @@ fn read_run(reader: &Reader, run: &[Want], done: &AtomicU64) -> Vec<(Oid, Outcom
         }
     }
     done.fetch_add(out.len() as u64, Ordering::Relaxed);
-    let mut clean = CleanChunks::new(CLEAN_CHUNKS);
     let mut each = |i: usize, blob: Blob| {
         let outcome = match blob {
-            Blob::Bytes(content) => scan(reader, content, &mut clean),
+            Blob::Bytes(content) => scan(reader, content, clean),
             Blob::TooLarge(size) => Outcome::TooLarge(size),
             Blob::Missing => Outcome::Missing,
             Blob::Failed(why) => Outcome::Failed(why),
