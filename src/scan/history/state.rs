@@ -161,12 +161,17 @@ impl States {
 
     /// Write the states to `path` (a temporary file beside it, then renamed).
     pub fn save(&self, path: &Path, key: &RuleKey) -> std::io::Result<()> {
+        // Sorted by bytes and written digit by digit: `Oid`'s order and `to_string` are calls
+        // into libgit2 and an allocation each, 0.3 s for git/git's 600,000 ids.
         let hex = |ids: &Ids| {
-            let mut sorted: Vec<&Oid> = ids.iter().collect();
+            let mut sorted: Vec<&[u8]> = ids.iter().map(Oid::as_bytes).collect();
             sorted.sort_unstable();
             let mut s = String::with_capacity(sorted.len() * 40);
             for id in sorted {
-                s.push_str(&id.to_string());
+                for &b in id {
+                    s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+                    s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+                }
             }
             s
         };
