@@ -257,6 +257,7 @@ impl Prefilter {
             return self.hits(bytes, with_encoded);
         }
         let mut hits = self.no_hits(bytes);
+        let mut here: Vec<(u32, u32)> = Vec::new();
         each_chunk(bytes, |start, end| {
             let chunk = &bytes[start..end];
             let key = xxhash_rust::xxh3::xxh3_64(chunk);
@@ -264,13 +265,29 @@ impl Prefilter {
                 clean.passed += chunk.len() as u64;
                 return;
             }
-            let mut any = false;
+            if let Some(known) = clean.dirty.get(&key) {
+                // A chunk seen before with keywords in it: the same hits, not searched again.
+                clean.replayed += chunk.len() as u64;
+                for &(pid, at) in known.iter() {
+                    self.record(
+                        &mut hits,
+                        bytes,
+                        pid as usize,
+                        start + at as usize,
+                        with_encoded,
+                    );
+                }
+                return;
+            }
+            here.clear();
             self.grams.each(chunk, |pid, at| {
-                any = true;
+                here.push((pid as u32, at as u32));
                 self.record(&mut hits, bytes, pid, start + at, with_encoded)
             });
-            if !any {
+            if here.is_empty() {
                 clean.learn(key);
+            } else if here.len() <= MAX_REPLAYED && chunk.len() <= u32::MAX as usize {
+                clean.learn_dirty(key, &here);
             }
         });
         hits
@@ -311,7 +328,9 @@ impl Prefilter {
 
 /// Chunks of text the prefilter searched and found no keyword in, by a 64-bit hash of their
 /// bytes, so the next version of a file in a history pays for its changed chunks only (issue
-/// 12: on git/git 4.85 of 5.6 GB of blob versions are chunks an earlier version had). A chunk
+/// 12: on git/git 4.85 of 5.6 GB of blob versions are chunks an earlier version had); and
+/// chunks with a few keywords in them, with where they are, so their hits are replayed (the
+/// rules' regexes still run around them: their windows reach past the chunk). A chunk
 /// is a run of whole lines, cut where a line's last bytes say so ([`each_chunk`]), so an edit
 /// moves the cuts around it only. Holding at most `cap` chunks (16 bytes of table each at
 /// most), it forgets them all when full, so memory stays bounded. Two different chunks share a
@@ -325,9 +344,37 @@ pub struct CleanChunks {
     slots: Vec<u64>,
     len: usize,
     cap: usize,
+    /// Chunks seen with keywords in them (at most `MAX_REPLAYED`), and where: (pattern, offset
+    /// in the chunk), in the order the search gave them; at most `cap / 4` chunks.
+    dirty: std::collections::HashMap<u64, Box<[(u32, u32)]>, KeyHash>,
     /// Bytes passed over because their chunk was known clean.
     pub passed: u64,
+    /// Bytes whose hits were replayed because their chunk was known.
+    pub replayed: u64,
 }
+
+/// Keyword hits a remembered chunk may hold: more is data dense with fragments, not code.
+const MAX_REPLAYED: usize = 32;
+
+/// The chunk keys are hashes already: used as they are.
+#[derive(Debug, Default)]
+pub struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type KeyHash = std::hash::BuildHasherDefault<KeyHasher>;
 
 impl CleanChunks {
     pub fn new(cap: usize) -> CleanChunks {
@@ -335,8 +382,17 @@ impl CleanChunks {
             slots: Vec::new(),
             len: 0,
             cap,
+            dirty: Default::default(),
             passed: 0,
+            replayed: 0,
         }
+    }
+
+    fn learn_dirty(&mut self, key: u64, hits: &[(u32, u32)]) {
+        if self.dirty.len() >= self.cap / 4 {
+            self.dirty.clear();
+        }
+        self.dirty.insert(key, hits.into());
     }
 
     fn contains(&self, key: u64) -> bool {
@@ -590,7 +646,8 @@ mod tests {
         (hits.windows, hits.encoded)
     }
 
-    /// Passing over chunks known to be clean gives exactly the hits of a full pass, version
+    /// Passing over chunks known to be clean, and replaying the hits of chunks known to hold
+    /// keywords, gives exactly the hits of a full pass, version
     /// after version of a file edited at random (lines changed, inserted, deleted; keys, bare
     /// keywords, base64 of keys and CRLF lines put in and taken out), with a memory small
     /// enough to be forgotten and refilled on the way; and it does pass over most bytes.
@@ -658,6 +715,8 @@ mod tests {
             "passed over {} of {total} bytes",
             clean.passed
         );
+        // Chunks with keywords that come back have their hits replayed, not searched again.
+        assert!(clean.replayed > 0);
         // Forgetting works: the memory never holds more than asked.
         assert!(forgetful.len() <= 40 && forgetful.passed > 0);
     }

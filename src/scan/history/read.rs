@@ -277,7 +277,8 @@ pub(super) fn settle(
     repo: &mut Option<Repository>,
 ) -> Vec<Finding> {
     let stats = reader.stats;
-    let first = found.provenance(&origins[0]);
+    // Built only when needed: a blob without findings (nearly all) is only counted.
+    let first = || found.provenance(&origins[0]);
     let (findings, text) = match outcome {
         Outcome::Text {
             len,
@@ -290,6 +291,7 @@ pub(super) fn settle(
         Outcome::Shared(findings) => (findings, None),
         Outcome::Passed => return Vec::new(),
         Outcome::Members(members) => {
+            let first = first();
             members.record(first.path(), &reader.limits, stats);
             let id = blob.to_string();
             let mut all = Vec::new();
@@ -309,7 +311,7 @@ pub(super) fn settle(
         }
         Outcome::Binary => {
             stats.skip(
-                first.path(),
+                first().path(),
                 SkipReason::Binary,
                 reader.limits.max_file_size,
             );
@@ -317,7 +319,7 @@ pub(super) fn settle(
         }
         Outcome::TooLarge(size) => {
             if !matches!(reader.mode, Mode::Containing(_)) {
-                let what = format!("{} (blob {blob})", first.path());
+                let what = format!("{} (blob {blob})", first().path());
                 reader.limits.over(&what, size, stats);
             }
             return Vec::new();
@@ -333,7 +335,7 @@ pub(super) fn settle(
             };
             diag::warn(&format!(
                 "{}: blob {blob} cannot be read: {why}",
-                first.path()
+                first().path()
             ));
             stats.error();
             return Vec::new();
@@ -342,6 +344,7 @@ pub(super) fn settle(
     if findings.is_empty() {
         return findings;
     }
+    let first = first();
     let id = blob.to_string();
     let mut all = Vec::new();
     for (n, origin) in origins.iter().enumerate() {
