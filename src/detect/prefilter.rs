@@ -345,8 +345,10 @@ pub struct CleanChunks {
     len: usize,
     cap: usize,
     /// Chunks seen with keywords in them (at most `MAX_REPLAYED`), and where: (pattern, offset
-    /// in the chunk), in the order the search gave them; at most `cap / 4` chunks.
+    /// in the chunk), in the order the search gave them; at most `cap / 4` chunks holding `cap`
+    /// hits in all (about 18 MB at most for a cap of a million).
     dirty: std::collections::HashMap<u64, Box<[(u32, u32)]>, KeyHash>,
+    dirty_hits: usize,
     /// Bytes passed over because their chunk was known clean.
     pub passed: u64,
     /// Bytes whose hits were replayed because their chunk was known.
@@ -383,15 +385,18 @@ impl CleanChunks {
             len: 0,
             cap,
             dirty: Default::default(),
+            dirty_hits: 0,
             passed: 0,
             replayed: 0,
         }
     }
 
     fn learn_dirty(&mut self, key: u64, hits: &[(u32, u32)]) {
-        if self.dirty.len() >= self.cap / 4 {
+        if self.dirty.len() >= self.cap / 4 || self.dirty_hits + hits.len() > self.cap {
             self.dirty.clear();
+            self.dirty_hits = 0;
         }
+        self.dirty_hits += hits.len();
         self.dirty.insert(key, hits.into());
     }
 
