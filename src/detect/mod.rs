@@ -96,10 +96,7 @@ impl Detector {
     pub fn find_in(&self, bytes: &[u8], ctx: &Context) -> Vec<Match> {
         // Paths and commits are judged here when known (a tree, the index), else by the policy
         // once the blob's provenance is (history); see `Policy::apply`.
-        if ctx.path.is_some() && self.rules.allowlists.iter().any(|a| a.allows_source(ctx)) {
-            return Vec::new();
-        }
-        self.find_nested(bytes, 0, ctx, None)
+        self.find_top(bytes, ctx, None)
     }
 
     /// [`Detector::find_in`] with the prefilter passing over chunks `clean` knows hold no
@@ -111,10 +108,20 @@ impl Detector {
         ctx: &Context,
         clean: &mut prefilter::CleanChunks,
     ) -> Vec<Match> {
+        self.find_top(bytes, ctx, Some(clean))
+    }
+
+    /// The blob itself, unless an imported allow-list passes over its path or commit.
+    fn find_top(
+        &self,
+        bytes: &[u8],
+        ctx: &Context,
+        clean: Option<&mut prefilter::CleanChunks>,
+    ) -> Vec<Match> {
         if ctx.path.is_some() && self.rules.allowlists.iter().any(|a| a.allows_source(ctx)) {
             return Vec::new();
         }
-        self.find_nested(bytes, 0, ctx, Some(clean))
+        self.find_nested(bytes, 0, ctx, clean)
     }
 
     /// [`Detector::find_in`] at a depth of base64 decoding (0: the blob itself).

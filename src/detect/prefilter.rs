@@ -347,7 +347,7 @@ pub struct CleanChunks {
     /// Chunks seen with keywords in them (at most `MAX_REPLAYED`), and where: (pattern, offset
     /// in the chunk), in the order the search gave them; at most `cap / 4` chunks holding `cap`
     /// hits in all (about 18 MB at most for a cap of a million).
-    dirty: std::collections::HashMap<u64, Box<[(u32, u32)]>, KeyHash>,
+    dirty: std::collections::HashMap<u64, Box<[(u32, u32)]>, PrehashedBuild>,
     dirty_hits: usize,
     /// Bytes passed over because their chunk was known clean.
     pub passed: u64,
@@ -358,25 +358,26 @@ pub struct CleanChunks {
 /// Keyword hits a remembered chunk may hold: more is data dense with fragments, not code.
 const MAX_REPLAYED: usize = 32;
 
-/// The chunk keys are hashes already: used as they are.
+/// A hasher for keys that are hashes already (chunk hashes here, object ids in history):
+/// the first eight bytes of each write, which are uniformly distributed as they are.
 #[derive(Debug, Default)]
-pub struct KeyHasher(u64);
+pub struct Prehashed(u64);
 
-impl std::hash::Hasher for KeyHasher {
+impl std::hash::Hasher for Prehashed {
     fn finish(&self) -> u64 {
         self.0
     }
+
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+        let mut head = [0u8; 8];
+        let n = bytes.len().min(8);
+        head[..n].copy_from_slice(&bytes[..n]);
+        self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(head);
     }
 }
 
-type KeyHash = std::hash::BuildHasherDefault<KeyHasher>;
+/// Build [`Prehashed`] hashers.
+pub type PrehashedBuild = std::hash::BuildHasherDefault<Prehashed>;
 
 impl CleanChunks {
     pub fn new(cap: usize) -> CleanChunks {
@@ -637,15 +638,7 @@ mod tests {
     /// Hits sorted and merged, to compare two passes.
     fn canonical(mut hits: Hits) -> (Vec<Vec<(usize, usize)>>, Vec<usize>) {
         for w in &mut hits.windows {
-            w.sort_unstable();
-            let mut merged: Vec<(usize, usize)> = Vec::new();
-            for &(s, e) in w.iter() {
-                match merged.last_mut() {
-                    Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                    _ => merged.push((s, e)),
-                }
-            }
-            *w = merged;
+            crate::detect::normalize(w);
         }
         hits.encoded.sort_unstable();
         (hits.windows, hits.encoded)

@@ -131,7 +131,7 @@ pub(super) fn odb_blobs(repo: &Repository) -> Vec<Oid> {
 }
 
 /// Cut `wants` into at most `n` contiguous runs of about equal bytes (blobs of unknown size
-/// count as average), so each thread reads one stretch of the pack.
+/// count as average), so each run is one stretch of the pack.
 pub(super) fn split(wants: &[Want], n: usize) -> Vec<&[Want]> {
     let known: Vec<u64> = wants.iter().filter_map(|w| w.1).collect();
     let average = known.iter().sum::<u64>() / (known.len() as u64).max(1);
@@ -277,7 +277,7 @@ pub(super) fn settle(
     repo: &mut Option<Repository>,
 ) -> Vec<Finding> {
     let stats = reader.stats;
-    // Built only when needed: a blob without findings (nearly all) is only counted.
+    // Where a blob passed over is named: built only then (nearly every blob is only counted).
     let first = || found.provenance(&origins[0]);
     let (findings, text) = match outcome {
         Outcome::Text {
@@ -291,17 +291,12 @@ pub(super) fn settle(
         Outcome::Shared(findings) => (findings, None),
         Outcome::Passed => return Vec::new(),
         Outcome::Members(members) => {
-            let first = first();
-            members.record(first.path(), &reader.limits, stats);
+            let at: Vec<Provenance> = origins.iter().map(|o| found.provenance(o)).collect();
+            members.record(at[0].path(), &reader.limits, stats);
             let id = blob.to_string();
             let mut all = Vec::new();
-            for (n, origin) in origins.iter().enumerate() {
-                let at = if n == 0 {
-                    first.clone()
-                } else {
-                    found.provenance(origin)
-                };
-                all.extend(members.findings_at(&at).into_iter().map(|f| Finding {
+            for at in &at {
+                all.extend(members.findings_at(at).into_iter().map(|f| Finding {
                     blob: Some(id.clone()),
                     repository: None,
                     ..f
@@ -344,15 +339,10 @@ pub(super) fn settle(
     if findings.is_empty() {
         return findings;
     }
-    let first = first();
     let id = blob.to_string();
     let mut all = Vec::new();
-    for (n, origin) in origins.iter().enumerate() {
-        let provenance = if n == 0 {
-            first.clone()
-        } else {
-            found.provenance(origin)
-        };
+    for origin in origins {
+        let provenance = found.provenance(origin);
         let mut these: Vec<Finding> = findings
             .iter()
             .map(|f| Finding {

@@ -7,26 +7,8 @@
 //! `--since`). It reads trees only (see `attribute`).
 
 use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use git2::{ObjectType, Oid, Repository};
-
-/// A hasher for object ids: their first eight bytes, which are uniformly distributed already.
-#[derive(Default)]
-pub(super) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut head = [0u8; 8];
-        let n = bytes.len().min(8);
-        head[..n].copy_from_slice(&bytes[..n]);
-        self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(head);
-    }
-}
 
 /// An object id as its bytes, for the sets attribution checks some 60 million times on
 /// git/git: compared inline (`git2::Oid`'s equality is a call into libgit2, 4% of an audit's
@@ -145,8 +127,8 @@ impl FromIterator<Key> for IdSet {
     }
 }
 
-/// Build [`IdHasher`]s.
-pub(super) type IdHash = BuildHasherDefault<IdHasher>;
+/// Object ids are hashes already: hashed by their first eight bytes.
+pub(super) type IdHash = crate::detect::prefilter::PrehashedBuild;
 
 /// A set of object ids.
 pub(super) type Ids = HashSet<Oid, IdHash>;

@@ -143,21 +143,8 @@ impl States {
             if hex.len() % 40 != 0 || !hex.is_ascii() {
                 return Err(bad());
             }
-            let digit = |c: u8| match c {
-                b'0'..=b'9' => Some(c - b'0'),
-                b'a'..=b'f' => Some(c - b'a' + 10),
-                _ => None,
-            };
-            hex.as_bytes()
-                .chunks_exact(40)
-                .map(|id| {
-                    let mut raw = [0u8; 20];
-                    for (byte, pair) in raw.iter_mut().zip(id.chunks_exact(2)) {
-                        *byte = digit(pair[0]).ok_or_else(bad)? << 4
-                            | digit(pair[1]).ok_or_else(bad)?;
-                    }
-                    Oid::from_bytes(&raw).map_err(|_| bad())
-                })
+            (0..hex.len() / 40)
+                .map(|i| Oid::from_str(&hex[i * 40..i * 40 + 40]).map_err(|_| bad()))
                 .collect()
         };
         let mut repos = BTreeMap::new();
