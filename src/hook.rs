@@ -5,7 +5,6 @@
 //! found or cannot scan, the commit is refused with the reason and the way out.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Marks the hook file as ours.
 const MARKER: &str = "# keyhound pre-commit hook";
@@ -14,7 +13,7 @@ const CHAINED: &str = "pre-commit.keyhound-chained";
 
 /// The hooks directory of the repository at `dir`.
 pub fn hooks_dir(dir: &Path) -> Result<PathBuf, String> {
-    let out = Command::new("git")
+    let out = crate::git::command_with_hooks()
         .current_dir(dir)
         .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
         .output()

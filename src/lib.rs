@@ -16,6 +16,7 @@ pub mod detect;
 pub mod diag;
 pub mod error;
 pub mod finding;
+pub mod git;
 pub mod hook;
 pub mod options;
 pub mod pipeline;

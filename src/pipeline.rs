@@ -382,7 +382,7 @@ fn repo_root(repo: &Path) -> Result<PathBuf, Error> {
 
 /// The top directory of the git work tree holding `dir`.
 fn git_toplevel(dir: &Path) -> Result<PathBuf, Error> {
-    let out = std::process::Command::new("git")
+    let out = crate::git::command()
         .current_dir(dir)
         .args(["rev-parse", "--show-toplevel"])
         .output()

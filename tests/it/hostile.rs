@@ -271,3 +271,66 @@ fn issue_7_thousands_of_findings_in_one_file() {
     assert_eq!(findings[4999].line, 5000);
     assert!(findings.iter().all(|f| !f.snippet.contains(&ids[0][4..])));
 }
+
+/// Issue 19 item 13: a scanned repository's own config must not make git run a program.
+/// `core.fsmonitor`, `diff.external`, a textconv driver, `core.pager` and a hook all point at a
+/// script that leaves a marker file; `staged`, `history` and `scan` run (each finds the staged or
+/// committed key, the positive control) and the marker never appears.
+#[test]
+fn repository_config_runs_no_program_in_staged_history_or_scan() {
+    let repo = TestRepo::git();
+    let marker = repo.home.path().join("ran");
+    let script = repo.home.path().join("evil.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$0 $*\" >> '{}'\n", marker.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let evil = script.to_str().unwrap();
+    for (key, value) in [
+        ("core.fsmonitor", evil),
+        ("diff.external", evil),
+        ("diff.evil.textconv", evil),
+        ("diff.evil.command", evil),
+        ("core.pager", evil),
+        ("log.showSignature", "true"),
+        ("gpg.program", evil),
+    ] {
+        repo.git_ok(&["config", key, value]);
+    }
+    repo.write(".gitattributes", "* diff=evil\n");
+    repo.write("old.env", control_line(1913));
+    repo.git_ok(&["-c", "core.fsmonitor=false", "add", "-A"]);
+    repo.git_ok(&[
+        "-c",
+        "core.fsmonitor=false",
+        "commit",
+        "-q",
+        "--no-verify",
+        "-m",
+        "a key",
+    ]);
+    repo.write("new.env", control_line(1914));
+    repo.git_ok(&["-c", "core.fsmonitor=false", "add", "new.env"]);
+    let _ = std::fs::remove_file(&marker);
+    for (args, finds) in [
+        (&["staged", "--format", "json"][..], "new.env"),
+        (&["history", "--format", "json"][..], "old.env"),
+        (&["scan", ".", "--format", "json"][..], "new.env"),
+    ] {
+        let run = repo.keyhound(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.report().findings.iter().any(|f| f.path == finds),
+            "{args:?}: {}",
+            run.stdout
+        );
+        assert!(
+            !marker.exists(),
+            "keyhound {args:?} let git run the repository's program: {}",
+            std::fs::read_to_string(&marker).unwrap_or_default()
+        );
+    }
+}
