@@ -163,7 +163,13 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         silenced.sort_by_cached_key(Finding::sort_key);
         shown.extend(silenced);
     }
-    write_report(&shown, prepared.detector.rules(), &summary, common)?;
+    match write_report(&shown, prepared.detector.rules(), &summary, common) {
+        // The reader went away (`keyhound scan . | head -1`): the run's outcome still stands,
+        // so findings exit 1, never 0 (issue 19 item 5). A clean run ends as a closed pipe
+        // ends any program (main.rs).
+        Err(e) if e.is_broken_pipe() && (failing || summary.incomplete) => {}
+        written => written?,
+    }
     if !common.quiet {
         diag::info(&report::summary_line(&summary));
         if let Some(line) = summary.verification.as_ref().map(report::verification_line) {
