@@ -19,6 +19,7 @@ pub mod finding;
 pub mod git;
 pub mod hook;
 pub mod options;
+pub mod output;
 pub mod pipeline;
 pub mod policy;
 pub mod redact;

@@ -496,13 +496,12 @@ pub(crate) fn write_report(
         color: report::style::use_color(common.color, to_terminal, |k| std::env::var_os(k)),
     };
     match &common.output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| Error::new(format!("{}: cannot write report: {e}", path.display())))?;
-            let mut out = std::io::BufWriter::new(file);
-            report::write(&mut out, findings, rules, summary, &opts)?;
-            out.flush()?;
-        }
+        // Whole or not at all, a device or FIFO in place, 0600 with secrets in full (issue 19
+        // item 17).
+        Some(path) => crate::output::write(path, common.show_secrets, |out| {
+            report::write(out, findings, rules, summary, &opts)
+        })
+        .map_err(Error::new)?,
         None => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());

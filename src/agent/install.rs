@@ -113,7 +113,7 @@ fn save(path: &Path, root: &Map<String, Value>) -> Result<(), String> {
     }
     let mut text = serde_json::to_string_pretty(root).expect("a JSON map always serializes");
     text.push('\n');
-    std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+    crate::output::write(path, false, |w| w.write_all(text.as_bytes()))
 }
 
 /// Remove keyhound's entries from `root["hooks"]`; returns how many were removed. Events left
