@@ -131,8 +131,21 @@ fn make_executable(_: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// What the hook prints under the findings when it blocks a commit.
-pub const BLOCK_MESSAGE: &str = "\
+/// What the hook prints under the findings when it blocks a commit: for the git hook, or for
+/// the pre-commit framework when keyhound runs under it (it sets `PRE_COMMIT=1` in the hook's
+/// environment), where keyhound is in the framework's own environment, not on PATH, and a hook
+/// is skipped by its id (issue 19 item 21).
+pub fn block_message() -> String {
+    if std::env::var_os("PRE_COMMIT").is_some_and(|v| v == "1") {
+        let exe = std::env::current_exe().ok();
+        pre_commit_message(exe.as_deref())
+    } else {
+        git_hook_message()
+    }
+}
+
+/// The first lines of every block message: why a key in a commit matters, and the fix.
+const WHY_AND_FIX: &str = "\
 keyhound: commit refused: the staged changes add the key(s) above.
 A key in a commit is a key in every clone, fork and backup of this repository: whoever finds it
 can spend its owner's money or read their data, and deleting it later does not remove it from
@@ -142,8 +155,89 @@ history. Ways forward:
      `git add` the file again. If the key was ever pushed or shared, revoke it too (see
      `revoke` above).
   2. If it is not a real key (a test fixture, a documented example), add the comment
-     `keyhound:allow` on its line, or accept it once: `keyhound baseline create` writes
+     `keyhound:allow` on its line, or accept it everywhere (a baseline entry applies to every
+     scan, not to this commit only): ";
+
+fn git_hook_message() -> String {
+    format!(
+        "{WHY_AND_FIX}`keyhound baseline create` writes
      .keyhound-baseline.json at the repository root, which every command applies, this hook
      included.
   3. Bypass the check for this one commit: git commit --no-verify
-     (nothing is scanned then; the key, if real, lands in history and must be rotated).";
+     (nothing is scanned then; the key, if real, lands in history and must be rotated)."
+    )
+}
+
+/// The pre-commit framework's version: the baseline made with the keyhound this hook runs
+/// (`exe`, inside the framework's environment), and `SKIP=<hook id>` to bypass keyhound alone.
+/// The hook id follows from where the framework installed keyhound: its Python environment
+/// (`keyhound`), its Rust one (`keyhound-src`), or the system (`keyhound-system`).
+fn pre_commit_message(exe: Option<&std::path::Path>) -> String {
+    let shown = exe.map_or_else(|| "keyhound".to_string(), |p| p.display().to_string());
+    let dirs: Vec<String> = exe
+        .into_iter()
+        .flat_map(|p| p.ancestors())
+        .filter_map(|d| d.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    let (id, place) = if dirs.iter().any(|d| d.starts_with("py_env-")) {
+        (
+            "keyhound",
+            " (it lives in pre-commit's environment, not on your PATH)",
+        )
+    } else if dirs.iter().any(|d| d.starts_with("rustenv-")) {
+        (
+            "keyhound-src",
+            " (it lives in pre-commit's environment, not on your PATH)",
+        )
+    } else {
+        ("keyhound-system", "")
+    };
+    let quoted = if shown.contains([' ', '\'', '"']) {
+        format!("'{}'", shown.replace('\'', "'\\''"))
+    } else {
+        shown
+    };
+    format!(
+        "{WHY_AND_FIX}run the keyhound this pre-commit hook runs{place},
+     from the repository root:
+       {quoted} baseline create
+     It writes .keyhound-baseline.json, which every command and this hook apply; commit it.
+  3. Bypass keyhound for this one commit, the other hooks still running (use the id your
+     .pre-commit-config.yaml gives the keyhound hook):
+       SKIP={id} git commit
+     (nothing is scanned then; the key, if real, lands in history and must be rotated)."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pre_commit_advice_names_the_hook_id_from_its_environment() {
+        let cases = [
+            (
+                "/home/u/.cache/pre-commit/repoab12/py_env-python3/bin/keyhound",
+                "SKIP=keyhound git",
+            ),
+            (
+                "/home/u/.cache/pre-commit/repoab12/rustenv-system/bin/keyhound",
+                "SKIP=keyhound-src git",
+            ),
+            ("/usr/local/bin/keyhound", "SKIP=keyhound-system git"),
+        ];
+        for (exe, skip) in cases {
+            let text = pre_commit_message(Some(std::path::Path::new(exe)));
+            assert!(text.contains(skip), "{exe}: {text}");
+            assert!(text.contains(&format!("{exe} baseline create")), "{text}");
+            assert!(text.contains("accept it everywhere"), "{text}");
+            assert!(!text.contains("--no-verify"), "{text}");
+        }
+        let odd = pre_commit_message(Some(std::path::Path::new("/a b/it's/keyhound")));
+        assert!(
+            odd.contains("'/a b/it'\\''s/keyhound' baseline create"),
+            "{odd}"
+        );
+    }
+}

@@ -47,7 +47,7 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
         Command::Staged { common, hook } => {
             let outcome = pipeline::run(Source::Staged, &common)?;
             if hook && outcome == Outcome::Findings {
-                diag::info(hook::BLOCK_MESSAGE);
+                diag::info(&hook::block_message());
             }
             Ok(outcome)
         }
