@@ -138,7 +138,8 @@ fn make_executable(_: &Path) -> Result<(), String> {
 pub fn block_message() -> String {
     if std::env::var_os("PRE_COMMIT").is_some_and(|v| v == "1") {
         let exe = std::env::current_exe().ok();
-        pre_commit_message(exe.as_deref())
+        let venv = std::env::var_os("VIRTUAL_ENV").map(std::path::PathBuf::from);
+        pre_commit_message(exe.as_deref(), venv.as_deref())
     } else {
         git_hook_message()
     }
@@ -171,27 +172,29 @@ fn git_hook_message() -> String {
 /// The pre-commit framework's version: the baseline made with the keyhound this hook runs
 /// (`exe`, inside the framework's environment), and `SKIP=<hook id>` to bypass keyhound alone.
 /// The hook id follows from where the framework installed keyhound: its Python environment
-/// (`keyhound`), its Rust one (`keyhound-src`), or the system (`keyhound-system`).
-fn pre_commit_message(exe: Option<&std::path::Path>) -> String {
+/// (`keyhound`; `venv`, the hook's `VIRTUAL_ENV`, tells it too when that hook found keyhound on
+/// PATH), its Rust one (`keyhound-src`), or the system (`keyhound-system`).
+fn pre_commit_message(exe: Option<&std::path::Path>, venv: Option<&std::path::Path>) -> String {
     let shown = exe.map_or_else(|| "keyhound".to_string(), |p| p.display().to_string());
-    let dirs: Vec<String> = exe
-        .into_iter()
-        .flat_map(|p| p.ancestors())
-        .filter_map(|d| d.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .collect();
-    let (id, place) = if dirs.iter().any(|d| d.starts_with("py_env-")) {
-        (
-            "keyhound",
-            " (it lives in pre-commit's environment, not on your PATH)",
-        )
-    } else if dirs.iter().any(|d| d.starts_with("rustenv-")) {
-        (
-            "keyhound-src",
-            " (it lives in pre-commit's environment, not on your PATH)",
-        )
+    // The names of the folders holding a path: pre-commit's environments are `py_env-VERSION`
+    // and `rustenv-VERSION` folders.
+    let inside = |p: Option<&std::path::Path>, env: &str| {
+        p.into_iter()
+            .flat_map(std::path::Path::ancestors)
+            .filter_map(std::path::Path::file_name)
+            .any(|n| n.to_string_lossy().starts_with(env))
+    };
+    let id = if inside(exe, "py_env-") || inside(venv, "py_env-") {
+        "keyhound"
+    } else if inside(exe, "rustenv-") {
+        "keyhound-src"
     } else {
-        ("keyhound-system", "")
+        "keyhound-system"
+    };
+    let place = if inside(exe, "py_env-") || inside(exe, "rustenv-") {
+        " (it lives in pre-commit's environment, not on your PATH)"
+    } else {
+        ""
     };
     let quoted = if shown.contains([' ', '\'', '"']) {
         format!("'{}'", shown.replace('\'', "'\\''"))
@@ -228,13 +231,19 @@ mod tests {
             ("/usr/local/bin/keyhound", "SKIP=keyhound-system git"),
         ];
         for (exe, skip) in cases {
-            let text = pre_commit_message(Some(std::path::Path::new(exe)));
+            let text = pre_commit_message(Some(std::path::Path::new(exe)), None);
             assert!(text.contains(skip), "{exe}: {text}");
             assert!(text.contains(&format!("{exe} baseline create")), "{text}");
             assert!(text.contains("accept it everywhere"), "{text}");
             assert!(!text.contains("--no-verify"), "{text}");
         }
-        let odd = pre_commit_message(Some(std::path::Path::new("/a b/it's/keyhound")));
+        let odd = pre_commit_message(Some(std::path::Path::new("/a b/it's/keyhound")), None);
+        // The python hook that found keyhound on PATH: the id from its virtualenv.
+        let venv = std::path::Path::new("/c/pre-commit/repoab12/py_env-python3");
+        let on_path =
+            pre_commit_message(Some(std::path::Path::new("/usr/bin/keyhound")), Some(venv));
+        assert!(on_path.contains("SKIP=keyhound git"), "{on_path}");
+        assert!(!on_path.contains("not on your PATH"), "{on_path}");
         assert!(
             odd.contains("'/a b/it'\\''s/keyhound' baseline create"),
             "{odd}"
