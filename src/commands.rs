@@ -110,11 +110,7 @@ pub fn hook(cmd: HookCommand) -> Result<Outcome, Error> {
             hook::install(Path::new("."), &exe)
         }
         HookCommand::Uninstall => hook::uninstall(Path::new(".")),
-        HookCommand::InstallAgent(agent) => {
-            let exe = std::env::current_exe()
-                .map_err(|e| Error::new(format!("cannot find keyhound's own path: {e}")))?;
-            crate::agent::install::install(agent, Path::new("."), &exe)
-        }
+        HookCommand::InstallAgent(agent) => crate::agent::install::install(agent, Path::new(".")),
         HookCommand::UninstallAgent(agent) => {
             crate::agent::install::uninstall(agent, Path::new("."))
         }

@@ -5,7 +5,6 @@
 //! found or cannot scan, the commit is refused with the reason and the way out.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Marks the hook file as ours.
 const MARKER: &str = "# keyhound pre-commit hook";
@@ -14,7 +13,7 @@ const CHAINED: &str = "pre-commit.keyhound-chained";
 
 /// The hooks directory of the repository at `dir`.
 pub fn hooks_dir(dir: &Path) -> Result<PathBuf, String> {
-    let out = Command::new("git")
+    let out = crate::git::command_with_hooks()
         .current_dir(dir)
         .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
         .output()
@@ -132,8 +131,22 @@ fn make_executable(_: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// What the hook prints under the findings when it blocks a commit.
-pub const BLOCK_MESSAGE: &str = "\
+/// What the hook prints under the findings when it blocks a commit: for the git hook, or for
+/// the pre-commit framework when keyhound runs under it (it sets `PRE_COMMIT=1` in the hook's
+/// environment), where keyhound is in the framework's own environment, not on PATH, and a hook
+/// is skipped by its id (issue 19 item 21).
+pub fn block_message() -> String {
+    if std::env::var_os("PRE_COMMIT").is_some_and(|v| v == "1") {
+        let exe = std::env::current_exe().ok();
+        let venv = std::env::var_os("VIRTUAL_ENV").map(std::path::PathBuf::from);
+        pre_commit_message(exe.as_deref(), venv.as_deref())
+    } else {
+        git_hook_message()
+    }
+}
+
+/// The first lines of every block message: why a key in a commit matters, and the fix.
+const WHY_AND_FIX: &str = "\
 keyhound: commit refused: the staged changes add the key(s) above.
 A key in a commit is a key in every clone, fork and backup of this repository: whoever finds it
 can spend its owner's money or read their data, and deleting it later does not remove it from
@@ -143,8 +156,97 @@ history. Ways forward:
      `git add` the file again. If the key was ever pushed or shared, revoke it too (see
      `revoke` above).
   2. If it is not a real key (a test fixture, a documented example), add the comment
-     `keyhound:allow` on its line, or accept it once: `keyhound baseline create` writes
+     `keyhound:allow` on its line, or accept it everywhere (a baseline entry applies to every
+     scan, not to this commit only): ";
+
+fn git_hook_message() -> String {
+    format!(
+        "{WHY_AND_FIX}`keyhound baseline create` writes
      .keyhound-baseline.json at the repository root, which every command applies, this hook
      included.
   3. Bypass the check for this one commit: git commit --no-verify
-     (nothing is scanned then; the key, if real, lands in history and must be rotated).";
+     (nothing is scanned then; the key, if real, lands in history and must be rotated)."
+    )
+}
+
+/// The pre-commit framework's version: the baseline made with the keyhound this hook runs
+/// (`exe`, inside the framework's environment), and `SKIP=<hook id>` to bypass keyhound alone.
+/// The hook id follows from where the framework installed keyhound: its Python environment
+/// (`keyhound`; `venv`, the hook's `VIRTUAL_ENV`, tells it too when that hook found keyhound on
+/// PATH), its Rust one (`keyhound-src`), or the system (`keyhound-system`).
+fn pre_commit_message(exe: Option<&std::path::Path>, venv: Option<&std::path::Path>) -> String {
+    let shown = exe.map_or_else(|| "keyhound".to_string(), |p| p.display().to_string());
+    // The names of the folders holding a path: pre-commit's environments are `py_env-VERSION`
+    // and `rustenv-VERSION` folders.
+    let inside = |p: Option<&std::path::Path>, env: &str| {
+        p.into_iter()
+            .flat_map(std::path::Path::ancestors)
+            .filter_map(std::path::Path::file_name)
+            .any(|n| n.to_string_lossy().starts_with(env))
+    };
+    let id = if inside(exe, "py_env-") || inside(venv, "py_env-") {
+        "keyhound"
+    } else if inside(exe, "rustenv-") {
+        "keyhound-src"
+    } else {
+        "keyhound-system"
+    };
+    let place = if inside(exe, "py_env-") || inside(exe, "rustenv-") {
+        " (it lives in pre-commit's environment, not on your PATH)"
+    } else {
+        ""
+    };
+    let quoted = if shown.contains([' ', '\'', '"']) {
+        format!("'{}'", shown.replace('\'', "'\\''"))
+    } else {
+        shown
+    };
+    format!(
+        "{WHY_AND_FIX}run the keyhound this pre-commit hook runs{place},
+     from the repository root:
+       {quoted} baseline create
+     It writes .keyhound-baseline.json, which every command and this hook apply; commit it.
+  3. Bypass keyhound for this one commit, the other hooks still running (use the id your
+     .pre-commit-config.yaml gives the keyhound hook):
+       SKIP={id} git commit
+     (nothing is scanned then; the key, if real, lands in history and must be rotated)."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pre_commit_advice_names_the_hook_id_from_its_environment() {
+        let cases = [
+            (
+                "/home/u/.cache/pre-commit/repoab12/py_env-python3/bin/keyhound",
+                "SKIP=keyhound git",
+            ),
+            (
+                "/home/u/.cache/pre-commit/repoab12/rustenv-system/bin/keyhound",
+                "SKIP=keyhound-src git",
+            ),
+            ("/usr/local/bin/keyhound", "SKIP=keyhound-system git"),
+        ];
+        for (exe, skip) in cases {
+            let text = pre_commit_message(Some(std::path::Path::new(exe)), None);
+            assert!(text.contains(skip), "{exe}: {text}");
+            assert!(text.contains(&format!("{exe} baseline create")), "{text}");
+            assert!(text.contains("accept it everywhere"), "{text}");
+            assert!(!text.contains("--no-verify"), "{text}");
+        }
+        let odd = pre_commit_message(Some(std::path::Path::new("/a b/it's/keyhound")), None);
+        // The python hook that found keyhound on PATH: the id from its virtualenv.
+        let venv = std::path::Path::new("/c/pre-commit/repoab12/py_env-python3");
+        let on_path =
+            pre_commit_message(Some(std::path::Path::new("/usr/bin/keyhound")), Some(venv));
+        assert!(on_path.contains("SKIP=keyhound git"), "{on_path}");
+        assert!(!on_path.contains("not on your PATH"), "{on_path}");
+        assert!(
+            odd.contains("'/a b/it'\\''s/keyhound' baseline create"),
+            "{odd}"
+        );
+    }
+}

@@ -16,8 +16,10 @@ pub mod detect;
 pub mod diag;
 pub mod error;
 pub mod finding;
+pub mod git;
 pub mod hook;
 pub mod options;
+pub mod output;
 pub mod pipeline;
 pub mod policy;
 pub mod redact;
@@ -45,7 +47,7 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
         Command::Staged { common, hook } => {
             let outcome = pipeline::run(Source::Staged, &common)?;
             if hook && outcome == Outcome::Findings {
-                diag::info(hook::BLOCK_MESSAGE);
+                diag::info(&hook::block_message());
             }
             Ok(outcome)
         }

@@ -28,7 +28,10 @@ fn main() -> std::process::ExitCode {
     };
     let outcome = match std::panic::catch_unwind(|| keyhound::run(cli.into_command())) {
         Ok(Ok(outcome)) => outcome,
-        Ok(Err(err)) if err.is_broken_pipe() => keyhound::Outcome::Clean,
+        // stdout was closed before the output was written (`keyhound rules | head -1`): end
+        // as a program killed by SIGPIPE does (status 141 in a shell), never with 0, which
+        // would turn a failing run green under `set -o pipefail` (issue 19 item 5).
+        Ok(Err(err)) if err.is_broken_pipe() => return closed_pipe(),
         Ok(Err(err)) => {
             eprintln!("keyhound: error: {err}");
             keyhound::Outcome::Error
@@ -36,4 +39,23 @@ fn main() -> std::process::ExitCode {
         Err(_) => keyhound::Outcome::Error,
     };
     std::process::ExitCode::from(outcome)
+}
+
+/// End the process by SIGPIPE, as a program writing to a closed pipe is ended when it does not
+/// ignore the signal (Rust ignores it, so writes fail with `BrokenPipe` instead).
+#[cfg(unix)]
+fn closed_pipe() -> std::process::ExitCode {
+    // SAFETY: `signal` and `raise` take no pointers; restoring the default action of SIGPIPE
+    // and raising it ends the process here, as the kernel would have on the failed write.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::raise(libc::SIGPIPE);
+    }
+    // Not reached; the status a shell shows for a process ended by SIGPIPE.
+    std::process::ExitCode::from(141)
+}
+
+#[cfg(not(unix))]
+fn closed_pipe() -> std::process::ExitCode {
+    std::process::ExitCode::from(2)
 }

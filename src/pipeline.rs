@@ -163,7 +163,13 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         silenced.sort_by_cached_key(Finding::sort_key);
         shown.extend(silenced);
     }
-    write_report(&shown, prepared.detector.rules(), &summary, common)?;
+    match write_report(&shown, prepared.detector.rules(), &summary, common) {
+        // The reader went away (`keyhound scan . | head -1`): the run's outcome still stands,
+        // so findings exit 1, never 0 (issue 19 item 5). A clean run ends as a closed pipe
+        // ends any program (main.rs).
+        Err(e) if e.is_broken_pipe() && (failing || summary.incomplete) => {}
+        written => written?,
+    }
     if !common.quiet {
         diag::info(&report::summary_line(&summary));
         if let Some(line) = summary.verification.as_ref().map(report::verification_line) {
@@ -382,7 +388,7 @@ fn repo_root(repo: &Path) -> Result<PathBuf, Error> {
 
 /// The top directory of the git work tree holding `dir`.
 fn git_toplevel(dir: &Path) -> Result<PathBuf, Error> {
-    let out = std::process::Command::new("git")
+    let out = crate::git::command()
         .current_dir(dir)
         .args(["rev-parse", "--show-toplevel"])
         .output()
@@ -490,13 +496,12 @@ pub(crate) fn write_report(
         color: report::style::use_color(common.color, to_terminal, |k| std::env::var_os(k)),
     };
     match &common.output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| Error::new(format!("{}: cannot write report: {e}", path.display())))?;
-            let mut out = std::io::BufWriter::new(file);
-            report::write(&mut out, findings, rules, summary, &opts)?;
-            out.flush()?;
-        }
+        // Whole or not at all, a device or FIFO in place, 0600 with secrets in full (issue 19
+        // item 17).
+        Some(path) => crate::output::write(path, common.show_secrets, |out| {
+            report::write(out, findings, rules, summary, &opts)
+        })
+        .map_err(Error::new)?,
         None => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());

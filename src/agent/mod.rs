@@ -13,13 +13,16 @@
 //!
 //! Event shapes and answers, per agent (the fixtures in `fixtures/agent-events/` record them):
 //! - Claude Code (<https://code.claude.com/docs/en/hooks>): `PreToolUse` for `Write`, `Edit`,
-//!   `MultiEdit` and `Bash` is answered with `hookSpecificOutput.permissionDecision = "deny"`;
+//!   `MultiEdit`, `NotebookEdit` (`notebook_path`, `new_source`), `Bash` and every MCP tool
+//!   (`mcp__<server>__<tool>`: each string of its input) is answered with
+//!   `hookSpecificOutput.permissionDecision = "deny"`;
 //!   `PostToolUse` (`Bash`, `Read`, `Grep`) with `decision = "block"` and
 //!   `hookSpecificOutput.updatedToolOutput`, the tool's output with every key redacted.
 //! - Codex (<https://developers.openai.com/codex/hooks>): the same wire format; its file edits
 //!   arrive as `PreToolUse` of `apply_patch`, the patch in `tool_input.command`, of which only
-//!   the added lines are checked.
-//! - Cursor (<https://cursor.com/docs/agent/hooks>): `beforeShellExecution` and
+//!   the added lines are checked; MCP tools as for Claude Code.
+//! - Cursor (<https://cursor.com/docs/agent/hooks>): `beforeShellExecution`,
+//!   `beforeMCPExecution` (each string of `tool_input`, which may be JSON text) and
 //!   `beforeReadFile` are answered with `permission = "deny"`, `beforeSubmitPrompt` with
 //!   `continue = false`. Cursor documents no hook before a file edit (`afterFileEdit` runs after
 //!   it and cannot refuse), so a key written by an edit is reported on stderr only.
@@ -74,6 +77,8 @@ pub enum Kind {
     Output,
     /// A prompt about to be sent: stop it.
     Prompt,
+    /// An MCP tool call about to be made (its input goes to the server): deny it.
+    Tool,
     /// A file edit that already happened (Cursor `afterFileEdit`): report only.
     Edited,
 }
@@ -149,6 +154,27 @@ fn parse_tool_event(name: String, event: &Value) -> Option<Event> {
                 }],
                 None,
             ),
+            "NotebookEdit" => (
+                Kind::Write,
+                vec![Text {
+                    path: str_at(input, "notebook_path").map(str::to_string),
+                    text: str_at(input, "new_source")?.to_string(),
+                }],
+                None,
+            ),
+            mcp if mcp.starts_with("mcp__") => {
+                let mut all = Vec::new();
+                strings(input, &mut all);
+                let path = str_at(input, "path").map(str::to_string).or(file);
+                (
+                    Kind::Tool,
+                    vec![Text {
+                        path,
+                        text: all.join("\n"),
+                    }],
+                    None,
+                )
+            }
             "MultiEdit" => {
                 let edits = input.get("edits")?.as_array()?;
                 let text = edits
@@ -247,6 +273,19 @@ fn parse_cursor(name: String, event: &Value) -> Option<Event> {
                 text: str_at(event, "command")?.to_string(),
             }],
         ),
+        "beforeMCPExecution" => {
+            let mut all = Vec::new();
+            for key in ["tool_input", "arguments"] {
+                strings(event.get(key).unwrap_or(&Value::Null), &mut all);
+            }
+            (
+                Kind::Tool,
+                vec![Text {
+                    path: None,
+                    text: all.join("\n"),
+                }],
+            )
+        }
         "beforeReadFile" => (
             Kind::Read,
             vec![Text {
@@ -334,6 +373,7 @@ pub fn message(event: &Event, findings: &[Finding]) -> String {
         Kind::Read => "this file read was blocked",
         Kind::Output => "this tool output was withheld (the keys in it are redacted)",
         Kind::Prompt => "this prompt was not sent",
+        Kind::Tool => "this MCP tool call was blocked",
         Kind::Edited => "this edit (already made) added",
     };
     let mut keys: Vec<String> = findings

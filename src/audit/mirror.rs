@@ -12,7 +12,6 @@
 //! answer.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
@@ -148,7 +147,7 @@ fn fetch(dir: &Path, url: &str) -> Result<(), String> {
 
 /// When the mirror was last fetched (seconds since the epoch).
 fn fetched_at(dir: &Path) -> Option<i64> {
-    let out = Command::new("git")
+    let out = crate::git::command()
         .arg("-C")
         .arg(dir)
         .args(["config", "keyhound.fetched"])
@@ -160,7 +159,7 @@ fn fetched_at(dir: &Path) -> Option<i64> {
 /// Run git (in `dir`) with `remote.origin.url` set to `url` through the environment, no
 /// prompts; the error is git's last message line, redacted.
 fn git(dir: Option<&Path>, args: &[&str], url: &str) -> Result<(), String> {
-    let mut cmd = Command::new("git");
+    let mut cmd = crate::git::command();
     if let Some(dir) = dir {
         cmd.arg("-C").arg(dir);
     }

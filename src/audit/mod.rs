@@ -454,33 +454,16 @@ fn render(part: &mut Part, rules: &RuleSet, common: &CommonOptions) -> Result<Ou
     })
 }
 
-/// Write the report; to `--output` through a temporary file renamed into place, so a pod killed
-/// midway leaves no report rather than half of one (which the merge would refuse as a whole).
+/// Write the report; `--output` is written whole or not at all (`crate::output`), so a pod
+/// killed midway leaves no report rather than half of one (which the merge would refuse as a
+/// whole).
 fn write_whole(
     findings: &[Finding],
     rules: &RuleSet,
     summary: &Summary,
     common: &CommonOptions,
 ) -> Result<(), Error> {
-    let Some(path) = &common.output else {
-        return pipeline::write_report(findings, rules, summary, common);
-    };
-    let name = path
-        .file_name()
-        .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let partial = CommonOptions {
-        output: Some(tmp.clone()),
-        ..common.clone()
-    };
-    let written = pipeline::write_report(findings, rules, summary, &partial).and_then(|()| {
-        std::fs::rename(&tmp, path)
-            .map_err(|e| Error::new(format!("{}: cannot write report: {e}", path.display())))
-    });
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    pipeline::write_report(findings, rules, summary, common)
 }
 
 /// A folder only this user can read, removed at the end: the per-repository reports hold

@@ -54,7 +54,7 @@ pub struct StagedFile {
 const NULL_ID: &str = "0000000000000000000000000000000000000000";
 
 fn git(dir: &Path) -> Command {
-    let mut cmd = Command::new("git");
+    let mut cmd = crate::git::command();
     cmd.current_dir(dir)
         .env("GIT_OPTIONAL_LOCKS", "0")
         .stdin(Stdio::null());
@@ -71,6 +71,7 @@ pub fn staged_files(dir: &Path) -> Result<Vec<StagedFile>, StagedError> {
         "-z",
         "--no-abbrev",
         "--no-ext-diff",
+        "--no-textconv",
         "-M",
         "--diff-filter=ACMRT",
     ];

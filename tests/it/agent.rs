@@ -394,6 +394,7 @@ fn hook_install_merges_is_idempotent_and_uninstall_removes_only_keyhound() {
         let mut child = std::process::Command::new("sh")
             .args(["-c", ours[0]])
             .current_dir(repo.path())
+            .env("PATH", path_with_keyhound())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -430,7 +431,7 @@ fn hook_install_creates_the_file_and_uninstall_empties_it() {
     let v = read_json(&path);
     assert_eq!(
         v["hooks"]["PreToolUse"][0]["matcher"],
-        "Write|Edit|MultiEdit|Bash"
+        "Write|Edit|MultiEdit|NotebookEdit|Bash|mcp__.*"
     );
     let run = repo.keyhound(&["hook", "uninstall", "--agent", "claude-code"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -444,4 +445,255 @@ fn hook_install_creates_the_file_and_uninstall_empties_it() {
         std::fs::read_to_string(repo.path().join(".cursor/hooks.json")).unwrap(),
         "{ not json"
     );
+}
+
+/// PATH with the tested binary's folder first (the installed hooks find `keyhound` on PATH).
+fn path_with_keyhound() -> std::ffi::OsString {
+    let mut dirs = vec![crate::harness::bin()
+        .parent()
+        .expect("the binary is in a folder")
+        .to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).expect("PATH")
+}
+
+/// Run an installed hook command as the agents do (`sh -c`), in `dir`, with `path` as PATH and
+/// `input` on stdin.
+fn run_installed(command: &str, dir: &Path, path: &std::ffi::OsStr, input: &str) -> Run {
+    use std::io::Write;
+    let mut child = std::process::Command::new("/bin/sh")
+        .args(["-c", command])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sh");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The commands of keyhound's entries in an installed hook file.
+fn installed_commands(file: &Path) -> Vec<String> {
+    let v = read_json(file);
+    let mut commands = Vec::new();
+    for list in v["hooks"].as_object().expect("hooks").values() {
+        for e in list.as_array().expect("list") {
+            let mut all = vec![e.get("command")];
+            if let Some(hooks) = e.get("hooks").and_then(|h| h.as_array()) {
+                all.extend(hooks.iter().map(|h| h.get("command")));
+            }
+            commands.extend(
+                all.into_iter()
+                    .flatten()
+                    .filter_map(|c| c.as_str())
+                    .filter(|c| c.contains("agent-hook"))
+                    .map(str::to_string),
+            );
+        }
+    }
+    commands
+}
+
+/// Issue 19 item 6: the hook file is shared with the project, so the command names no path of
+/// the installing machine; where keyhound is not on PATH it refuses (exit 2, which the agents
+/// treat as blocking; 127 was not) and says why; where it is, it works from a subdirectory of
+/// the repository as from its top.
+#[test]
+fn installed_agent_hook_is_portable_and_fails_closed_without_keyhound() {
+    let repo = TestRepo::git();
+    repo.write("sub/dir/.keep", "");
+    let key = openai_key(1911);
+    let bin = crate::harness::bin();
+    let bin_dir = bin.parent().expect("folder").display().to_string();
+    let only_git =
+        crate::harness::path_with_only(&["git"], &std::env::var_os("PATH").unwrap_or_default());
+    for (agent, file, fixture) in [
+        ("claude-code", ".claude/settings.json", "pre-bash-key"),
+        ("codex", ".codex/hooks.json", "pre-bash-key"),
+        ("cursor", ".cursor/hooks.json", "before-shell-key"),
+    ] {
+        let run = repo.keyhound(&["hook", "install", "--agent", agent]);
+        assert_eq!(run.code, 0, "{agent}: {}", run.stderr);
+        let commands = installed_commands(&repo.path().join(file));
+        assert!(!commands.is_empty(), "{agent}");
+        let sub = repo.path().join("sub/dir");
+        let input = event(agent, fixture, &key, &sub);
+        for command in &commands {
+            assert!(
+                !command.contains(&bin_dir),
+                "{agent}: the command names this machine's binary: {command}"
+            );
+            let run = run_installed(command, &sub, only_git.path().as_os_str(), &input);
+            assert_eq!(
+                run.code, 2,
+                "{agent}: without keyhound on PATH: {}{}",
+                run.stdout, run.stderr
+            );
+            assert!(
+                run.stderr.contains("not on PATH"),
+                "{agent}: {}",
+                run.stderr
+            );
+            let run = run_installed(command, &sub, &path_with_keyhound(), &input);
+            assert_eq!(run.code, 0, "{agent}: {}", run.stderr);
+            assert!(run.stdout.contains("deny"), "{agent}: {}", run.stdout);
+            assert!(!run.stdout.contains(&key));
+        }
+    }
+}
+
+/// Issue 19 item 6: the installed command runs at the top of the repository, whatever folder
+/// the agent runs it in: run from a subdirectory, `pwd` inside keyhound's place is the top.
+#[test]
+fn installed_agent_hook_runs_at_the_repository_top() {
+    let repo = TestRepo::git();
+    repo.write("sub/dir/.keep", "");
+    let run = repo.keyhound(&["hook", "install", "--agent", "claude-code"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let commands = installed_commands(&repo.path().join(".claude/settings.json"));
+    // A stand-in `keyhound` that prints where it was started.
+    let tools =
+        crate::harness::path_with_only(&["git"], &std::env::var_os("PATH").unwrap_or_default());
+    let fake = tools.path().join("keyhound");
+    std::fs::write(&fake, "#!/bin/sh\npwd\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let top = std::fs::canonicalize(repo.path()).unwrap();
+    for command in &commands {
+        let run = run_installed(
+            command,
+            &repo.path().join("sub/dir"),
+            tools.path().as_os_str(),
+            "{}",
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(
+            std::fs::canonicalize(run.stdout.trim()).unwrap(),
+            top,
+            "{command}"
+        );
+    }
+}
+
+/// Issue 19 item 6: Claude Code's `NotebookEdit` and MCP tools, and Cursor's
+/// `beforeMCPExecution`, are checked like a file write (the MCP input as a whole: a key in it
+/// leaves the machine).
+#[test]
+fn notebook_edits_and_mcp_tool_calls_with_a_key_are_denied() {
+    let repo = TestRepo::dir();
+    let key = openai_key(1912);
+    for name in ["pre-notebook-edit-key", "pre-mcp-write-key"] {
+        let run = hook(
+            &repo,
+            "claude-code",
+            &event("claude-code", name, &key, repo.path()),
+        );
+        let a: PreAnswer = parse(&run);
+        assert_eq!(a.hook_specific_output.permission_decision, "deny", "{name}");
+        assert_clear_message(
+            &a.hook_specific_output.permission_decision_reason,
+            &key,
+            &run,
+        );
+    }
+    let run = hook(
+        &repo,
+        "cursor",
+        &event("cursor", "before-mcp-key", &key, repo.path()),
+    );
+    let a: CursorPermission = parse(&run);
+    assert_eq!(a.permission, "deny");
+    assert_clear_message(&a.agent_message, &key, &run);
+    // The control: the same MCP call without the key is allowed.
+    let clean = event(
+        "claude-code",
+        "pre-mcp-write-key",
+        "${OPENAI_API_KEY}",
+        repo.path(),
+    );
+    assert_allowed(
+        &hook(&repo, "claude-code", &clean),
+        "mcp write without a key",
+    );
+    // The installed matchers name them.
+    let run = repo.keyhound(&["hook", "install", "--agent", "claude-code"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v = read_json(&repo.path().join(".claude/settings.json"));
+    let matcher = v["hooks"]["PreToolUse"][0]["matcher"].as_str().unwrap();
+    assert!(
+        matcher.contains("NotebookEdit") && matcher.contains("mcp__"),
+        "{matcher}"
+    );
+    let run = repo.keyhound(&["hook", "install", "--agent", "cursor"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v = read_json(&repo.path().join(".cursor/hooks.json"));
+    assert!(v["hooks"]["beforeMCPExecution"].is_array(), "{v}");
+}
+
+/// Issue 19 item 6: install and uninstall keep the user's key order (a settings file is read
+/// and reviewed by people): install only adds keyhound's entries, uninstall gives back the
+/// file byte for byte.
+#[test]
+fn hook_install_keeps_the_key_order_of_the_settings_file() {
+    let repo = TestRepo::dir();
+    let original = r#"{
+  "permissions": {
+    "deny": [
+      "Read(./.env)"
+    ],
+    "allow": [
+      "Bash(npm test)"
+    ]
+  },
+  "model": "opus",
+  "hooks": {
+    "Stop": [
+      {
+        "hooks": [
+          {
+            "type": "command",
+            "command": "say done"
+          }
+        ]
+      }
+    ]
+  },
+  "env": {
+    "Z_LAST": "1",
+    "A_FIRST": "2"
+  }
+}
+"#;
+    repo.write(".claude/settings.json", original);
+    let path = repo.path().join(".claude/settings.json");
+    let run = repo.keyhound(&["hook", "install", "--agent", "claude-code"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let installed = std::fs::read_to_string(&path).unwrap();
+    let at = |s: &str| {
+        installed
+            .find(s)
+            .unwrap_or_else(|| panic!("{s} missing:\n{installed}"))
+    };
+    assert!(at("\"permissions\"") < at("\"model\""), "{installed}");
+    assert!(at("\"model\"") < at("\"hooks\"") && at("\"hooks\"") < at("\"env\""));
+    assert!(at("\"deny\"") < at("\"allow\"") && at("\"Z_LAST\"") < at("\"A_FIRST\""));
+    assert!(at("\"Stop\"") < at("\"PreToolUse\""), "{installed}");
+    let run = repo.keyhound(&["hook", "uninstall", "--agent", "claude-code"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
 }

@@ -271,3 +271,248 @@ fn issue_7_thousands_of_findings_in_one_file() {
     assert_eq!(findings[4999].line, 5000);
     assert!(findings.iter().all(|f| !f.snippet.contains(&ids[0][4..])));
 }
+
+/// Issue 19 item 13: a scanned repository's own config must not make git run a program.
+/// `core.fsmonitor`, `diff.external`, a textconv driver, `core.pager` and a hook all point at a
+/// script that leaves a marker file; `staged`, `history` and `scan` run (each finds the staged or
+/// committed key, the positive control) and the marker never appears.
+#[test]
+fn repository_config_runs_no_program_in_staged_history_or_scan() {
+    let repo = TestRepo::git();
+    let marker = repo.home.path().join("ran");
+    let script = repo.home.path().join("evil.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$0 $*\" >> '{}'\n", marker.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let evil = script.to_str().unwrap();
+    for (key, value) in [
+        ("core.fsmonitor", evil),
+        ("diff.external", evil),
+        ("diff.evil.textconv", evil),
+        ("diff.evil.command", evil),
+        ("core.pager", evil),
+        ("log.showSignature", "true"),
+        ("gpg.program", evil),
+    ] {
+        repo.git_ok(&["config", key, value]);
+    }
+    repo.write(".gitattributes", "* diff=evil\n");
+    repo.write("old.env", control_line(1913));
+    repo.git_ok(&["-c", "core.fsmonitor=false", "add", "-A"]);
+    repo.git_ok(&[
+        "-c",
+        "core.fsmonitor=false",
+        "commit",
+        "-q",
+        "--no-verify",
+        "-m",
+        "a key",
+    ]);
+    repo.write("new.env", control_line(1914));
+    repo.git_ok(&["-c", "core.fsmonitor=false", "add", "new.env"]);
+    let _ = std::fs::remove_file(&marker);
+    for (args, finds) in [
+        (&["staged", "--format", "json"][..], "new.env"),
+        (&["history", "--format", "json"][..], "old.env"),
+        (&["scan", ".", "--format", "json"][..], "new.env"),
+    ] {
+        let run = repo.keyhound(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.report().findings.iter().any(|f| f.path == finds),
+            "{args:?}: {}",
+            run.stdout
+        );
+        assert!(
+            !marker.exists(),
+            "keyhound {args:?} let git run the repository's program: {}",
+            std::fs::read_to_string(&marker).unwrap_or_default()
+        );
+    }
+}
+
+/// A repository with one committed key and `list.txt` naming it, for `audit --repos-from`.
+fn audited_repo(seed: u64) -> TestRepo {
+    let repo = TestRepo::git();
+    repo.write("k.env", control_line(seed));
+    repo.commit("a key");
+    let list = format!("{}\n", repo.path().display());
+    std::fs::write(repo.home.path().join("list.txt"), list).unwrap();
+    repo
+}
+
+/// Issue 19 item 17: what is not a regular file is written in place, never replaced: a FIFO
+/// given to `--output` (scan and audit) stays a FIFO and its reader gets the report; a symbolic
+/// link to `/dev/null` given to `audit --output` and `history --state` stays a link, and
+/// `/dev/null` a device.
+#[test]
+fn output_and_state_write_a_fifo_or_a_link_to_dev_null_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let repo = audited_repo(1917);
+    let work = repo.home.path();
+    let list = work.join("list.txt");
+    let list = list.to_str().unwrap();
+    let fifo = work.join("report.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let fifo_arg = fifo.to_str().unwrap();
+    for args in [
+        &["scan", ".", "--format", "json", "--output", fifo_arg][..],
+        &[
+            "audit",
+            "--repos-from",
+            list,
+            "--format",
+            "json",
+            "--output",
+            fifo_arg,
+        ][..],
+    ] {
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        let run = repo.keyhound(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        // Checked before joining: a replaced FIFO never gets a writer, and its reader waits.
+        assert!(kind.is_fifo(), "{args:?}: the FIFO was replaced: {kind:?}");
+        let got: Report = serde_json::from_str(&reader.join().unwrap()).unwrap();
+        assert_eq!(got.findings.len(), 1, "{args:?}");
+    }
+
+    let link = work.join("null.json");
+    std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+    let link_arg = link.to_str().unwrap();
+    for args in [
+        &[
+            "audit",
+            "--repos-from",
+            list,
+            "--format",
+            "json",
+            "--output",
+            link_arg,
+        ][..],
+        &["history", ".", "--state", link_arg][..],
+        &["scan", ".", "--output", link_arg][..],
+    ] {
+        let run = repo.keyhound(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        let meta = std::fs::symlink_metadata(&link).unwrap();
+        assert!(
+            meta.file_type().is_symlink(),
+            "{args:?}: the link to /dev/null was replaced by a {:?}",
+            meta.file_type()
+        );
+        let null = std::fs::metadata("/dev/null").unwrap();
+        assert!(null.file_type().is_char_device());
+    }
+}
+
+/// Issue 19 item 17: `history --state` runs on one file at once (five rounds of twelve, which
+/// collided before) each write it whole (temporary names no other run shares); the file left is a state the next run
+/// reads.
+#[test]
+fn concurrent_state_writes_do_not_collide() {
+    let repo = audited_repo(1918);
+    for i in 0..300 {
+        repo.write(&format!("many/{i}.txt"), format!("file {i}\n"));
+    }
+    repo.commit("many files, so the state takes a moment to write");
+    let state = repo.home.path().join("state.json");
+    for _round in 0..5 {
+        let _ = std::fs::remove_file(&state);
+        let children: Vec<_> = (0..12)
+            .map(|_| {
+                std::process::Command::new(crate::harness::bin())
+                    .args(["history", ".", "--state"])
+                    .arg(&state)
+                    .current_dir(repo.path())
+                    .env("NO_COLOR", "1")
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            // 1: the key; 0: a run that read a state another run had already written.
+            assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
+            assert!(!stderr.contains("cannot be written"), "{stderr}");
+        }
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(repo.home.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The state is whole: a re-audit reads it and reports nothing new.
+    let state_arg = state.to_str().unwrap();
+    let run = repo.keyhound(&["history", ".", "--state", state_arg, "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// Issue 19 item 17: a report with secrets in full (`--show-secrets`) is created readable by
+/// its owner only; a redacted one has the usual mode (the control).
+#[test]
+fn a_report_with_secrets_in_full_is_created_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = audited_repo(1919);
+    let work = repo.home.path();
+    let list = work.join("list.txt");
+    for (name, show, private) in [
+        ("full.json", true, true),
+        ("redacted.json", false, false),
+        ("audit-full.json", true, true),
+    ] {
+        let out = work.join(name);
+        let out_arg = out.to_str().unwrap();
+        let mut args = if name.starts_with("audit") {
+            vec!["audit", "--repos-from", list.to_str().unwrap()]
+        } else {
+            vec!["scan", "."]
+        };
+        args.extend(["--format", "json", "--output", out_arg]);
+        if show {
+            args.push("--show-secrets");
+        }
+        let run = repo.keyhound(&args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        if private {
+            assert_eq!(mode, 0o600, "{name}: {mode:o}");
+        } else {
+            assert_ne!(mode & 0o044, 0, "{name}: {mode:o}");
+        }
+    }
+}
+
+/// Issue 19 item 17: a full disk (`/dev/full`) is an error that names the file, exit 2.
+#[test]
+fn a_full_disk_names_the_file() {
+    let repo = audited_repo(1920);
+    for args in [
+        &["scan", ".", "--output", "/dev/full"][..],
+        &["history", ".", "--state", "/dev/full"][..],
+    ] {
+        let run = repo.keyhound(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("/dev/full"), "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("No space left on device"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}

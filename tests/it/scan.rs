@@ -437,3 +437,70 @@ fn keyhound_finds_nothing_in_its_own_repository() {
     );
     assert!(found[0].path.ends_with("control.env"), "{:?}", found[0]);
 }
+
+/// Issue 19 item 5: `keyhound scan . | head -1` in bash with `set -o pipefail`, as GitHub
+/// Actions runs a step: the reader closes the pipe after one line, and the pipeline must still
+/// fail (findings: 1, or the status of SIGPIPE), never pass. The report (a few hundred KB) is
+/// larger than a pipe holds, so keyhound is still writing when `head` exits.
+#[test]
+fn findings_fail_a_pipefail_pipeline_whose_reader_closes_early() {
+    let repo = TestRepo::dir();
+    let keys: String = (0..2000)
+        .map(|i| crate::harness::control_line(19_500 + i))
+        .collect();
+    repo.write("keys.env", keys);
+    let bin = crate::harness::bin();
+    for format in ["human", "json"] {
+        let script = format!(
+            "set -o pipefail; '{}' scan . --format {format} | head -1 >/dev/null",
+            bin.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .current_dir(repo.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("bash");
+        let code = out.status.code();
+        assert!(
+            code == Some(1) || code == Some(141),
+            "{format}: findings piped into `head -1` gave {code:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A clean run through the same pipeline passes (the control: bash and pipefail work).
+    repo.write("keys.env", "OPENAI_API_KEY=${OPENAI_API_KEY}\n");
+    let script = format!(
+        "set -o pipefail; '{}' scan . | head -1 >/dev/null",
+        bin.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(repo.path())
+        .output()
+        .expect("bash");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// Issue 19 item 5: a command with no scan outcome (`keyhound rules`) whose reader closes
+/// early ends as a closed pipe ends `cat`: status 141 in bash, not 0.
+#[test]
+fn a_closed_pipe_never_exits_zero() {
+    let repo = TestRepo::dir();
+    // The reader (`true`, a bash builtin) has exited before keyhound starts writing.
+    let script = format!(
+        "set -o pipefail; (sleep 1; exec '{}' rules) | true",
+        crate::harness::bin().display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(repo.path())
+        .output()
+        .expect("bash");
+    assert_eq!(
+        out.status.code(),
+        Some(141),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -449,6 +449,17 @@ fn try_repo(
     hook: &str,
     args: &[&str],
 ) -> (bool, String) {
+    try_repo_env(pre_commit, repo, hook, args, &[])
+}
+
+/// [`try_repo`] with more environment variables (`SKIP`).
+fn try_repo_env(
+    pre_commit: &std::path::Path,
+    repo: &TestRepo,
+    hook: &str,
+    args: &[&str],
+    vars: &[(&str, &str)],
+) -> (bool, String) {
     let this_repo = env!("CARGO_MANIFEST_DIR");
     let mut dirs = vec![bin().parent().unwrap().to_path_buf()];
     dirs.extend(std::env::split_paths(
@@ -464,6 +475,7 @@ fn try_repo(
             std::path::Path::new(this_repo).join("target/pre-commit-home"),
         )
         .env("PATH", std::env::join_paths(dirs).unwrap())
+        .envs(vars.iter().copied())
         .output()
         .unwrap();
     let text = format!(
@@ -509,4 +521,60 @@ fn issue_10_pre_commit_files_hook_fails_all_files_on_a_committed_key() {
         &["--all-files"],
     );
     assert!(ok, "{text}");
+}
+
+/// Issue 19 item 21: under the pre-commit framework the block message gives advice that can be
+/// followed there: the baseline made with the keyhound the hook runs (its path: it is in the
+/// framework's environment, not on PATH), and `SKIP=<hook id>` rather than `--no-verify`
+/// (which skips every hook). Each piece of advice is then followed and lets the commit through;
+/// the plain git hook keeps its own advice (the control).
+#[test]
+fn pre_commit_framework_block_message_gives_advice_that_works_there() {
+    let Some(pre_commit) = pre_commit_framework() else {
+        return;
+    };
+    let repo = TestRepo::git();
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    repo.write("fixture.env", format!("K={}\n", openai_key(1921)));
+    repo.git_ok(&["add", "fixture.env"]);
+    let (ok, text) = try_repo(&pre_commit, &repo, "keyhound-system", &[]);
+    assert!(!ok, "pre-commit passed a staged key:\n{text}");
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("SKIP=keyhound-system git commit"), "{text}");
+    assert!(words.contains("accept it everywhere"), "{text}");
+    assert!(!words.contains("--no-verify"), "{text}");
+    let exe = bin().display().to_string();
+    assert!(words.contains(&format!("{exe} baseline create")), "{text}");
+    // SKIP as advised: keyhound is skipped, so the run passes.
+    let (ok, text) = try_repo_env(
+        &pre_commit,
+        &repo,
+        "keyhound-system",
+        &[],
+        &[("SKIP", "keyhound-system")],
+    );
+    assert!(ok, "{text}");
+    // The baseline as advised, with the path given: the same staged key passes.
+    let out = std::process::Command::new(bin())
+        .args(["baseline", "create"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ok, text) = try_repo(&pre_commit, &repo, "keyhound-system", &[]);
+    assert!(ok, "the baseline made as advised did not apply:\n{text}");
+
+    // The control: the git hook's message keeps `keyhound baseline create` and --no-verify.
+    std::fs::remove_file(repo.path().join(".keyhound-baseline.json")).unwrap();
+    let run = repo.keyhound(&["staged", "--hook"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let words = run.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("git commit --no-verify"), "{}", run.stderr);
+    assert!(words.contains("accept it everywhere"), "{}", run.stderr);
+    assert!(!words.contains("SKIP="), "{}", run.stderr);
 }

@@ -74,7 +74,7 @@ fn git_date(text: &str) -> Option<i64> {
         return None;
     }
     let null = if cfg!(windows) { "NUL" } else { "/dev/null" };
-    let out = std::process::Command::new("git")
+    let out = crate::git::command()
         .args(["config", "--file", null, "--type=expiry-date", "--default"])
         .arg(text)
         .args(["--get", "keyhound.since"])

@@ -18,7 +18,7 @@
 //! temporary file and renamed.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use git2::Oid;
 use serde::{Deserialize, Serialize};
@@ -119,6 +119,11 @@ pub(super) enum Stale {
 impl States {
     /// Read `path`, if it belongs to `key` and this keyhound.
     pub fn load(path: &Path, key: &RuleKey) -> Result<States, Stale> {
+        // `/dev/null`, a FIFO or another device holds no state (`/dev/zero` would never end);
+        // the state is written there in place (issue 19 item 17).
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            return Err(Stale::Missing);
+        }
         let text = match std::fs::read(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Stale::Missing),
@@ -191,16 +196,10 @@ impl States {
                 .collect(),
         };
         let json = serde_json::to_vec(&file).map_err(std::io::Error::other)?;
-        let tmp = temporary(path);
-        std::fs::write(&tmp, json)?;
-        std::fs::rename(&tmp, path)
+        // Through a temporary file no concurrent run shares; `/dev/null` in place (issue 19
+        // item 17).
+        crate::output::write(path, false, |w| w.write_all(&json)).map_err(std::io::Error::other)
     }
-}
-
-fn temporary(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
 }
 
 #[cfg(test)]
