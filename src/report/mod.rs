@@ -86,12 +86,20 @@ pub struct Coverage {
     /// Objects the history names but the object database does not have (shallow or broken
     /// repositories, partial clones).
     pub objects_missing: u64,
+    /// Commits that could not be parsed (a malformed header): skipped, their parents still
+    /// walked (issue 19 item 9).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub commits_skipped: u64,
     /// Something in this repository could not be read: its findings may be incomplete.
     pub incomplete: bool,
     /// Why the repository could not be audited at all, or what went wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub elapsed_ms: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// How many findings got each verdict.

@@ -632,3 +632,72 @@ fn issue_12_both_blob_readers_give_the_same_report() {
     );
     assert_eq!(skipped(&git), skipped(&libgit2));
 }
+
+/// Write a commit object by hand (`git hash-object --literally`: git itself refuses a damaged
+/// one) and return its id.
+fn raw_commit(repo: &TestRepo, text: &str) -> String {
+    let file = repo.home.path().join("commit.raw");
+    std::fs::write(&file, text).unwrap();
+    let file = file.to_str().unwrap();
+    repo.git_ok(&["hash-object", "-t", "commit", "--literally", "-w", file])
+}
+
+// issue 19 item 9: one commit with a malformed header (an author date that is no number) made
+// the whole walk fail: 0 findings while the tip held a key. The damaged commit is skipped and
+// counted, its parents and children are still scanned, and the run is incomplete (exit 2).
+#[test]
+fn a_damaged_commit_is_skipped_and_the_rest_of_the_history_is_scanned() {
+    let repo = TestRepo::git();
+    repo.write("old.env", format!("K={}\n", openai_key(190)));
+    let first = repo.commit("first, with a key");
+    let tree = repo.git_ok(&["rev-parse", "HEAD^{tree}"]);
+    let damaged = raw_commit(
+        &repo,
+        &format!(
+            "tree {tree}\nparent {first}\nauthor A <a@example.com> notatime +0000\ncommitter A <a@example.com> 1700000000 +0000\n\ndamaged\n"
+        ),
+    );
+    repo.write("tip.env", format!("K={}\n", openai_key(191)));
+    repo.git_ok(&["add", "-A"]);
+    let tip_tree = repo.git_ok(&["write-tree"]);
+    let tip = raw_commit(
+        &repo,
+        &format!(
+            "tree {tip_tree}\nparent {damaged}\nauthor A <a@example.com> 1700000100 +0000\ncommitter A <a@example.com> 1700000100 +0000\n\ntip\n"
+        ),
+    );
+    // A second damaged commit named by a ref of its own. git refuses to point a ref at either,
+    // so the refs are written as files.
+    let lone = raw_commit(
+        &repo,
+        &format!("tree {tree}\nauthor A <a@example.com> 1700000000 +0000\ncommitter bad\n\nlone\n"),
+    );
+    repo.write(".git/refs/heads/main", format!("{tip}\n"));
+    repo.write(".git/refs/heads/broken", format!("{lone}\n"));
+    let run = history(&repo, &[]);
+    assert_eq!(run.code, 2, "the scan is incomplete: {}", run.stderr);
+    assert_eq!(
+        found(&run),
+        vec![("old.env".into(), first.clone()), ("tip.env".into(), tip)],
+        "{}",
+        run.stderr
+    );
+    for id in [&damaged, &lone] {
+        assert!(
+            run.stderr
+                .contains(&format!("commit {id} is damaged and was skipped")),
+            "{}",
+            run.stderr
+        );
+    }
+    let report = run.report();
+    let c = &report.summary.coverage[0];
+    assert_eq!((c.commits_skipped, c.incomplete), (2, true), "{c:?}");
+    assert!(report.summary.incomplete);
+    // Positive control: the same history without the damaged commits is complete.
+    repo.write(".git/refs/heads/main", format!("{first}\n"));
+    std::fs::remove_file(repo.path().join(".git/refs/heads/broken")).unwrap();
+    let run = history(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.report().summary.coverage[0].commits_skipped, 0);
+}

@@ -197,7 +197,8 @@ pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> Histor
                 coverage.blobs_shared = found.shared + known_blobs;
                 coverage.objects_missing = found.missing + one.shallow_missing;
                 coverage.blobs = found.scanned + found.shared + known_blobs + found.unread;
-                coverage.incomplete = coverage.objects_missing > 0;
+                coverage.commits_skipped = found.skipped;
+                coverage.incomplete = coverage.objects_missing > 0 || found.skipped > 0;
                 if several {
                     for f in one.findings.iter_mut().chain(&mut one.before_base) {
                         f.repository = Some(arg.name.clone());
