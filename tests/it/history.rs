@@ -701,3 +701,84 @@ fn a_damaged_commit_is_skipped_and_the_rest_of_the_history_is_scanned() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.report().summary.coverage[0].commits_skipped, 0);
 }
+
+// issue 19 item 16: `--range ..HEAD` (an unset `$BASE`) and a reversed `v2..v1` scanned
+// nothing and exited 0, so a misconfigured CI job stayed green. Both are refused (exit 2) with
+// what to give instead; a range whose ends are one commit (a push that adds nothing) is a
+// warning and exit 0; the right order of the same range reports the key.
+#[test]
+fn an_empty_or_reversed_range_is_refused() {
+    let repo = TestRepo::git();
+    repo.write("README.md", "hi\n");
+    repo.commit("one");
+    repo.git_ok(&["tag", "v1"]);
+    repo.write("app.env", format!("K={}\n", openai_key(192)));
+    repo.commit("two adds a key");
+    repo.git_ok(&["tag", "v2"]);
+
+    let run = history(&repo, &["--range", "..HEAD"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--range ..HEAD: the base revision is empty"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "no report for a refused run");
+
+    let run = history(&repo, &["--range", "v2..v1"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("v1 is an ancestor of v2, so the range holds no commit")
+            && run.stderr.contains("--range v1..v2"),
+        "{}",
+        run.stderr
+    );
+
+    let run = history(&repo, &["--range", "v2..v2"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--range v2..v2 is empty"),
+        "{}",
+        run.stderr
+    );
+
+    // Positive control: the range in the right order reports the key.
+    let run = history(&repo, &["--range", "v1..v2"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(found(&run).len(), 1);
+}
+
+// issue 19 item 16: a shallow clone (GitHub Actions' default `fetch-depth: 1`) lacks the base
+// of the range; the error says so and how to fetch it, for GitHub Actions and GitLab CI.
+#[test]
+fn a_shallow_clone_without_the_base_says_how_to_fetch_it() {
+    let repo = TestRepo::git();
+    repo.write("README.md", "hi\n");
+    let base = repo.commit("base");
+    repo.write("app.env", format!("K={}\n", openai_key(193)));
+    repo.commit("head adds a key");
+    let clone = TestRepo::dir();
+    let url = format!("file://{}", repo.path().display());
+    let out = clone.git_run(&["clone", "-q", "--depth", "1", &url, "shallow"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let shallow = clone.path().join("shallow");
+    let range = format!("{base}..HEAD");
+    let args = ["history", ".", "--format", "json", "--range", &range];
+    let run = clone.keyhound_in(&shallow, &args, None);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for expected in [
+        &format!("this is a shallow clone, without {base}"),
+        "`fetch-depth: 0`",
+        "`GIT_DEPTH: 0`",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    // Positive control: once the history is fetched, the same command reports the key.
+    let out = clone.git_run(&["-C", "shallow", "fetch", "-q", "--unshallow"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let run = clone.keyhound_in(&shallow, &args, None);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(found(&run).len(), 1);
+}

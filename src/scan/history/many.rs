@@ -277,10 +277,14 @@ fn scan_one(
             let (from, to) = parse_range(&repo, range)?;
             let id =
                 |o: git2::Object, what| o.peel_to_commit().map(|c| c.id()).map_err(git_err(what));
-            attribute::Tips::Range {
-                from: id(from, "--range base")?,
-                to: id(to, "--range head")?,
+            let (from, to) = (id(from, "--range base")?, id(to, "--range head")?);
+            if from == to {
+                // A push that adds no commit: nothing to scan, and that is not an error.
+                diag::warn(&format!(
+                    "--range {range} is empty: both ends are commit {from}; nothing to scan"
+                ));
             }
+            attribute::Tips::Range { from, to }
         }
         None => attribute::Tips::Refs,
     };
