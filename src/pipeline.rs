@@ -260,15 +260,27 @@ fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
                 Err(e) => return Err(e),
             };
             // A pull request must not silence the scanner for itself: in --range mode the
-            // config, the ignore file and the baseline come from the base revision, unless
-            // --config is given.
-            let policy = match (range, &common.config) {
-                (Some(range), None) => {
+            // config, the ignore file, the baseline and the files --config, --rules-from and
+            // --baseline name in the repository come from the base revision.
+            let policy = match range {
+                Some(range) => {
                     let base = history::BaseFiles::read(repo, range)
                         .map_err(|e| Error::new(e.to_string()))?;
-                    Policy::from_revision(&root, &base, &common.baseline)?
+                    let config = common.config.as_deref();
+                    let policy = Policy::from_revision(
+                        &root,
+                        &base,
+                        config,
+                        &common.rules_from,
+                        &common.baseline,
+                    )?;
+                    return Ok(Prepared {
+                        detector: Detector::new(policy.rules()?),
+                        policy,
+                        base: root,
+                    });
                 }
-                _ => Policy::from_work_tree(&root, common.config.as_deref(), &common.baseline)?,
+                None => Policy::from_work_tree(&root, common.config.as_deref(), &common.baseline)?,
             };
             (policy, root)
         }

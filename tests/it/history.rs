@@ -782,3 +782,93 @@ fn a_shallow_clone_without_the_base_says_how_to_fetch_it() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(found(&run).len(), 1);
 }
+
+// issue 19 item 2: CI jobs name the repository's own files (`--config .keyhound.toml`, as
+// action.yml's `args` example; `--rules-from .gitleaks.toml`, as README advises gitleaks
+// users). In `--range` mode those were read from the pull request's work tree, so the pull
+// request could allow-list its own key by editing them. They are read as the base revision has
+// them; a file the range adds is not used; each is named in a notice. A file outside the
+// repository is the CI job's own and is honoured (the positive control).
+#[test]
+fn a_pull_request_cannot_silence_its_key_through_files_named_on_the_command_line() {
+    let repo = TestRepo::git();
+    repo.write("ci/keyhound.toml", "[allow]\npaths = [\"docs/**\"]\n");
+    repo.write(
+        "ci/gitleaks.toml",
+        "[[rules]]\nid = \"acme-api-token\"\nregex = '''\\b(acme_[a-z0-9]{32})\\b'''\nkeywords = [\"acme_\"]\n",
+    );
+    let base = repo.commit("base: the CI job's config and rules");
+    repo.git_ok(&["checkout", "-q", "-b", "pr"]);
+    repo.write(
+        "ci/keyhound.toml",
+        "[allow]\npaths = [\"docs/**\", \"secrets.env\"]\nrules = [\"openai.\"]\n",
+    );
+    repo.write(
+        "ci/gitleaks.toml",
+        "[[rules]]\nid = \"acme-api-token\"\nregex = '''\\b(acme_[a-z0-9]{32})\\b'''\nkeywords = [\"acme_\"]\n\n[[allowlists]]\npaths = ['''secrets\\.env''']\n",
+    );
+    repo.write("ci/new.toml", "[allow]\nrules = [\"openai.\"]\n");
+    repo.write("secrets.env", format!("K={}\n", openai_key(194)));
+    let pr = repo.commit("pr adds a key and allow-lists it");
+    let range = format!("{base}..{pr}");
+    let reported = vec![("secrets.env".to_string(), pr.clone())];
+    for (flags, notice) in [
+        (
+            vec!["--config", "ci/keyhound.toml"],
+            "notice: the range changes ci/keyhound.toml; the version of the base revision is used",
+        ),
+        (
+            vec!["--rules-from", "ci/gitleaks.toml"],
+            "notice: the range changes ci/gitleaks.toml; the version of the base revision is used",
+        ),
+        (
+            vec!["--config", "ci/new.toml"],
+            "notice: the range changes ci/new.toml (adds it); the base revision has none, so it is not used",
+        ),
+    ] {
+        let mut args = vec!["--range", &range];
+        args.extend(&flags);
+        let run = history(&repo, &args);
+        assert_eq!(run.code, 1, "{flags:?} silenced the key: {}", run.stderr);
+        assert_eq!(found(&run), reported, "{flags:?}");
+        assert!(run.stderr.contains(notice), "{flags:?}: {}", run.stderr);
+    }
+    // Both at once, named by absolute paths from another directory.
+    let config = repo.path().join("ci/keyhound.toml");
+    let rules = repo.path().join("ci/gitleaks.toml");
+    let run = repo.keyhound_in(
+        repo.home.path(),
+        &[
+            "history",
+            repo.path().to_str().unwrap(),
+            "--format",
+            "json",
+            "--range",
+            &range,
+            "--config",
+            config.to_str().unwrap(),
+            "--rules-from",
+            rules.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(found(&run), reported);
+    // Positive control: the same allow-listing in files outside the repository (the CI job's
+    // own) is honoured.
+    let outside = TestRepo::dir();
+    outside.write("keyhound.toml", "[allow]\nrules = [\"openai.\"]\n");
+    outside.write(
+        "gitleaks.toml",
+        "[[allowlists]]\npaths = ['''secrets\\.env''']\n",
+    );
+    for flag in ["--config", "--rules-from"] {
+        let file = outside.path().join(if flag == "--config" {
+            "keyhound.toml"
+        } else {
+            "gitleaks.toml"
+        });
+        let run = history(&repo, &["--range", &range, flag, file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{flag}: {}", run.stderr);
+    }
+}

@@ -29,7 +29,7 @@ mod seen;
 mod state;
 
 pub use audit::{audit, group, SecretTable};
-pub use base::BaseFiles;
+pub use base::{BaseFiles, Pinned};
 pub use dates::{now, parse_since, rfc3339, since, SINCE_FORMS};
 use error::git_err;
 pub use error::HistoryError;
