@@ -87,8 +87,9 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         Source::Report(_) => (scanned.findings, Vec::new()),
         _ => prepared.policy.apply(scanned.findings, &prepared.base),
     };
+    let mut notices = prepared.policy.notices().to_vec();
     if ranged {
-        note_inline_allows(&suppressed);
+        note_inline_allows(&suppressed, &mut notices);
     }
     if let Source::History {
         all_occurrences, ..
@@ -154,6 +155,7 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         verification,
         secrets,
         coverage,
+        notices,
         audit: scanned.earlier.as_ref().and_then(|e| e.audit.clone()),
     };
     let failing = failing(&reported, common);
@@ -409,15 +411,15 @@ fn git_toplevel(dir: &Path) -> Result<PathBuf, Error> {
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 
-/// In a range, an inline `keyhound:allow` still silences a finding, but each one is listed so
-/// a reviewer sees what the pull request chose to hide.
-fn note_inline_allows(suppressed: &[Finding]) {
-    let mut allowed: Vec<String> = suppressed
+/// In a range, an inline `keyhound:allow` still silences a finding, but each one is listed (on
+/// stderr and in the report's notices) so a reviewer sees what the pull request chose to hide.
+fn note_inline_allows(suppressed: &[Finding], notices: &mut Vec<crate::policy::Notice>) {
+    let mut allowed: Vec<crate::policy::Notice> = suppressed
         .iter()
         .filter(|f| f.suppressed == Some(Suppression::InlineAllow))
-        .map(|f| {
-            format!(
-                "{}:{} {} {} (commit {})",
+        .map(|f| crate::policy::Notice {
+            message: format!(
+                "keyhound:allow in the range silences {}:{} {} {} (commit {})",
                 f.provenance.path(),
                 f.location.line,
                 f.rule_id,
@@ -425,13 +427,15 @@ fn note_inline_allows(suppressed: &[Finding]) {
                 f.provenance
                     .commit()
                     .map_or("", |c| &c.id[..c.id.len().min(12)])
-            )
+            ),
+            path: Some(f.provenance.path().to_string()),
+            line: Some(f.location.line),
         })
         .collect();
-    allowed.sort();
+    allowed.sort_by(|a, b| a.message.cmp(&b.message));
     allowed.dedup();
-    for a in &allowed {
-        diag::warn(&format!("notice: keyhound:allow in the range silences {a}"));
+    for a in allowed {
+        a.say(notices);
     }
 }
 

@@ -28,6 +28,30 @@ use crate::scan::history::{BaseFiles, Pinned};
 /// The ignore file read next to the config (or at the scanned root).
 pub const IGNORE_FILE: &str = ".keyhoundignore";
 
+/// Something a reviewer of a range should see beside the findings (issue 19 item 22): a
+/// policy file the range changes, or a `keyhound:allow` it adds. Printed on stderr as it is
+/// found, and carried to the reports (`github` annotations, SARIF notifications, GitLab
+/// `scan.messages`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Notice {
+    /// What happened, in one line (no secret: a redacted one at most).
+    pub message: String,
+    /// The file it is about, relative to the repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+impl Notice {
+    /// Print the notice on stderr and keep it.
+    pub fn say(self, into: &mut Vec<Notice>) {
+        diag::warn(&format!("notice: {}", self.message));
+        into.push(self);
+    }
+}
+
 /// Which baseline applies.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum BaselineChoice {
@@ -82,6 +106,8 @@ pub struct Policy {
     paths: Option<PathFilter>,
     fingerprints: HashSet<String>,
     baseline: Option<Baseline>,
+    /// What building the policy found a reviewer should know (a range's changed policy files).
+    notices: Vec<Notice>,
 }
 
 impl Policy {
@@ -144,12 +170,14 @@ impl Policy {
         baseline: &BaselineChoice,
     ) -> Result<Policy, Error> {
         let repo_root = absolute(repo_root)?;
+        let notices = std::cell::RefCell::new(Vec::new());
+        let notices = &notices;
         let config_path = match config {
             Some(path) => absolute(path)?,
             None => repo_root.join(config::FILE_NAME),
         };
         let mut root = repo_root;
-        let mut config = match read_pinned(base, &config_path)? {
+        let mut config = match read_pinned(base, notices, &config_path)? {
             Some((origin, text)) => {
                 let mut c = Config::parse(&text, &origin)?;
                 // Named as read (`BASE:path`) in errors.
@@ -171,8 +199,10 @@ impl Policy {
         };
         for name in config.rules_from.clone() {
             let path = root.join(&name);
-            match read_pinned(base, &path)? {
-                Some((origin, text)) => import_pinned(&mut config, base, &path, &origin, &text)?,
+            match read_pinned(base, notices, &path)? {
+                Some((origin, text)) => {
+                    import_pinned(&mut config, base, notices, &path, &origin, &text)?
+                }
                 None => {
                     return Err(Error::from(LoadError {
                         origin: config.origin(),
@@ -187,8 +217,10 @@ impl Policy {
         }
         for file in rules_from {
             let path = absolute(file)?;
-            match read_pinned(base, &path)? {
-                Some((origin, text)) => import_pinned(&mut config, base, &path, &origin, &text)?,
+            match read_pinned(base, notices, &path)? {
+                Some((origin, text)) => {
+                    import_pinned(&mut config, base, notices, &path, &origin, &text)?
+                }
                 // Added by the range: named in a notice, not used.
                 None if !path.exists() => {
                     config::read_rules_file(file, "--rules-from")?;
@@ -196,7 +228,7 @@ impl Policy {
                 None => {}
             }
         }
-        let ignore = read_pinned(base, &root.join(IGNORE_FILE))?.map(|(_, text)| text);
+        let ignore = read_pinned(base, notices, &root.join(IGNORE_FILE))?.map(|(_, text)| text);
         // The baseline named on the command line or in the config must exist in the base;
         // the conventional one is used when it is there.
         let (name, required) = match baseline {
@@ -209,7 +241,7 @@ impl Policy {
         };
         let baseline = match name {
             None => None,
-            Some(path) => match read_pinned(base, &path)? {
+            Some(path) => match read_pinned(base, notices, &path)? {
                 Some((origin, text)) => Some(Baseline::parse(&text, &origin).map_err(Error::new)?),
                 None if required => {
                     diag::warn(&format!(
@@ -221,7 +253,9 @@ impl Policy {
                 None => None,
             },
         };
-        Policy::new(config, root, ignore.as_deref(), baseline)
+        let mut policy = Policy::new(config, root, ignore.as_deref(), baseline)?;
+        policy.notices = notices.take();
+        Ok(policy)
     }
 
     fn new(
@@ -237,6 +271,7 @@ impl Policy {
             baseline,
             root,
             config,
+            notices: Vec::new(),
         })
     }
 
@@ -262,6 +297,11 @@ impl Policy {
         let mut set = RuleSet::builtin()?;
         self.config.apply(&mut set)?;
         Ok(set)
+    }
+
+    /// What building the policy found a reviewer should know (printed on stderr already).
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
     }
 
     /// The folder the policy's paths are relative to.
@@ -353,25 +393,35 @@ impl Policy {
 /// revision has it when it is in the repository, from disk when it is not (the CI job's own
 /// file); `None` when there is no such file, or the range adds it (a notice says so). A file
 /// the range changes is named in a notice.
-fn read_pinned(base: &BaseFiles, path: &Path) -> Result<Option<(String, String)>, Error> {
+fn read_pinned(
+    base: &BaseFiles,
+    notices: &std::cell::RefCell<Vec<Notice>>,
+    path: &Path,
+) -> Result<Option<(String, String)>, Error> {
     match base.pin(path).map_err(Error::new)? {
         Pinned::Base {
+            path,
             origin,
             text,
             changed,
         } => {
             if changed {
-                let name = origin.split_once(':').map_or(origin.as_str(), |x| x.1);
-                diag::warn(&format!(
-                    "notice: the range changes {name}; the version of the base revision is used, so a pull request cannot allow-list its own keys"
-                ));
+                Notice {
+                    message: format!("the range changes {path}; the version of the base revision is used, so a pull request cannot allow-list its own keys"),
+                    path: Some(path),
+                    line: None,
+                }
+                .say(&mut notices.borrow_mut());
             }
             Ok(Some((origin, text)))
         }
         Pinned::Added { path } => {
-            diag::warn(&format!(
-                "notice: the range changes {path} (adds it); the base revision has none, so it is not used: a pull request cannot allow-list its own keys"
-            ));
+            Notice {
+                message: format!("the range changes {path} (adds it); the base revision has none, so it is not used: a pull request cannot allow-list its own keys"),
+                path: Some(path),
+                line: None,
+            }
+            .say(&mut notices.borrow_mut());
             Ok(None)
         }
         Pinned::Absent { .. } => Ok(None),
@@ -388,6 +438,7 @@ fn read_pinned(base: &BaseFiles, path: &Path) -> Result<Option<(String, String)>
 fn import_pinned(
     config: &mut Config,
     base: &BaseFiles,
+    notices: &std::cell::RefCell<Vec<Notice>>,
     path: &Path,
     origin: &str,
     text: &str,
@@ -399,7 +450,7 @@ fn import_pinned(
             line: None,
             message,
         };
-        match read_pinned(base, &dir.join(name)) {
+        match read_pinned(base, notices, &dir.join(name)) {
             Ok(Some(found)) => Ok(found),
             Ok(None) => Err(fail(format!(
                 "extend.path: {name} is not in the base revision {}",

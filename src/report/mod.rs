@@ -58,6 +58,10 @@ pub struct Summary {
     /// History audits: one entry per unique secret, still-present first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SecretSummary>,
+    /// What a reviewer of a range should see beside the findings: a policy file the range
+    /// changes, a `keyhound:allow` it adds (issue 19 item 22).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<crate::policy::Notice>,
     /// History audits: what was covered in each repository (one entry for a single one).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub coverage: Vec<Coverage>,
@@ -268,9 +272,9 @@ pub fn write(
         Format::Human => human::write(out, findings, rules, opts),
         Format::Json => json::write(out, findings, rules, summary, opts),
         Format::Jsonl => json::write_lines(out, findings, rules, opts),
-        Format::Sarif => sarif::write(out, findings, rules, opts),
+        Format::Sarif => sarif::write(out, findings, rules, summary, opts),
         Format::Gitlab => gitlab::write(out, findings, rules, summary, opts),
-        Format::Github => github::write(out, findings, rules, opts),
+        Format::Github => github::write(out, findings, rules, summary, opts),
         Format::Html => html::write(out, findings, rules, summary, opts),
     }
 }

@@ -29,12 +29,13 @@ pub struct BaseFiles {
     git_dir: PathBuf,
 }
 
-/// Where a range audit reads one policy file from.
+/// Where a range audit reads one policy file from (`path`s are relative to the repository).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Pinned {
     /// As the base revision has it; `origin` names it (`BASE:path`), `changed` when the range
     /// changes it.
     Base {
+        path: String,
         origin: String,
         text: String,
         changed: bool,
@@ -87,6 +88,7 @@ impl BaseFiles {
             Some(id) => {
                 let blob = repo.find_blob(id).map_err(|e| e.message().to_string())?;
                 Ok(Pinned::Base {
+                    path: name.clone(),
                     origin: format!("{}:{name}", self.base),
                     text: String::from_utf8_lossy(blob.content()).into_owned(),
                     changed: heads.iter().any(|h| *h != Some(id)),
