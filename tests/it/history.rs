@@ -672,8 +672,30 @@ fn a_damaged_commit_is_skipped_and_the_rest_of_the_history_is_scanned() {
         &repo,
         &format!("tree {tree}\nauthor A <a@example.com> 1700000000 +0000\ncommitter bad\n\nlone\n"),
     );
+    // A third one behind an annotated tag.
+    let tagged = raw_commit(
+        &repo,
+        &format!("tree {tree}\nauthor A <a@example.com> 1700000000 +0000\ncommitter\n\ntagged\n"),
+    );
+    let file = repo.home.path().join("tag.raw");
+    std::fs::write(
+        &file,
+        format!(
+            "object {tagged}\ntype commit\ntag t\ntagger A <a@example.com> 1700000000 +0000\n\nt\n"
+        ),
+    )
+    .unwrap();
+    let tag = repo.git_ok(&[
+        "hash-object",
+        "-t",
+        "tag",
+        "--literally",
+        "-w",
+        file.to_str().unwrap(),
+    ]);
     repo.write(".git/refs/heads/main", format!("{tip}\n"));
     repo.write(".git/refs/heads/broken", format!("{lone}\n"));
+    repo.write(".git/refs/tags/t", format!("{tag}\n"));
     let run = history(&repo, &[]);
     assert_eq!(run.code, 2, "the scan is incomplete: {}", run.stderr);
     assert_eq!(
@@ -682,7 +704,7 @@ fn a_damaged_commit_is_skipped_and_the_rest_of_the_history_is_scanned() {
         "{}",
         run.stderr
     );
-    for id in [&damaged, &lone] {
+    for id in [&damaged, &lone, &tagged] {
         assert!(
             run.stderr
                 .contains(&format!("commit {id} is damaged and was skipped")),
@@ -692,11 +714,12 @@ fn a_damaged_commit_is_skipped_and_the_rest_of_the_history_is_scanned() {
     }
     let report = run.report();
     let c = &report.summary.coverage[0];
-    assert_eq!((c.commits_skipped, c.incomplete), (2, true), "{c:?}");
+    assert_eq!((c.commits_skipped, c.incomplete), (3, true), "{c:?}");
     assert!(report.summary.incomplete);
     // Positive control: the same history without the damaged commits is complete.
     repo.write(".git/refs/heads/main", format!("{first}\n"));
     std::fs::remove_file(repo.path().join(".git/refs/heads/broken")).unwrap();
+    std::fs::remove_file(repo.path().join(".git/refs/tags/t")).unwrap();
     let run = history(&repo, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.report().summary.coverage[0].commits_skipped, 0);

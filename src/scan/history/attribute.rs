@@ -391,11 +391,25 @@ fn raw_parents(data: &[u8]) -> Vec<Oid> {
         .collect()
 }
 
-/// The commit a ref names when libgit2 cannot parse it (a damaged commit object), else `None`.
+/// The commit a ref names, directly or through annotated tags, when libgit2 cannot parse it
+/// (a damaged commit object), else `None`.
 fn damaged_commit(repo: &Repository, r: &git2::Reference) -> Option<Oid> {
-    let id = r.resolve().ok()?.target()?;
-    let (_, kind) = repo.odb().ok()?.read_header(id).ok()?;
-    (kind == ObjectType::Commit).then_some(id)
+    let odb = repo.odb().ok()?;
+    let mut id = r.resolve().ok()?.target()?;
+    // A tag names its object on its first line; a chain of tags ends (each names an older one).
+    for _ in 0..16 {
+        let object = odb.read(id).ok()?;
+        match object.kind() {
+            ObjectType::Commit => return Some(id),
+            ObjectType::Tag => {
+                let first = object.data().split(|&b| b == b'\n').next()?;
+                let hex = std::str::from_utf8(first.strip_prefix(b"object ")?).ok()?;
+                id = Oid::from_str(hex.trim()).ok()?;
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Blobs in the trees of local and remote branch tips: content still present today. Each
@@ -449,5 +463,33 @@ fn commit_info(commit: &git2::Commit) -> CommitInfo {
             .map(|s| String::from_utf8_lossy(s).into_owned())
             .unwrap_or_default(),
         time: time.seconds(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw_parents;
+    use git2::Oid;
+
+    #[test]
+    fn raw_parents_reads_the_header_only() {
+        let a = "1111111111111111111111111111111111111111";
+        let b = "2222222222222222222222222222222222222222";
+        let oid = |s: &str| Oid::from_str(s).unwrap();
+        let cases: [(String, Vec<Oid>); 4] = [
+            (
+                format!("tree {a}\nparent {a}\nparent {b}\nauthor x\n\nmsg\n"),
+                vec![oid(a), oid(b)],
+            ),
+            (format!("tree {a}\nauthor x\n\nparent {b}\n"), vec![]),
+            (
+                format!("tree {a}\nparent nothex\nparent {b}\n\n"),
+                vec![oid(b)],
+            ),
+            ("".to_string(), vec![]),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(raw_parents(raw.as_bytes()), want, "{raw:?}");
+        }
     }
 }
