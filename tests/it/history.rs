@@ -894,4 +894,19 @@ fn a_pull_request_cannot_silence_its_key_through_files_named_on_the_command_line
         let run = history(&repo, &["--range", &range, flag, file.to_str().unwrap()]);
         assert_eq!(run.code, 0, "{flag}: {}", run.stderr);
     }
+    // A pull request that turns the named file into a symbolic link to an allow-all file
+    // outside the repository: the path as named is read at the base all the same.
+    repo.git_ok(&["checkout", "-q", "-b", "pr2", &base]);
+    repo.remove("ci/keyhound.toml");
+    std::os::unix::fs::symlink(
+        outside.path().join("keyhound.toml"),
+        repo.path().join("ci/keyhound.toml"),
+    )
+    .unwrap();
+    repo.write("secrets.env", format!("K={}\n", openai_key(194)));
+    let pr2 = repo.commit("pr2 links the config away");
+    let range = format!("{base}..{pr2}");
+    let run = history(&repo, &["--range", &range, "--config", "ci/keyhound.toml"]);
+    assert_eq!(run.code, 1, "the link silenced the key: {}", run.stderr);
+    assert_eq!(found(&run), vec![("secrets.env".to_string(), pr2)]);
 }

@@ -19,9 +19,9 @@ use super::{git_err, open, parse_range, HistoryError};
 pub struct BaseFiles {
     /// The base revision as given.
     pub base: String,
-    /// The folder paths in the trees are relative to (the work tree's top, canonical; a bare
-    /// repository's folder).
-    anchor: PathBuf,
+    /// The folder paths in the trees are relative to (the work tree's top; a bare repository's
+    /// folder), as libgit2 names it and with symbolic links resolved.
+    tops: Vec<PathBuf>,
     base_tree: Oid,
     /// The range's head, and the commit checked out (when it differs): a file either has is
     /// the pull request's, not the CI job's.
@@ -62,9 +62,15 @@ impl BaseFiles {
             }
         }
         let top = repo.workdir().unwrap_or(repo.path());
+        let mut tops = vec![std::path::absolute(top).unwrap_or_else(|_| top.to_path_buf())];
+        if let Ok(real) = std::fs::canonicalize(top) {
+            if !tops.contains(&real) {
+                tops.push(real);
+            }
+        }
         Ok(BaseFiles {
             base: range.split("..").next().unwrap_or(range).to_string(),
-            anchor: std::fs::canonicalize(top).unwrap_or_else(|_| top.to_path_buf()),
+            tops,
             base_tree,
             head_trees,
             git_dir: repo.path().to_path_buf(),
@@ -100,20 +106,41 @@ impl BaseFiles {
         }
     }
 
-    /// `path` relative to the repository's top, when it is inside it.
+    /// `path` relative to the repository's top, when it is inside it. Judged on the path as
+    /// named (made absolute, `.` and `..` resolved by name), so a symbolic link the pull
+    /// request commits in place of a policy file does not lead the read elsewhere; only when
+    /// that is not inside is the folder's real path tried (a work tree reached through a
+    /// linked folder).
     fn inside(&self, path: &Path) -> Option<PathBuf> {
         let abs = std::path::absolute(path).ok()?;
-        // Resolve symbolic links as the anchor was: the file itself, else its folder.
-        let canon = std::fs::canonicalize(&abs).ok().or_else(|| {
-            let dir = std::fs::canonicalize(abs.parent()?).ok()?;
-            Some(dir.join(abs.file_name()?))
-        });
-        let canon = canon.unwrap_or(abs);
-        let rel = canon.strip_prefix(&self.anchor).ok()?;
+        let mut named = PathBuf::new();
+        for c in abs.components() {
+            match c {
+                std::path::Component::ParentDir => {
+                    named.pop();
+                }
+                std::path::Component::CurDir => {}
+                c => named.push(c),
+            }
+        }
+        let real = || {
+            let dir = std::fs::canonicalize(named.parent()?).ok()?;
+            Some(dir.join(named.file_name()?))
+        };
+        let rel = self
+            .tops
+            .iter()
+            .find_map(|top| named.strip_prefix(top).ok().map(Path::to_path_buf))
+            .or_else(|| {
+                let real = real()?;
+                self.tops
+                    .iter()
+                    .find_map(|top| real.strip_prefix(top).ok().map(Path::to_path_buf))
+            })?;
         // `.git/...` is no tracked file.
         if rel.as_os_str().is_empty() || rel.starts_with(".git") {
             return None;
         }
-        Some(rel.to_path_buf())
+        Some(rel)
     }
 }
