@@ -12,7 +12,7 @@ use std::time::Instant;
 use crate::detect::Detector;
 use crate::diag;
 use crate::error::{Error, Outcome};
-use crate::finding::{Finding, Status, Suppression};
+use crate::finding::{Finding, Status};
 use crate::options::CommonOptions;
 use crate::policy::Policy;
 use crate::report::{self, ReportOptions, Summary, VerificationCounts};
@@ -89,7 +89,7 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
     };
     let mut notices = prepared.policy.notices().to_vec();
     if ranged {
-        note_inline_allows(&suppressed, &mut notices);
+        crate::policy::note_inline_allows(&suppressed, &mut notices);
     }
     if let Source::History {
         all_occurrences, ..
@@ -409,34 +409,6 @@ fn git_toplevel(dir: &Path) -> Result<PathBuf, Error> {
         )));
     }
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-}
-
-/// In a range, an inline `keyhound:allow` still silences a finding, but each one is listed (on
-/// stderr and in the report's notices) so a reviewer sees what the pull request chose to hide.
-fn note_inline_allows(suppressed: &[Finding], notices: &mut Vec<crate::policy::Notice>) {
-    let mut allowed: Vec<crate::policy::Notice> = suppressed
-        .iter()
-        .filter(|f| f.suppressed == Some(Suppression::InlineAllow))
-        .map(|f| crate::policy::Notice {
-            message: format!(
-                "keyhound:allow in the range silences {}:{} {} {} (commit {})",
-                f.provenance.path(),
-                f.location.line,
-                f.rule_id,
-                crate::redact::redact(&f.secret),
-                f.provenance
-                    .commit()
-                    .map_or("", |c| &c.id[..c.id.len().min(12)])
-            ),
-            path: Some(f.provenance.path().to_string()),
-            line: Some(f.location.line),
-        })
-        .collect();
-    allowed.sort_by(|a, b| a.message.cmp(&b.message));
-    allowed.dedup();
-    for a in allowed {
-        a.say(notices);
-    }
 }
 
 /// `--only-live`: keep keys confirmed live, and say how many were hidden and why.

@@ -389,6 +389,34 @@ impl Policy {
     }
 }
 
+/// In a range, an inline `keyhound:allow` still silences a finding, but each one is listed (on
+/// stderr and in the report's notices) so a reviewer sees what the pull request chose to hide.
+pub fn note_inline_allows(suppressed: &[Finding], notices: &mut Vec<Notice>) {
+    let mut allowed: Vec<Notice> = suppressed
+        .iter()
+        .filter(|f| f.suppressed == Some(Suppression::InlineAllow))
+        .map(|f| Notice {
+            message: format!(
+                "keyhound:allow in the range silences {}:{} {} {} (commit {})",
+                f.provenance.path(),
+                f.location.line,
+                f.rule_id,
+                crate::redact::redact(&f.secret),
+                f.provenance
+                    .commit()
+                    .map_or("", |c| &c.id[..c.id.len().min(12)])
+            ),
+            path: Some(f.provenance.path().to_string()),
+            line: Some(f.location.line),
+        })
+        .collect();
+    allowed.sort_by(|a, b| a.message.cmp(&b.message));
+    allowed.dedup();
+    for a in allowed {
+        a.say(notices);
+    }
+}
+
 /// The text of a policy file of a range audit and the name errors give it: as the base
 /// revision has it when it is in the repository, from disk when it is not (the CI job's own
 /// file); `None` when there is no such file, or the range adds it (a notice says so). A file
