@@ -12,7 +12,7 @@ use std::time::Instant;
 use crate::detect::Detector;
 use crate::diag;
 use crate::error::{Error, Outcome};
-use crate::finding::{Finding, Status, Suppression};
+use crate::finding::{Finding, Status};
 use crate::options::CommonOptions;
 use crate::policy::Policy;
 use crate::report::{self, ReportOptions, Summary, VerificationCounts};
@@ -87,8 +87,9 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         Source::Report(_) => (scanned.findings, Vec::new()),
         _ => prepared.policy.apply(scanned.findings, &prepared.base),
     };
+    let mut notices = prepared.policy.notices().to_vec();
     if ranged {
-        note_inline_allows(&suppressed);
+        crate::policy::note_inline_allows(&suppressed, &mut notices);
     }
     if let Source::History {
         all_occurrences, ..
@@ -154,6 +155,7 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         verification,
         secrets,
         coverage,
+        notices,
         audit: scanned.earlier.as_ref().and_then(|e| e.audit.clone()),
     };
     let failing = failing(&reported, common);
@@ -266,15 +268,27 @@ fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
                 Err(e) => return Err(e),
             };
             // A pull request must not silence the scanner for itself: in --range mode the
-            // config, the ignore file and the baseline come from the base revision, unless
-            // --config is given.
-            let policy = match (range, &common.config) {
-                (Some(range), None) => {
+            // config, the ignore file, the baseline and the files --config, --rules-from and
+            // --baseline name in the repository come from the base revision.
+            let policy = match range {
+                Some(range) => {
                     let base = history::BaseFiles::read(repo, range)
                         .map_err(|e| Error::new(e.to_string()))?;
-                    Policy::from_revision(&root, &base, &common.baseline)?
+                    let config = common.config.as_deref();
+                    let policy = Policy::from_revision(
+                        &root,
+                        &base,
+                        config,
+                        &common.rules_from,
+                        &common.baseline,
+                    )?;
+                    return Ok(Prepared {
+                        detector: Detector::new(policy.rules()?),
+                        policy,
+                        base: root,
+                    });
                 }
-                _ => Policy::from_work_tree(&root, common.config.as_deref(), &common.baseline)?,
+                None => Policy::from_work_tree(&root, common.config.as_deref(), &common.baseline)?,
             };
             (policy, root)
         }
@@ -401,32 +415,6 @@ fn git_toplevel(dir: &Path) -> Result<PathBuf, Error> {
         )));
     }
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-}
-
-/// In a range, an inline `keyhound:allow` still silences a finding, but each one is listed so
-/// a reviewer sees what the pull request chose to hide.
-fn note_inline_allows(suppressed: &[Finding]) {
-    let mut allowed: Vec<String> = suppressed
-        .iter()
-        .filter(|f| f.suppressed == Some(Suppression::InlineAllow))
-        .map(|f| {
-            format!(
-                "{}:{} {} {} (commit {})",
-                f.provenance.path(),
-                f.location.line,
-                f.rule_id,
-                crate::redact::redact(&f.secret),
-                f.provenance
-                    .commit()
-                    .map_or("", |c| &c.id[..c.id.len().min(12)])
-            )
-        })
-        .collect();
-    allowed.sort();
-    allowed.dedup();
-    for a in &allowed {
-        diag::warn(&format!("notice: keyhound:allow in the range silences {a}"));
-    }
 }
 
 /// `--only-live`: keep keys confirmed live, and say how many were hidden and why.

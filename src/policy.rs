@@ -23,10 +23,34 @@ use crate::error::Error;
 pub use crate::finding::Suppression;
 use crate::finding::{Finding, Provenance};
 use crate::rules::{LoadError, RuleSet};
-use crate::scan::history::BaseFiles;
+use crate::scan::history::{BaseFiles, Pinned};
 
 /// The ignore file read next to the config (or at the scanned root).
 pub const IGNORE_FILE: &str = ".keyhoundignore";
+
+/// Something a reviewer of a range should see beside the findings (issue 19 item 22): a
+/// policy file the range changes, or a `keyhound:allow` it adds. Printed on stderr as it is
+/// found, and carried to the reports (`github` annotations, SARIF notifications, GitLab
+/// `scan.messages`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Notice {
+    /// What happened, in one line (no secret: a redacted one at most).
+    pub message: String,
+    /// The file it is about, relative to the repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+impl Notice {
+    /// Print the notice on stderr and keep it.
+    pub fn say(self, into: &mut Vec<Notice>) {
+        diag::warn(&format!("notice: {}", self.message));
+        into.push(self);
+    }
+}
 
 /// Which baseline applies.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -82,6 +106,8 @@ pub struct Policy {
     paths: Option<PathFilter>,
     fingerprints: HashSet<String>,
     baseline: Option<Baseline>,
+    /// What building the policy found a reviewer should know (a range's changed policy files).
+    notices: Vec<Notice>,
 }
 
 impl Policy {
@@ -131,72 +157,105 @@ impl Policy {
     }
 
     /// The policy as the base revision of a range has it (`history --range A..B`): its config,
-    /// `.keyhoundignore` and baseline, whatever the range changes. Each of those files the range
-    /// changes is named in a notice.
+    /// `.keyhoundignore` and baseline, whatever the range changes, and likewise the files named
+    /// by `config` (`--config`), `rules_from` (`--rules-from`) and `baseline` when they are in
+    /// the repository (issue 19 item 2: CI jobs name the repository's own files); a file
+    /// outside it is the CI job's and is read from disk. Each file the range changes or adds is
+    /// named in a notice; one the range adds is not used.
     pub fn from_revision(
         repo_root: &Path,
         base: &BaseFiles,
+        config: Option<&Path>,
+        rules_from: &[PathBuf],
         baseline: &BaselineChoice,
     ) -> Result<Policy, Error> {
-        for changed in &base.changed {
-            diag::warn(&format!(
-                "notice: the range changes {changed}; the version of the base revision is used, so a pull request cannot allow-list its own keys"
-            ));
-        }
-        let mut config = match &base.config {
-            Some(text) => Config::parse(text, &format!("{}:{}", base.base, config::FILE_NAME))?,
+        let repo_root = absolute(repo_root)?;
+        let notices = std::cell::RefCell::new(Vec::new());
+        let notices = &notices;
+        let config_path = match config {
+            Some(path) => absolute(path)?,
+            None => repo_root.join(config::FILE_NAME),
+        };
+        let mut root = repo_root;
+        let mut config = match read_pinned(base, notices, &config_path)? {
+            Some((origin, text)) => {
+                let mut c = Config::parse(&text, &origin)?;
+                // Named as read (`BASE:path`) in errors.
+                c.path = Some(PathBuf::from(origin));
+                // The config's folder: its paths, `rules_from`, `.keyhoundignore` and the
+                // baseline are relative to it.
+                if let Some(dir) = config_path.parent() {
+                    root = dir.to_path_buf();
+                }
+                c
+            }
+            None if config.is_some() && !config_path.exists() => {
+                return Err(Error::new(format!(
+                    "{}: cannot read config: no such file",
+                    config_path.display()
+                )))
+            }
             None => Config::default(),
         };
-        let root = absolute(repo_root)?;
-        // `rules_from` files as the base revision has them, too.
-        let from_base = |_: &str, name: &str| -> Result<(String, String), LoadError> {
-            let origin = format!("{}:{name}", base.base);
-            match base.file_text(&root, Path::new(name)) {
-                Ok(Some(text)) => Ok((origin, text)),
-                Ok(None) => Err(LoadError {
-                    origin: format!("{}:{}", base.base, config::FILE_NAME),
-                    line: None,
-                    message: format!("names {name}, which the base revision does not have"),
-                }),
-                Err(e) => Err(LoadError {
-                    origin,
-                    line: None,
-                    message: e,
-                }),
-            }
-        };
         for name in config.rules_from.clone() {
-            let (origin, text) = from_base("", &name)?;
-            config.import(&origin, &text, &from_base)?;
+            let path = root.join(&name);
+            match read_pinned(base, notices, &path)? {
+                Some((origin, text)) => {
+                    import_pinned(&mut config, base, notices, &path, &origin, &text)?
+                }
+                None => {
+                    return Err(Error::from(LoadError {
+                        origin: config.origin(),
+                        line: None,
+                        message: format!(
+                            "rules_from names {name}, which the base revision {} does not have",
+                            base.base
+                        ),
+                    }))
+                }
+            }
         }
+        for file in rules_from {
+            let path = absolute(file)?;
+            match read_pinned(base, notices, &path)? {
+                Some((origin, text)) => {
+                    import_pinned(&mut config, base, notices, &path, &origin, &text)?
+                }
+                // Added by the range: named in a notice, not used.
+                None if !path.exists() => {
+                    config::read_rules_file(file, "--rules-from")?;
+                }
+                None => {}
+            }
+        }
+        let ignore = read_pinned(base, notices, &root.join(IGNORE_FILE))?.map(|(_, text)| text);
         // The baseline named on the command line or in the config must exist in the base;
         // the conventional one is used when it is there.
         let (name, required) = match baseline {
             BaselineChoice::Off => (None, false),
-            BaselineChoice::File(path) => (Some(path.clone()), true),
+            BaselineChoice::File(path) => (Some(absolute(path)?), true),
             BaselineChoice::Default => match &config.baseline {
-                Some(named) => (Some(PathBuf::from(named)), true),
-                None => (Some(PathBuf::from(baseline::FILE_NAME)), false),
+                Some(named) => (Some(root.join(named)), true),
+                None => (Some(root.join(baseline::FILE_NAME)), false),
             },
         };
         let baseline = match name {
             None => None,
-            Some(name) => match base.file_text(&root, &name).map_err(Error::new)? {
-                Some(text) => Some(
-                    Baseline::parse(&text, &format!("{}:{}", base.base, name.display()))
-                        .map_err(Error::new)?,
-                ),
+            Some(path) => match read_pinned(base, notices, &path)? {
+                Some((origin, text)) => Some(Baseline::parse(&text, &origin).map_err(Error::new)?),
                 None if required => {
                     diag::warn(&format!(
                         "notice: the base revision has no {}; no baseline applied",
-                        name.display()
+                        path.strip_prefix(&root).unwrap_or(&path).display()
                     ));
                     None
                 }
                 None => None,
             },
         };
-        Policy::new(config, root, base.ignore.as_deref(), baseline)
+        let mut policy = Policy::new(config, root, ignore.as_deref(), baseline)?;
+        policy.notices = notices.take();
+        Ok(policy)
     }
 
     fn new(
@@ -212,6 +271,7 @@ impl Policy {
             baseline,
             root,
             config,
+            notices: Vec::new(),
         })
     }
 
@@ -237,6 +297,11 @@ impl Policy {
         let mut set = RuleSet::builtin()?;
         self.config.apply(&mut set)?;
         Ok(set)
+    }
+
+    /// What building the policy found a reviewer should know (printed on stderr already).
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
     }
 
     /// The folder the policy's paths are relative to.
@@ -322,6 +387,108 @@ impl Policy {
         }
         (reported, suppressed)
     }
+}
+
+/// In a range, an inline `keyhound:allow` still silences a finding, but each one is listed (on
+/// stderr and in the report's notices) so a reviewer sees what the pull request chose to hide.
+pub fn note_inline_allows(suppressed: &[Finding], notices: &mut Vec<Notice>) {
+    let mut allowed: Vec<Notice> = suppressed
+        .iter()
+        .filter(|f| f.suppressed == Some(Suppression::InlineAllow))
+        .map(|f| Notice {
+            message: format!(
+                "keyhound:allow in the range silences {}:{} {} {} (commit {})",
+                f.provenance.path(),
+                f.location.line,
+                f.rule_id,
+                crate::redact::redact(&f.secret),
+                f.provenance
+                    .commit()
+                    .map_or("", |c| &c.id[..c.id.len().min(12)])
+            ),
+            path: Some(f.provenance.path().to_string()),
+            line: Some(f.location.line),
+        })
+        .collect();
+    allowed.sort_by(|a, b| a.message.cmp(&b.message));
+    allowed.dedup();
+    for a in allowed {
+        a.say(notices);
+    }
+}
+
+/// The text of a policy file of a range audit and the name errors give it: as the base
+/// revision has it when it is in the repository, from disk when it is not (the CI job's own
+/// file); `None` when there is no such file, or the range adds it (a notice says so). A file
+/// the range changes is named in a notice.
+fn read_pinned(
+    base: &BaseFiles,
+    notices: &std::cell::RefCell<Vec<Notice>>,
+    path: &Path,
+) -> Result<Option<(String, String)>, Error> {
+    match base.pin(path).map_err(Error::new)? {
+        Pinned::Base {
+            path,
+            origin,
+            text,
+            changed,
+        } => {
+            if changed {
+                Notice {
+                    message: format!("the range changes {path}; the version of the base revision is used, so a pull request cannot allow-list its own keys"),
+                    path: Some(path),
+                    line: None,
+                }
+                .say(&mut notices.borrow_mut());
+            }
+            Ok(Some((origin, text)))
+        }
+        Pinned::Added { path } => {
+            Notice {
+                message: format!("the range changes {path} (adds it); the base revision has none, so it is not used: a pull request cannot allow-list its own keys"),
+                path: Some(path),
+                line: None,
+            }
+            .say(&mut notices.borrow_mut());
+            Ok(None)
+        }
+        Pinned::Absent { .. } => Ok(None),
+        Pinned::Disk(path) => match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some((path.display().to_string(), text))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::new(format!("{}: cannot read: {e}", path.display()))),
+        },
+    }
+}
+
+/// Import the gitleaks file at `path` (its text read by [`read_pinned`]); the files its
+/// `[extend] path` names are read the same way, relative to its folder.
+fn import_pinned(
+    config: &mut Config,
+    base: &BaseFiles,
+    notices: &std::cell::RefCell<Vec<Notice>>,
+    path: &Path,
+    origin: &str,
+    text: &str,
+) -> Result<(), Error> {
+    let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+    let extend = |from: &str, name: &str| -> Result<(String, String), LoadError> {
+        let fail = |message: String| LoadError {
+            origin: from.to_string(),
+            line: None,
+            message,
+        };
+        match read_pinned(base, notices, &dir.join(name)) {
+            Ok(Some(found)) => Ok(found),
+            Ok(None) => Err(fail(format!(
+                "extend.path: {name} is not in the base revision {}",
+                base.base
+            ))),
+            Err(e) => Err(fail(format!("extend.path: {e}"))),
+        }
+    };
+    config.import(origin, text, &extend)?;
+    Ok(())
 }
 
 fn absolute(path: &Path) -> Result<PathBuf, Error> {

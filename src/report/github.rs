@@ -12,10 +12,14 @@
 //! suppressed findings are left out. GitHub shows at most 10 annotations of each level per step
 //! (`actions/toolkit` `docs/problem-matchers.md`); the rest stay in the log, and a closing
 //! `::notice::` says so when that happens.
+//!
+//! A range's notices (a policy file the pull request changes, a `keyhound:allow` it adds:
+//! issue 19 item 22) follow the findings as `::warning` annotations titled `keyhound notice`,
+//! on the file (and line) they are about, so a reviewer sees them on the pull request.
 
 use std::io::{self, Write};
 
-use super::ReportOptions;
+use super::{ReportOptions, Summary};
 use crate::finding::{Finding, Provenance, Status};
 use crate::redact::redact;
 use crate::rules::{RuleSet, Severity};
@@ -50,6 +54,7 @@ pub fn write(
     out: &mut dyn Write,
     findings: &[Finding],
     rules: &RuleSet,
+    summary: &Summary,
     _opts: &ReportOptions,
 ) -> io::Result<()> {
     let mut per_level = std::collections::BTreeMap::<&str, usize>::new();
@@ -99,6 +104,23 @@ pub fn write(
             "::{level} {}::{}",
             props.join(","),
             escape_data(&message)
+        )?;
+    }
+    for notice in &summary.notices {
+        *per_level.entry("warning").or_default() += 1;
+        let mut props = Vec::new();
+        if let Some(path) = &notice.path {
+            props.push(format!("file={}", escape_property(path)));
+            if let Some(line) = notice.line {
+                props.push(format!("line={line}"));
+            }
+        }
+        props.push("title=keyhound notice".to_string());
+        writeln!(
+            out,
+            "::warning {}::{}",
+            props.join(","),
+            escape_data(&notice.message)
         )?;
     }
     let hidden: usize = per_level

@@ -14,7 +14,9 @@
 //! schema as an unsanitized excerpt) holds the redacted secret, even with `--show-secrets`: the
 //! artifact and the vulnerability report are readable by everyone on the project, as SARIF alerts
 //! are. Suppressed findings (`--show-suppressed`) are left out: GitLab has no notion of an
-//! accepted finding and would show them as open.
+//! accepted finding and would show them as open. `scan.messages` (`warn`) says when the scan is
+//! incomplete, and carries a range's notices: a policy file the merge request changes, a
+//! `keyhound:allow` it adds (issue 19 item 22), where a reviewer reads the report.
 //!
 //! Determinism: a vulnerability's `id` is a UUID derived from the finding's fingerprint, path,
 //! position and commit, so the same finding has the same id in every run. Only `start_time` and
@@ -286,6 +288,14 @@ pub fn write_at(
                 "{} blob(s) could not be read; the scan is incomplete (see the job log)",
                 summary.errors
             ),
+        });
+    }
+    // A range's notices (issue 19 item 22): what the merge request changed in the policy or
+    // allow-listed inline, for the reviewer.
+    for notice in &summary.notices {
+        messages.push(Message {
+            level: "warn",
+            value: format!("keyhound notice: {}", notice.message),
         });
     }
     let report = Report {

@@ -58,6 +58,10 @@ pub struct Summary {
     /// History audits: one entry per unique secret, still-present first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SecretSummary>,
+    /// What a reviewer of a range should see beside the findings: a policy file the range
+    /// changes, a `keyhound:allow` it adds (issue 19 item 22).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<crate::policy::Notice>,
     /// History audits: what was covered in each repository (one entry for a single one).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub coverage: Vec<Coverage>,
@@ -86,12 +90,20 @@ pub struct Coverage {
     /// Objects the history names but the object database does not have (shallow or broken
     /// repositories, partial clones).
     pub objects_missing: u64,
+    /// Commits that could not be parsed (a malformed header): skipped, their parents still
+    /// walked (issue 19 item 9).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub commits_skipped: u64,
     /// Something in this repository could not be read: its findings may be incomplete.
     pub incomplete: bool,
     /// Why the repository could not be audited at all, or what went wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub elapsed_ms: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// How many findings got each verdict.
@@ -260,9 +272,9 @@ pub fn write(
         Format::Human => human::write(out, findings, rules, opts),
         Format::Json => json::write(out, findings, rules, summary, opts),
         Format::Jsonl => json::write_lines(out, findings, rules, opts),
-        Format::Sarif => sarif::write(out, findings, rules, opts),
+        Format::Sarif => sarif::write(out, findings, rules, summary, opts),
         Format::Gitlab => gitlab::write(out, findings, rules, summary, opts),
-        Format::Github => github::write(out, findings, rules, opts),
+        Format::Github => github::write(out, findings, rules, summary, opts),
         Format::Html => html::write(out, findings, rules, summary, opts),
     }
 }

@@ -15,12 +15,18 @@
 //! `properties.keyhound` and says so on stderr. It is not split into several files: GitHub wants
 //! each file of one tool under its own category, and the alerts past the cap are better read in
 //! `--format json`.
+//!
+//! A range's notices (a policy file the pull request changes, a `keyhound:allow` it adds: issue
+//! 19 item 22) are `toolExecutionNotifications` of the run's one invocation (SARIF 2.1.0
+//! §3.20.21, §3.58): level `warning`, the message, and the file (and line) they are about. The
+//! silenced findings themselves are results with `suppressions` (§3.35) under
+//! `--show-suppressed`. Without notices the run has no `invocations`, as before.
 
 use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::ReportOptions;
+use super::{ReportOptions, Summary};
 use crate::finding::{Finding, Provenance};
 use crate::redact::redact;
 use crate::rules::{Rule, RuleSet, Severity};
@@ -182,6 +188,26 @@ fn result_entry(f: &Finding, rule: &Rule, rule_index: usize, ordinal: usize) -> 
     result
 }
 
+/// A notice as a SARIF `notification` (§3.58): a warning, at its file (and line) when it has one.
+fn notification(notice: &crate::policy::Notice) -> Value {
+    let mut n = json!({
+        "level": "warning",
+        "message": {"text": notice.message},
+    });
+    if let Some(path) = &notice.path {
+        let mut location = json!({
+            "physicalLocation": {
+                "artifactLocation": {"uri": uri(path), "uriBaseId": "%SRCROOT%"},
+            },
+        });
+        if let Some(line) = notice.line {
+            location["physicalLocation"]["region"] = json!({"startLine": line});
+        }
+        n["locations"] = json!([location]);
+    }
+    n
+}
+
 /// GitHub code scanning's limits on one upload (docs.github.com, "SARIF results exceed one or
 /// more limits" and "SARIF file is too large"): at most 25,000 results per run, of which only the
 /// top 5,000 are stored; at most 1,000 locations per result (we write one); 10 MB gzip-compressed.
@@ -214,6 +240,7 @@ pub fn write(
     out: &mut dyn Write,
     findings: &[Finding],
     rules: &RuleSet,
+    summary: &Summary,
     _opts: &ReportOptions,
 ) -> io::Result<()> {
     let mut fired: Vec<usize> = findings.iter().map(|f| f.rule).collect();
@@ -250,6 +277,12 @@ pub fn write(
             "columnKind": "unicodeCodePoints",
             "results": kept.iter().map(|&i| results[i].clone()).collect::<Vec<_>>(),
         });
+        if !summary.notices.is_empty() {
+            run["invocations"] = json!([{
+                "executionSuccessful": !summary.incomplete,
+                "toolExecutionNotifications": summary.notices.iter().map(notification).collect::<Vec<_>>(),
+            }]);
+        }
         let mut left = LeftOut::default();
         for &i in &priority[keep..] {
             match results[i]["level"].as_str() {

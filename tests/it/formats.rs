@@ -483,3 +483,99 @@ fn snapshot_github_scan() {
             .replace(&repo.path().display().to_string(), "[TMP]")
     );
 }
+
+/// A pull request (the range `base..head`) that changes `.keyhound.toml`, silences one key with
+/// an inline `keyhound:allow` and adds another key openly.
+pub(crate) fn range_with_notices() -> (TestRepo, String) {
+    let repo = TestRepo::git();
+    repo.write(".keyhound.toml", "[allow]\npaths = [\"docs/**\"]\n");
+    let base = repo.commit("base");
+    repo.write(
+        ".keyhound.toml",
+        "[allow]\npaths = [\"docs/**\", \"app/**\"]\n",
+    );
+    repo.write(
+        "tests/fixture.py",
+        format!("KEY = \"{}\"  # keyhound:allow\n", openai_key(195)),
+    );
+    repo.write(
+        "app/settings.py",
+        format!("KEY = \"{}\"\n", openai_key(196)),
+    );
+    let head = repo.commit("pr");
+    (repo, format!("{base}..{head}"))
+}
+
+// issue 19 item 22: a range's notices (a changed policy file, an inline allow the pull request
+// adds) reached only stderr. `--format github` makes each a warning annotation on its file and
+// line, after the findings.
+#[test]
+fn github_annotations_carry_the_range_notices() {
+    let (repo, range) = range_with_notices();
+    let run = repo.keyhound(&["history", ".", "--range", &range, "--format", "github"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let commands = commands(&run);
+    let findings: Vec<&Command> = commands
+        .iter()
+        .filter(|c| c.props.get("title").map(String::as_str) == Some("openai.project-key"))
+        .collect();
+    assert_eq!(findings.len(), 1, "the open key is still reported");
+    assert_eq!(findings[0].props["file"], "app/settings.py");
+    let notices: Vec<&Command> = commands
+        .iter()
+        .filter(|c| c.props.get("title").map(String::as_str) == Some("keyhound notice"))
+        .collect();
+    assert_eq!(notices.len(), 2, "{}", run.stdout);
+    assert!(notices.iter().all(|c| c.name == "warning"));
+    assert_eq!(notices[0].props["file"], ".keyhound.toml");
+    assert!(
+        notices[0]
+            .message
+            .starts_with("the range changes .keyhound.toml"),
+        "{}",
+        notices[0].message
+    );
+    assert_eq!(
+        (
+            notices[1].props["file"].as_str(),
+            notices[1].props["line"].as_str()
+        ),
+        ("tests/fixture.py", "1")
+    );
+    assert!(notices[1]
+        .message
+        .contains("keyhound:allow in the range silences tests/fixture.py:1 openai.project-key"));
+    // A whole-history scan has no range, so no notices.
+    let run = repo.keyhound(&["history", ".", "--format", "github"]);
+    assert!(!run.stdout.contains("keyhound notice"), "{}", run.stdout);
+}
+
+// issue 19 item 22: the GitLab report carries the range's notices in `scan.messages` (level
+// `warn`), still within the schema.
+#[test]
+fn gitlab_scan_messages_carry_the_range_notices() {
+    let (repo, range) = range_with_notices();
+    let run = repo.keyhound(&["history", ".", "--range", &range, "--format", "gitlab"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = gitlab(&run);
+    assert_eq!(report.vulnerabilities.len(), 1);
+    let messages: Vec<(String, String)> = report
+        .scan
+        .messages
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| (m.level, m.value))
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages.iter().all(|(level, _)| level == "warn"));
+    assert!(messages[0]
+        .1
+        .starts_with("keyhound notice: the range changes .keyhound.toml"));
+    assert!(messages[1]
+        .1
+        .contains("keyhound:allow in the range silences tests/fixture.py:1"));
+    assert!(
+        !run.stdout.contains(&openai_key(195)),
+        "no secret in a notice"
+    );
+}

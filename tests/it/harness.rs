@@ -347,6 +347,7 @@ pub struct CoverageJson {
     pub blobs_scanned: u64,
     pub blobs_shared: u64,
     pub objects_missing: u64,
+    pub commits_skipped: u64,
     pub incomplete: bool,
     pub error: Option<String>,
 }

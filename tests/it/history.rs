@@ -632,3 +632,281 @@ fn issue_12_both_blob_readers_give_the_same_report() {
     );
     assert_eq!(skipped(&git), skipped(&libgit2));
 }
+
+/// Write a commit object by hand (`git hash-object --literally`: git itself refuses a damaged
+/// one) and return its id.
+fn raw_commit(repo: &TestRepo, text: &str) -> String {
+    let file = repo.home.path().join("commit.raw");
+    std::fs::write(&file, text).unwrap();
+    let file = file.to_str().unwrap();
+    repo.git_ok(&["hash-object", "-t", "commit", "--literally", "-w", file])
+}
+
+// issue 19 item 9: one commit with a malformed header (an author date that is no number) made
+// the whole walk fail: 0 findings while the tip held a key. The damaged commit is skipped and
+// counted, its parents and children are still scanned, and the run is incomplete (exit 2).
+#[test]
+fn a_damaged_commit_is_skipped_and_the_rest_of_the_history_is_scanned() {
+    let repo = TestRepo::git();
+    repo.write("old.env", format!("K={}\n", openai_key(190)));
+    let first = repo.commit("first, with a key");
+    let tree = repo.git_ok(&["rev-parse", "HEAD^{tree}"]);
+    let damaged = raw_commit(
+        &repo,
+        &format!(
+            "tree {tree}\nparent {first}\nauthor A <a@example.com> notatime +0000\ncommitter A <a@example.com> 1700000000 +0000\n\ndamaged\n"
+        ),
+    );
+    repo.write("tip.env", format!("K={}\n", openai_key(191)));
+    repo.git_ok(&["add", "-A"]);
+    let tip_tree = repo.git_ok(&["write-tree"]);
+    let tip = raw_commit(
+        &repo,
+        &format!(
+            "tree {tip_tree}\nparent {damaged}\nauthor A <a@example.com> 1700000100 +0000\ncommitter A <a@example.com> 1700000100 +0000\n\ntip\n"
+        ),
+    );
+    // A second damaged commit named by a ref of its own. git refuses to point a ref at either,
+    // so the refs are written as files.
+    let lone = raw_commit(
+        &repo,
+        &format!("tree {tree}\nauthor A <a@example.com> 1700000000 +0000\ncommitter bad\n\nlone\n"),
+    );
+    // A third one behind an annotated tag.
+    let tagged = raw_commit(
+        &repo,
+        &format!("tree {tree}\nauthor A <a@example.com> 1700000000 +0000\ncommitter\n\ntagged\n"),
+    );
+    let file = repo.home.path().join("tag.raw");
+    std::fs::write(
+        &file,
+        format!(
+            "object {tagged}\ntype commit\ntag t\ntagger A <a@example.com> 1700000000 +0000\n\nt\n"
+        ),
+    )
+    .unwrap();
+    let tag = repo.git_ok(&[
+        "hash-object",
+        "-t",
+        "tag",
+        "--literally",
+        "-w",
+        file.to_str().unwrap(),
+    ]);
+    repo.write(".git/refs/heads/main", format!("{tip}\n"));
+    repo.write(".git/refs/heads/broken", format!("{lone}\n"));
+    repo.write(".git/refs/tags/t", format!("{tag}\n"));
+    let run = history(&repo, &[]);
+    assert_eq!(run.code, 2, "the scan is incomplete: {}", run.stderr);
+    assert_eq!(
+        found(&run),
+        vec![("old.env".into(), first.clone()), ("tip.env".into(), tip)],
+        "{}",
+        run.stderr
+    );
+    for id in [&damaged, &lone, &tagged] {
+        assert!(
+            run.stderr
+                .contains(&format!("commit {id} is damaged and was skipped")),
+            "{}",
+            run.stderr
+        );
+    }
+    let report = run.report();
+    let c = &report.summary.coverage[0];
+    assert_eq!((c.commits_skipped, c.incomplete), (3, true), "{c:?}");
+    assert!(report.summary.incomplete);
+    // Positive control: the same history without the damaged commits is complete.
+    repo.write(".git/refs/heads/main", format!("{first}\n"));
+    std::fs::remove_file(repo.path().join(".git/refs/heads/broken")).unwrap();
+    std::fs::remove_file(repo.path().join(".git/refs/tags/t")).unwrap();
+    let run = history(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.report().summary.coverage[0].commits_skipped, 0);
+}
+
+// issue 19 item 16: `--range ..HEAD` (an unset `$BASE`) and a reversed `v2..v1` scanned
+// nothing and exited 0, so a misconfigured CI job stayed green. Both are refused (exit 2) with
+// what to give instead; a range whose ends are one commit (a push that adds nothing) is a
+// warning and exit 0; the right order of the same range reports the key.
+#[test]
+fn an_empty_or_reversed_range_is_refused() {
+    let repo = TestRepo::git();
+    repo.write("README.md", "hi\n");
+    repo.commit("one");
+    repo.git_ok(&["tag", "v1"]);
+    repo.write("app.env", format!("K={}\n", openai_key(192)));
+    repo.commit("two adds a key");
+    repo.git_ok(&["tag", "v2"]);
+
+    let run = history(&repo, &["--range", "..HEAD"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--range ..HEAD: the base revision is empty"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "no report for a refused run");
+
+    let run = history(&repo, &["--range", "v2..v1"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("v1 is an ancestor of v2, so the range holds no commit")
+            && run.stderr.contains("--range v1..v2"),
+        "{}",
+        run.stderr
+    );
+
+    let run = history(&repo, &["--range", "v2..v2"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--range v2..v2 is empty"),
+        "{}",
+        run.stderr
+    );
+
+    // Positive control: the range in the right order reports the key.
+    let run = history(&repo, &["--range", "v1..v2"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(found(&run).len(), 1);
+}
+
+// issue 19 item 16: a shallow clone (GitHub Actions' default `fetch-depth: 1`) lacks the base
+// of the range; the error says so and how to fetch it, for GitHub Actions and GitLab CI.
+#[test]
+fn a_shallow_clone_without_the_base_says_how_to_fetch_it() {
+    let repo = TestRepo::git();
+    repo.write("README.md", "hi\n");
+    let base = repo.commit("base");
+    repo.write("app.env", format!("K={}\n", openai_key(193)));
+    repo.commit("head adds a key");
+    let clone = TestRepo::dir();
+    let url = format!("file://{}", repo.path().display());
+    let out = clone.git_run(&["clone", "-q", "--depth", "1", &url, "shallow"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let shallow = clone.path().join("shallow");
+    let range = format!("{base}..HEAD");
+    let args = ["history", ".", "--format", "json", "--range", &range];
+    let run = clone.keyhound_in(&shallow, &args, None);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for expected in [
+        &format!("this is a shallow clone, without {base}"),
+        "`fetch-depth: 0`",
+        "`GIT_DEPTH: 0`",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    // Positive control: once the history is fetched, the same command reports the key.
+    let out = clone.git_run(&["-C", "shallow", "fetch", "-q", "--unshallow"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let run = clone.keyhound_in(&shallow, &args, None);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(found(&run).len(), 1);
+}
+
+// issue 19 item 2: CI jobs name the repository's own files (`--config .keyhound.toml`, as
+// action.yml's `args` example; `--rules-from .gitleaks.toml`, as README advises gitleaks
+// users). In `--range` mode those were read from the pull request's work tree, so the pull
+// request could allow-list its own key by editing them. They are read as the base revision has
+// them; a file the range adds is not used; each is named in a notice. A file outside the
+// repository is the CI job's own and is honoured (the positive control).
+#[test]
+fn a_pull_request_cannot_silence_its_key_through_files_named_on_the_command_line() {
+    let repo = TestRepo::git();
+    repo.write("ci/keyhound.toml", "[allow]\npaths = [\"docs/**\"]\n");
+    repo.write(
+        "ci/gitleaks.toml",
+        "[[rules]]\nid = \"acme-api-token\"\nregex = '''\\b(acme_[a-z0-9]{32})\\b'''\nkeywords = [\"acme_\"]\n",
+    );
+    let base = repo.commit("base: the CI job's config and rules");
+    repo.git_ok(&["checkout", "-q", "-b", "pr"]);
+    repo.write(
+        "ci/keyhound.toml",
+        "[allow]\npaths = [\"docs/**\", \"secrets.env\"]\nrules = [\"openai.\"]\n",
+    );
+    repo.write(
+        "ci/gitleaks.toml",
+        "[[rules]]\nid = \"acme-api-token\"\nregex = '''\\b(acme_[a-z0-9]{32})\\b'''\nkeywords = [\"acme_\"]\n\n[[allowlists]]\npaths = ['''secrets\\.env''']\n",
+    );
+    repo.write("ci/new.toml", "[allow]\nrules = [\"openai.\"]\n");
+    repo.write("secrets.env", format!("K={}\n", openai_key(194)));
+    let pr = repo.commit("pr adds a key and allow-lists it");
+    let range = format!("{base}..{pr}");
+    let reported = vec![("secrets.env".to_string(), pr.clone())];
+    for (flags, notice) in [
+        (
+            vec!["--config", "ci/keyhound.toml"],
+            "notice: the range changes ci/keyhound.toml; the version of the base revision is used",
+        ),
+        (
+            vec!["--rules-from", "ci/gitleaks.toml"],
+            "notice: the range changes ci/gitleaks.toml; the version of the base revision is used",
+        ),
+        (
+            vec!["--config", "ci/new.toml"],
+            "notice: the range changes ci/new.toml (adds it); the base revision has none, so it is not used",
+        ),
+    ] {
+        let mut args = vec!["--range", &range];
+        args.extend(&flags);
+        let run = history(&repo, &args);
+        assert_eq!(run.code, 1, "{flags:?} silenced the key: {}", run.stderr);
+        assert_eq!(found(&run), reported, "{flags:?}");
+        assert!(run.stderr.contains(notice), "{flags:?}: {}", run.stderr);
+    }
+    // Both at once, named by absolute paths from another directory.
+    let config = repo.path().join("ci/keyhound.toml");
+    let rules = repo.path().join("ci/gitleaks.toml");
+    let run = repo.keyhound_in(
+        repo.home.path(),
+        &[
+            "history",
+            repo.path().to_str().unwrap(),
+            "--format",
+            "json",
+            "--range",
+            &range,
+            "--config",
+            config.to_str().unwrap(),
+            "--rules-from",
+            rules.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(found(&run), reported);
+    // Positive control: the same allow-listing in files outside the repository (the CI job's
+    // own) is honoured.
+    let outside = TestRepo::dir();
+    outside.write("keyhound.toml", "[allow]\nrules = [\"openai.\"]\n");
+    outside.write(
+        "gitleaks.toml",
+        "[[allowlists]]\npaths = ['''secrets\\.env''']\n",
+    );
+    for flag in ["--config", "--rules-from"] {
+        let file = outside.path().join(if flag == "--config" {
+            "keyhound.toml"
+        } else {
+            "gitleaks.toml"
+        });
+        let run = history(&repo, &["--range", &range, flag, file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{flag}: {}", run.stderr);
+    }
+    // A pull request that turns the named file into a symbolic link to an allow-all file
+    // outside the repository: the path as named is read at the base all the same.
+    repo.git_ok(&["checkout", "-q", "-b", "pr2", &base]);
+    repo.remove("ci/keyhound.toml");
+    std::os::unix::fs::symlink(
+        outside.path().join("keyhound.toml"),
+        repo.path().join("ci/keyhound.toml"),
+    )
+    .unwrap();
+    repo.write("secrets.env", format!("K={}\n", openai_key(194)));
+    let pr2 = repo.commit("pr2 links the config away");
+    let range = format!("{base}..{pr2}");
+    let run = history(&repo, &["--range", &range, "--config", "ci/keyhound.toml"]);
+    assert_eq!(run.code, 1, "the link silenced the key: {}", run.stderr);
+    assert_eq!(found(&run), vec![("secrets.env".to_string(), pr2)]);
+}

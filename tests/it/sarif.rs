@@ -15,6 +15,44 @@ struct Sarif {
 struct SarifRun {
     tool: Tool,
     results: Vec<SarifResult>,
+    #[serde(default)]
+    invocations: Vec<Invocation>,
+}
+
+/// SARIF 2.1.0 §3.20: where a range's notices go (issue 19 item 22).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    tool_execution_notifications: Vec<Notification>,
+}
+
+/// SARIF 2.1.0 §3.58.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Notification {
+    level: String,
+    message: Text,
+    locations: Vec<NotificationLocation>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationLocation {
+    physical_location: NotificationPhysical,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationPhysical {
+    artifact_location: Artifact,
+    region: Option<NotificationRegion>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationRegion {
+    start_line: u64,
 }
 
 #[derive(Deserialize)]
@@ -284,9 +322,67 @@ fn validate(tool: &std::path::Path, sarif: &str) -> Vec<String> {
         .collect()
 }
 
+// issue 19 item 22: a range's notices (a changed policy file, an inline allow the pull
+// request adds) reached only stderr. In SARIF they are the run's tool execution
+// notifications, at their file and line; the open key is still a result.
+#[test]
+fn sarif_notifications_carry_the_range_notices() {
+    let (repo, range) = crate::formats::range_with_notices();
+    let run = repo.keyhound(&["history", ".", "--range", &range, "--format", "sarif"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let sarif = parse(&run);
+    let r = &sarif.runs[0];
+    assert_eq!(r.results.len(), 1);
+    assert_eq!(
+        r.results[0].locations[0]
+            .physical_location
+            .artifact_location
+            .uri,
+        "app/settings.py"
+    );
+    assert_eq!(r.invocations.len(), 1, "{}", run.stdout);
+    let inv = &r.invocations[0];
+    assert!(inv.execution_successful);
+    let notes: Vec<(&str, &str, Option<u64>, &str)> = inv
+        .tool_execution_notifications
+        .iter()
+        .map(|n| {
+            let p = &n.locations[0].physical_location;
+            (
+                n.level.as_str(),
+                p.artifact_location.uri.as_str(),
+                p.region.as_ref().map(|r| r.start_line),
+                n.message.text.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert_eq!(notes[0].0, "warning");
+    assert_eq!((notes[0].1, notes[0].2), (".keyhound.toml", None));
+    assert!(notes[0].3.starts_with("the range changes .keyhound.toml"));
+    assert_eq!((notes[1].1, notes[1].2), ("tests/fixture.py", Some(1)));
+    assert!(notes[1]
+        .3
+        .contains("keyhound:allow in the range silences tests/fixture.py:1"));
+    assert!(
+        !run.stdout.contains(&openai_key(195)),
+        "no secret in a notice"
+    );
+    assert!(inv.tool_execution_notifications[0].locations[0]
+        .physical_location
+        .artifact_location
+        .uri_base_id
+        .starts_with("%SRCROOT%"));
+}
+
 #[test]
 fn issue_5_multitool_accepts_scan_and_history_sarif() {
     let Some(tool) = multitool() else { return };
+    // issue 19 item 22: a range's notices as tool execution notifications.
+    let (notices, range) = crate::formats::range_with_notices();
+    let ranged = notices.keyhound(&["history", ".", "--range", &range, "--format", "sarif"]);
+    assert!(ranged.stdout.contains("toolExecutionNotifications"));
+    assert_eq!(validate(&tool, &ranged.stdout), Vec::<String>::new());
     let (repo, _, _) = fixture();
     repo.commit("fixture");
     let scan = repo.keyhound(&["scan", ".", "--format", "sarif"]);

@@ -59,6 +59,9 @@ pub(super) struct Attribution {
     /// Objects the history names that the object database does not have: commits and trees
     /// (counted here), blobs (counted by the reading pass).
     pub missing: u64,
+    /// Commits that could not be parsed (a malformed header): skipped, their trees not
+    /// scanned; their parents are still walked.
+    pub skipped: u64,
     /// Set by the reading pass: wanted blobs read and scanned for this repository, wanted
     /// blobs read for an earlier repository of the run, and wanted blobs that could not be read.
     pub scanned: u64,
@@ -118,9 +121,6 @@ pub(super) fn attribute(
     seen: Seen,
     stats: &Stats,
 ) -> Result<Attribution, HistoryError> {
-    let mut walk = repo.revwalk().map_err(git_err("revwalk"))?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
-        .map_err(git_err("revwalk"))?;
     let mut w = Walker {
         repo,
         seen,
@@ -129,10 +129,13 @@ pub(super) fn attribute(
         submodules: HashSet::new(),
     };
 
+    // The commits to start from and those whose history is known (a range's base).
+    let mut push = Vec::new();
+    let mut hide = Vec::new();
     match plan.tips {
         Tips::Range { from, to } => {
-            walk.push(to).map_err(git_err("--range"))?;
-            walk.hide(from).map_err(git_err("--range"))?;
+            push.push(to);
+            hide.push(from);
             w.found.refs = 1;
             // What the base already has is not the range's doing.
             if let Ok(tree) = repo.find_commit(from).and_then(|c| c.tree()) {
@@ -140,7 +143,7 @@ pub(super) fn attribute(
             }
         }
         Tips::Ancestors(id) => {
-            walk.push(id).map_err(git_err("base revision"))?;
+            push.push(id);
             w.found.refs = 1;
         }
         Tips::Refs => {
@@ -149,20 +152,27 @@ pub(super) fn attribute(
                 let name = r.name().unwrap_or("").to_string();
                 w.found.refs += 1;
                 match r.peel(ObjectType::Commit) {
-                    Ok(obj) => {
-                        let _ = walk.push(obj.id());
-                    }
+                    Ok(obj) => push.push(obj.id()),
                     Err(_) => {
                         // A tag of a blob or tree: scan what it points at directly.
                         if let Ok(obj) = r.peel(ObjectType::Blob) {
                             let path = format!("{name} (blob {})", obj.id()).into();
                             w.found.want(obj.id(), Origin { path, commit: None });
+                        } else if let Some(id) = damaged_commit(repo, &r) {
+                            // A ref to a commit libgit2 cannot parse: the walk records it.
+                            push.push(id);
                         }
                     }
                 }
             }
         }
     }
+    let walk = match revwalk(repo, &push, &hide) {
+        Ok(walk) => walk,
+        // libgit2's walk stops at the first commit it cannot parse (issue 19 item 9): walk
+        // again, skipping and recording the damaged commits.
+        Err(_) => tolerant_walk(repo, &push, &hide, &mut w.found, stats),
+    };
 
     // With --since, every commit older than the date is marked before any newer one is
     // visited: topological order can put an old commit (a side branch with old dates) after a
@@ -170,15 +180,6 @@ pub(super) fn attribute(
     let mut newer = Vec::new();
     let mut commits = 0;
     for oid in walk {
-        let oid = match oid {
-            Ok(o) => o,
-            Err(e) => {
-                diag::warn(&format!("history walk: {}", e.message()));
-                w.found.missing += u64::from(e.code() == git2::ErrorCode::NotFound);
-                stats.error();
-                continue;
-            }
-        };
         let commit = match repo.find_commit(oid) {
             Ok(c) => c,
             Err(e) => {
@@ -289,6 +290,128 @@ impl Walker<'_, '_> {
     }
 }
 
+/// The commits `push` reaches and `hide` does not, parents before children (libgit2's walk).
+/// Fails as a whole on the first commit it cannot parse.
+fn revwalk(repo: &Repository, push: &[Oid], hide: &[Oid]) -> Result<Vec<Oid>, git2::Error> {
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    for &id in push {
+        walk.push(id)?;
+    }
+    for &id in hide {
+        walk.hide(id)?;
+    }
+    walk.collect()
+}
+
+/// [`revwalk`] for a history with damaged commits: each commit's parents are read from its raw
+/// header (`parent <id>` lines), so a commit libgit2 cannot parse is skipped (one warning,
+/// counted in [`Attribution::skipped`], the run incomplete) while its ancestors are still
+/// walked. Missing commits are counted in [`Attribution::missing`] (not in a shallow clone:
+/// its cut-off parents are counted apart). Parents come before children (depth-first, in
+/// post-order), as in libgit2's topological order.
+fn tolerant_walk(
+    repo: &Repository,
+    push: &[Oid],
+    hide: &[Oid],
+    found: &mut Attribution,
+    stats: &Stats,
+) -> Vec<Oid> {
+    let Ok(odb) = repo.odb() else {
+        stats.error();
+        return Vec::new();
+    };
+    let shallow = repo.is_shallow();
+    // The raw parents of a commit; `None` when the object is missing or not a commit.
+    let parents = |id: Oid| -> Option<Vec<Oid>> {
+        let object = odb.read(id).ok()?;
+        if object.kind() != ObjectType::Commit {
+            return None;
+        }
+        Some(raw_parents(object.data()))
+    };
+    // Everything the base reaches is known.
+    let mut hidden: HashSet<Oid> = HashSet::new();
+    let mut stack: Vec<Oid> = hide.to_vec();
+    while let Some(id) = stack.pop() {
+        if hidden.insert(id) {
+            stack.extend(parents(id).unwrap_or_default());
+        }
+    }
+    let mut order = Vec::new();
+    let mut visited: HashSet<Oid> = HashSet::new();
+    // (commit, whether its parents are on the stack already)
+    let mut stack: Vec<(Oid, bool)> = push.iter().rev().map(|&id| (id, false)).collect();
+    while let Some((id, expanded)) = stack.pop() {
+        if expanded {
+            order.push(id);
+            continue;
+        }
+        if hidden.contains(&id) || !visited.insert(id) {
+            continue;
+        }
+        let Some(ids) = parents(id) else {
+            if !shallow {
+                diag::warn(&format!(
+                    "commit {id} is missing; its history is not scanned"
+                ));
+                found.missing += 1;
+                stats.error();
+            }
+            continue;
+        };
+        match repo.find_commit(id) {
+            Ok(_) => stack.push((id, true)),
+            Err(e) => {
+                diag::warn(&format!(
+                    "commit {id} is damaged and was skipped ({}); its parents are still scanned",
+                    e.message()
+                ));
+                found.skipped += 1;
+                stats.error();
+            }
+        }
+        stack.extend(
+            ids.into_iter()
+                .rev()
+                .filter(|p| !visited.contains(p))
+                .map(|p| (p, false)),
+        );
+    }
+    order
+}
+
+/// The `parent <id>` lines of a raw commit's header (which ends at the first empty line).
+fn raw_parents(data: &[u8]) -> Vec<Oid> {
+    data.split(|&b| b == b'\n')
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.strip_prefix(b"parent "))
+        .filter_map(|hex| std::str::from_utf8(hex).ok())
+        .filter_map(|hex| Oid::from_str(hex.trim()).ok())
+        .collect()
+}
+
+/// The commit a ref names, directly or through annotated tags, when libgit2 cannot parse it
+/// (a damaged commit object), else `None`.
+fn damaged_commit(repo: &Repository, r: &git2::Reference) -> Option<Oid> {
+    let odb = repo.odb().ok()?;
+    let mut id = r.resolve().ok()?.target()?;
+    // A tag names its object on its first line; a chain of tags ends (each names an older one).
+    for _ in 0..16 {
+        let object = odb.read(id).ok()?;
+        match object.kind() {
+            ObjectType::Commit => return Some(id),
+            ObjectType::Tag => {
+                let first = object.data().split(|&b| b == b'\n').next()?;
+                let hex = std::str::from_utf8(first.strip_prefix(b"object ")?).ok()?;
+                id = Oid::from_str(hex.trim()).ok()?;
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// Blobs in the trees of local and remote branch tips: content still present today. Each
 /// subtree is walked once, however many branches share it.
 pub(super) fn tip_blobs(repo: &Repository) -> HashSet<Oid> {
@@ -340,5 +463,33 @@ fn commit_info(commit: &git2::Commit) -> CommitInfo {
             .map(|s| String::from_utf8_lossy(s).into_owned())
             .unwrap_or_default(),
         time: time.seconds(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw_parents;
+    use git2::Oid;
+
+    #[test]
+    fn raw_parents_reads_the_header_only() {
+        let a = "1111111111111111111111111111111111111111";
+        let b = "2222222222222222222222222222222222222222";
+        let oid = |s: &str| Oid::from_str(s).unwrap();
+        let cases: [(String, Vec<Oid>); 4] = [
+            (
+                format!("tree {a}\nparent {a}\nparent {b}\nauthor x\n\nmsg\n"),
+                vec![oid(a), oid(b)],
+            ),
+            (format!("tree {a}\nauthor x\n\nparent {b}\n"), vec![]),
+            (
+                format!("tree {a}\nparent nothex\nparent {b}\n\n"),
+                vec![oid(b)],
+            ),
+            ("".to_string(), vec![]),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(raw_parents(raw.as_bytes()), want, "{raw:?}");
+        }
     }
 }

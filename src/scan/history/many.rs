@@ -197,7 +197,8 @@ pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> Histor
                 coverage.blobs_shared = found.shared + known_blobs;
                 coverage.objects_missing = found.missing + one.shallow_missing;
                 coverage.blobs = found.scanned + found.shared + known_blobs + found.unread;
-                coverage.incomplete = coverage.objects_missing > 0;
+                coverage.commits_skipped = found.skipped;
+                coverage.incomplete = coverage.objects_missing > 0 || found.skipped > 0;
                 if several {
                     for f in one.findings.iter_mut().chain(&mut one.before_base) {
                         f.repository = Some(arg.name.clone());
@@ -276,10 +277,14 @@ fn scan_one(
             let (from, to) = parse_range(&repo, range)?;
             let id =
                 |o: git2::Object, what| o.peel_to_commit().map(|c| c.id()).map_err(git_err(what));
-            attribute::Tips::Range {
-                from: id(from, "--range base")?,
-                to: id(to, "--range head")?,
+            let (from, to) = (id(from, "--range base")?, id(to, "--range head")?);
+            if from == to {
+                // A push that adds no commit: nothing to scan, and that is not an error.
+                diag::warn(&format!(
+                    "--range {range} is empty: both ends are commit {from}; nothing to scan"
+                ));
             }
+            attribute::Tips::Range { from, to }
         }
         None => attribute::Tips::Refs,
     };

@@ -29,7 +29,7 @@ mod seen;
 mod state;
 
 pub use audit::{audit, group, SecretTable};
-pub use base::BaseFiles;
+pub use base::{BaseFiles, Pinned};
 pub use dates::{now, parse_since, rfc3339, since, SINCE_FORMS};
 use error::git_err;
 pub use error::HistoryError;
@@ -111,7 +111,10 @@ fn open(path: &Path) -> Result<Repository, HistoryError> {
     Repository::open_ext(path, git2::RepositoryOpenFlags::empty(), &ceilings).map_err(not_a_repo)
 }
 
-/// The two ends of `A..B`.
+/// The two ends of `A..B`, refused when the range cannot be what was meant (issue 19 item
+/// 16): an empty base (`..HEAD`: an unset `$BASE`; git would read it as `HEAD..HEAD` and scan
+/// nothing), a base this repository does not have (in a shallow clone: how to fetch it), or a
+/// reversed range (`v2..v1`: B is an ancestor of A, so the range holds no commit).
 fn parse_range<'r>(
     repo: &'r Repository,
     range: &str,
@@ -120,13 +123,39 @@ fn parse_range<'r>(
         range: range.to_string(),
         message,
     };
-    let spec = repo
-        .revparse(range)
-        .map_err(|e| bad(e.message().to_string()))?;
-    match (spec.from(), spec.to()) {
-        (Some(from), Some(to)) => Ok((from.clone(), to.clone())),
-        _ => Err(bad("not a range".into())),
+    let (base, head) = range.split_once("..").unwrap_or((range, ""));
+    if base.is_empty() {
+        return Err(bad(
+            "the base revision is empty (an unset variable, as in \"$BASE..HEAD\"?), so the range would hold no commit".into(),
+        ));
     }
+    let spec = repo.revparse(range).map_err(|e| {
+        let mut message = e.message().to_string();
+        if repo.is_shallow() {
+            let missing = if repo.revparse_single(base).is_err() || head.is_empty() {
+                base
+            } else {
+                head
+            };
+            message.push_str(&format!(
+                "; this is a shallow clone, without {missing}: fetch the whole history (GitHub Actions: `fetch-depth: 0` in actions/checkout; GitLab CI: `GIT_DEPTH: 0`; elsewhere: git fetch --unshallow)"
+            ));
+        }
+        bad(message)
+    })?;
+    let (from, to) = match (spec.from(), spec.to()) {
+        (Some(from), Some(to)) => (from.clone(), to.clone()),
+        _ => return Err(bad("not a range".into())),
+    };
+    if let (Ok(a), Ok(b)) = (from.peel_to_commit(), to.peel_to_commit()) {
+        if a.id() != b.id() && repo.graph_descendant_of(a.id(), b.id()).unwrap_or(false) {
+            let head = if head.is_empty() { "HEAD" } else { head };
+            return Err(bad(format!(
+                "{head} is an ancestor of {base}, so the range holds no commit; the base comes first: --range {head}..{base}"
+            )));
+        }
+    }
+    Ok((from, to))
 }
 
 /// What the scan found beyond the findings: for the audit summary.
