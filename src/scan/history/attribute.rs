@@ -217,6 +217,7 @@ pub(super) fn attribute(
             trees,
             blobs,
             findings: Vec::new(),
+            walked: None,
         });
     }
     Ok(found)
