@@ -112,3 +112,120 @@ fn issue_12_state_of_other_rules_or_limits_is_not_used() {
     let run = audit(&repo, &state, &["--since", "2000-01-01"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
+
+/// `git mktree --missing` with one entry: a tree naming `blob` at `name`, whether or not the
+/// object database has the blob.
+fn tree_naming(repo: &TestRepo, name: &str, blob: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("git")
+        .args(["mktree", "--missing"])
+        .current_dir(repo.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run git mktree");
+    child
+        .stdin
+        .take()
+        .expect("stdin piped")
+        .write_all(format!("100644 blob {blob}\t{name}\n").as_bytes())
+        .expect("write to git mktree");
+    let out = child.wait_with_output().expect("git mktree");
+    assert!(out.status.success(), "git mktree failed");
+    String::from_utf8(out.stdout)
+        .expect("an id")
+        .trim()
+        .to_string()
+}
+
+// issue 19 item 30: a re-audit of a repository whose refs have not moved answers from the
+// state's record of the last audit instead of walking every commit and tree again; any ref that
+// moves, or a blob that was missing and has arrived, sends it back to the walk.
+#[test]
+fn reaudit_of_unmoved_refs_answers_from_the_record_until_something_moves() {
+    let repo = TestRepo::git();
+    let state = TestRepo::dir();
+    let (old, late) = (openai_key(123), openai_key(124));
+    repo.write("app.env", format!("K={old}\n"));
+    repo.commit("first");
+    // A commit on a side ref whose tree names a blob the object database does not have yet.
+    let content = format!("LATE={late}\n");
+    repo.write("late.env", &content);
+    let blob = repo.git_ok(&["hash-object", "late.env"]);
+    repo.remove("late.env");
+    let tree = tree_naming(&repo, "late.env", &blob);
+    let commit = repo.git_ok(&["commit-tree", &tree, "-m", "names a blob not here"]);
+    repo.git_ok(&["update-ref", "refs/heads/lost", &commit]);
+
+    let first = audit(&repo, &state, &[]);
+    assert_eq!(first.code, 2, "a missing blob leaves the audit incomplete");
+    assert_eq!(first.report().findings.len(), 1, "{}", first.stderr);
+    let walked = &first.report().summary.coverage[0];
+
+    // Nothing moved: no walk, the same coverage, the same status, the missing blob named again.
+    let again = audit(&repo, &state, &[]);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("no ref has moved since the last audit"),
+        "{}",
+        again.stderr
+    );
+    assert!(again.stderr.contains(&blob), "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("1 finding of earlier audits not reported again, 1 still present"),
+        "{}",
+        again.stderr
+    );
+    let report = again.report();
+    assert!(report.findings.is_empty());
+    let answered = &report.summary.coverage[0];
+    assert_eq!(
+        (answered.refs, answered.commits, answered.blobs),
+        (walked.refs, walked.commits, walked.blobs)
+    );
+    assert_eq!((answered.blobs_scanned, answered.objects_missing), (0, 1));
+    assert!(answered.incomplete);
+
+    // The missing blob arrives: the record cannot answer; the walk reads it and finds its key.
+    repo.write("late.env", &content);
+    assert_eq!(repo.git_ok(&["hash-object", "-w", "late.env"]), blob);
+    repo.remove("late.env");
+    let arrived = audit(&repo, &state, &[]);
+    assert_eq!(arrived.code, 1, "{}", arrived.stderr);
+    assert!(
+        !arrived.stderr.contains("no ref has moved"),
+        "{}",
+        arrived.stderr
+    );
+    let found: Vec<_> = arrived
+        .report()
+        .findings
+        .iter()
+        .map(|f| f.secret.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(found, vec![late.clone()]);
+
+    // A tag on an old commit moves no branch, but it is a new ref: walked, nothing new.
+    let quiet = audit(&repo, &state, &[]);
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert!(
+        quiet.stderr.contains("no ref has moved"),
+        "{}",
+        quiet.stderr
+    );
+    repo.git_ok(&["tag", "v1", "main"]);
+    let tagged = audit(&repo, &state, &[]);
+    assert_eq!(tagged.code, 0, "{}", tagged.stderr);
+    assert!(
+        !tagged.stderr.contains("no ref has moved"),
+        "{}",
+        tagged.stderr
+    );
+    assert!(audit(&repo, &state, &[])
+        .stderr
+        .contains("no ref has moved"));
+}

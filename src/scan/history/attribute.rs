@@ -218,6 +218,7 @@ pub(super) fn attribute(
             trees,
             blobs,
             findings: Vec::new(),
+            walked: None,
         });
     }
     Ok(found)

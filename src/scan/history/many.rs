@@ -15,7 +15,7 @@ use git2::{Oid, Repository};
 
 use super::read::{self, Outcome};
 use super::seen::Ids;
-use super::state::{KnownFinding, RuleKey, Stale, State, States};
+use super::state::{self, KnownFinding, RuleKey, Stale, State, States};
 use super::{
     attribute, before_base, git_err, open, parse_range, pass, tune_libgit2, HistoryError,
     HistoryOptions, HistoryResult,
@@ -170,6 +170,8 @@ pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> Histor
     let several = opts.repos.len() > 1;
     let mut shared = Shared::default();
     let mut result = HistoryResult::default();
+    // Repositories answered from their record: when all are, the state is not written again.
+    let mut answered = 0;
     for arg in &opts.repos {
         let started = std::time::Instant::now();
         let errors = Stats::get(&stats.errors);
@@ -188,6 +190,21 @@ pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> Histor
             repository: arg.name.clone(),
             ..Coverage::default()
         };
+        // The refs as they are before the walk: what the record will say this audit saw.
+        let refs = known
+            .as_ref()
+            .and_then(|_| open(&arg.path).ok())
+            .map(|repo| (state::ref_targets(&repo), repo));
+        if let (Some(known), Some((refs, repo))) = (&known, &refs) {
+            if let Some(walked) = unmoved(opts, known, refs, repo) {
+                answer_from_record(opts, arg, repo, known, walked, stats, &mut coverage);
+                answered += 1;
+                coverage.elapsed_ms = started.elapsed().as_millis() as u64;
+                result.coverage.push(coverage);
+                continue;
+            }
+        }
+        let refs = refs.map(|(refs, _)| refs);
         match scan_one(detector, opts, arg, stats, &mut shared, known) {
             Ok(mut one) => {
                 let found = &one.attribution;
@@ -204,9 +221,26 @@ pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> Histor
                         f.repository = Some(arg.name.clone());
                     }
                 }
-                if let (Some(states), Some(state)) = (states.as_mut(), one.attribution.state) {
+                if let (Some(states), Some(mut state)) = (states.as_mut(), one.attribution.state) {
                     let path = opts.state.as_deref().expect("states come from --state");
                     let incomplete = Stats::get(&stats.errors) > errors;
+                    // The record answers a later audit only if the blobs the object database
+                    // lacks were all that went wrong (not a damaged commit, not a read error).
+                    let errors_now = Stats::get(&stats.errors) - errors;
+                    let answerable = state.walked.as_ref().is_some_and(|w| {
+                        errors_now == w.missing_blobs.len() as u64 && coverage.commits_skipped == 0
+                    });
+                    if let (Some(walked), Some(refs), true) =
+                        (state.walked.as_mut(), refs, answerable)
+                    {
+                        walked.refs = refs;
+                        walked.ref_count = coverage.refs;
+                        walked.commits = coverage.commits;
+                        walked.blobs = coverage.blobs;
+                        walked.objects_missing = coverage.objects_missing;
+                    } else {
+                        state.walked = None;
+                    }
                     let state =
                         record_state(path, arg, state, &one.findings, &one.at_tips, incomplete);
                     states.repos.insert(arg.name.clone(), state);
@@ -234,7 +268,8 @@ pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> Histor
         coverage.elapsed_ms = started.elapsed().as_millis() as u64;
         result.coverage.push(coverage);
     }
-    if let (Some(path), Some(states)) = (&opts.state, &states) {
+    let unchanged = answered == opts.repos.len();
+    if let (Some(path), Some(states), false) = (&opts.state, &states, unchanged) {
         if let Err(e) = states.save(path, &key) {
             diag::warn(&format!(
                 "{}: the state cannot be written ({e}); the next audit reads everything again",
@@ -267,7 +302,7 @@ fn scan_one(
     let repo = open(&arg.path)?;
     let mut missing_parents = 0;
     if repo.is_shallow() {
-        diag::warn(&format!("{}: shallow clone: commits before the shallow boundary are not scanned; fetch with --unshallow for a full audit", arg.name));
+        warn_shallow(arg);
         missing_parents = shallow_missing(&repo);
     }
     let repo_path = repo.path().to_path_buf();
@@ -387,20 +422,10 @@ fn record_state(
     at_tips: &HashSet<Oid>,
     incomplete: bool,
 ) -> State {
-    let earlier = state.findings.len();
-    let still = state
-        .findings
-        .iter()
-        .filter(|f| Oid::from_str(&f.blob).is_ok_and(|b| at_tips.contains(&b)))
-        .count();
-    if earlier > 0 {
-        diag::info(&format!(
-            "keyhound: {}: {}: {earlier} finding{} of earlier audits not reported again, {still} still present at a branch tip",
-            path.display(),
-            arg.name,
-            if earlier == 1 { "" } else { "s" }
-        ));
+    for f in &mut state.findings {
+        f.at_tip = Oid::from_str(&f.blob).is_ok_and(|b| at_tips.contains(&b));
     }
+    say_earlier(path, arg, &state.findings);
     if incomplete {
         state.trees.clear();
     }
@@ -411,12 +436,97 @@ fn record_state(
             blob: f.blob.clone().unwrap_or_default(),
             path: f.provenance.path().to_string(),
             commit: f.provenance.commit().map(|c| c.id.clone()),
+            at_tip: f
+                .blob
+                .as_deref()
+                .is_some_and(|b| Oid::from_str(b).is_ok_and(|b| at_tips.contains(&b))),
         };
-        if !state.findings.contains(&known) {
+        if !state.findings.iter().any(|k| k.same(&known)) {
             state.findings.push(known);
         }
     }
     state
+}
+
+/// How many findings earlier audits recorded, and how many of them are still at a branch tip.
+fn say_earlier(path: &Path, arg: &RepoArg, earlier: &[KnownFinding]) {
+    if earlier.is_empty() {
+        return;
+    }
+    let still = earlier.iter().filter(|f| f.at_tip).count();
+    diag::info(&format!(
+        "keyhound: {}: {}: {} finding{} of earlier audits not reported again, {still} still present at a branch tip",
+        path.display(),
+        arg.name,
+        earlier.len(),
+        if earlier.len() == 1 { "" } else { "s" }
+    ));
+}
+
+/// The record of the last audit, if it can answer this one without a walk (issue 19 item 30):
+/// a whole-history audit, refs and `HEAD` where they were, and every blob the last audit found
+/// missing still missing. A re-audit of an unchanged repository then costs reading the state
+/// and the refs, not a walk of every commit and tree.
+fn unmoved<'k>(
+    opts: &HistoryOptions,
+    known: &'k State,
+    refs: &std::collections::BTreeMap<String, String>,
+    repo: &Repository,
+) -> Option<&'k state::Walked> {
+    let whole =
+        opts.range.is_none() && opts.since.is_none() && !opts.unreachable && !opts.all_occurrences;
+    let walked = known.walked.as_ref()?;
+    if !whole || walked.refs.is_empty() || &walked.refs != refs {
+        return None;
+    }
+    let odb = repo.odb().ok()?;
+    let still_missing = walked
+        .missing_blobs
+        .iter()
+        .all(|m| Oid::from_str(&m.blob).is_ok_and(|id| !odb.exists(id)));
+    still_missing.then_some(walked)
+}
+
+/// A re-audit answered from the record: nothing read, nothing new; the missing blobs and a
+/// shallow clone warned about as the walk would, so the run's status is the walk's.
+fn answer_from_record(
+    opts: &HistoryOptions,
+    arg: &RepoArg,
+    repo: &Repository,
+    known: &State,
+    walked: &state::Walked,
+    stats: &Stats,
+    coverage: &mut Coverage,
+) {
+    let path = opts.state.as_deref().unwrap_or(Path::new(""));
+    diag::note(&format!(
+        "{}: {}: no ref has moved since the last audit: nothing new to read",
+        path.display(),
+        arg.name
+    ));
+    if repo.is_shallow() {
+        warn_shallow(arg);
+    }
+    for m in &walked.missing_blobs {
+        diag::warn(&format!(
+            "{}: blob {} cannot be read: not in the object database",
+            m.path, m.blob
+        ));
+        stats.error();
+    }
+    say_earlier(path, arg, &known.findings);
+    coverage.refs = walked.ref_count;
+    coverage.commits = walked.commits;
+    coverage.blobs = walked.blobs;
+    coverage.blobs_shared = walked
+        .blobs
+        .saturating_sub(walked.missing_blobs.len() as u64);
+    coverage.objects_missing = walked.objects_missing;
+    coverage.incomplete = walked.objects_missing > 0 || !walked.missing_blobs.is_empty();
+}
+
+fn warn_shallow(arg: &RepoArg) {
+    diag::warn(&format!("{}: shallow clone: commits before the shallow boundary are not scanned; fetch with --unshallow for a full audit", arg.name));
 }
 
 #[cfg(test)]

@@ -304,6 +304,7 @@ fn pass(
     let mut out = Vec::new();
     let mut parents = None;
     let mut failed = Vec::new();
+    let mut missing_blobs = Vec::new();
     for blob in std::mem::take(&mut found.order) {
         let origins = found.blobs.remove(&blob).unwrap_or_default();
         let outcome = match outcomes.remove(&blob) {
@@ -328,6 +329,12 @@ fn pass(
         if let (Some(outcome), false) = (outcome, origins.is_empty()) {
             if outcome.failed() {
                 failed.push(blob);
+                if matches!(outcome, read::Outcome::Missing) {
+                    missing_blobs.push(state::MissingBlob {
+                        blob: blob.to_string(),
+                        path: origins[0].path.to_string(),
+                    });
+                }
             }
             out.extend(read::settle(
                 reader,
@@ -377,6 +384,12 @@ fn pass(
             state.blobs.remove(blob);
         }
         state.findings = findings_before;
+        // The walk can be answered from the record next time only if nothing but absent blobs
+        // went unread (the caller fills in the counts).
+        state.walked = (failed.len() == missing_blobs.len()).then(|| state::Walked {
+            missing_blobs,
+            ..state::Walked::default()
+        });
     }
     Ok((out, found))
 }

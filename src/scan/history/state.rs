@@ -5,7 +5,9 @@
 //! present at a branch tip. A state belongs to one keyhound version and one [`RuleKey`] (the
 //! rules and the per-blob limits): with another, it is ignored and the audit reads everything.
 //! An incomplete audit keeps no trees (a tree whose blob could not be read is not known), only
-//! the blobs it read. It does not report findings (the caller's).
+//! the blobs it read. It does not report findings (the caller's). A record also keeps what the
+//! last audit walked ([`Walked`]: its refs, counts and the blobs that were missing), so a
+//! re-audit of a repository whose refs have not moved answers without a walk (issue 19 item 30).
 //!
 //! One file serves a run of several repositories ([`States`]): one record per repository, keyed
 //! by the repository as the user named it (`RepoArg::name`), so name each the same way in every
@@ -73,6 +75,51 @@ pub(super) struct KnownFinding {
     pub blob: String,
     pub path: String,
     pub commit: Option<String>,
+    /// Its blob was in a branch tip's tree at the last audit (older states: false).
+    #[serde(default)]
+    pub at_tip: bool,
+}
+
+impl KnownFinding {
+    /// The same finding, whatever the last audit said of the tips.
+    pub fn same(&self, other: &KnownFinding) -> bool {
+        (
+            &self.rule_id,
+            &self.fingerprint,
+            &self.blob,
+            &self.path,
+            &self.commit,
+        ) == (
+            &other.rule_id,
+            &other.fingerprint,
+            &other.blob,
+            &other.path,
+            &other.commit,
+        )
+    }
+}
+
+/// What the last audit of a repository saw, so that a re-audit of a repository whose refs have
+/// not moved answers from the record without walking the history (issue 19 item 30): the refs
+/// and what they point at, the coverage counts, and the blobs that were missing (a re-audit
+/// looks for them again: if one has arrived, the history is walked).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub(super) struct Walked {
+    /// Every ref and `HEAD`: name and target (an object id, or `-> name` when symbolic).
+    pub refs: BTreeMap<String, String>,
+    pub ref_count: u64,
+    pub commits: u64,
+    pub blobs: u64,
+    pub objects_missing: u64,
+    /// The blobs that could not be read because the object database lacks them.
+    pub missing_blobs: Vec<MissingBlob>,
+}
+
+/// A blob the history names and the object database lacked, at its first path.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub(super) struct MissingBlob {
+    pub blob: String,
+    pub path: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -89,6 +136,8 @@ struct Record {
     trees: String,
     blobs: String,
     findings: Vec<KnownFinding>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    walked: Option<Walked>,
 }
 
 /// Every repository's [`State`], by name.
@@ -103,6 +152,9 @@ pub(super) struct State {
     pub trees: Ids,
     pub blobs: Ids,
     pub findings: Vec<KnownFinding>,
+    /// The last audit's refs and counts, when it read everything its refs reach but blobs the
+    /// object database lacks; `None` after an audit with other read errors.
+    pub walked: Option<Walked>,
 }
 
 /// Why a state file was not used (the audit then reads everything).
@@ -158,6 +210,7 @@ impl States {
                 trees: ids(&r.trees)?,
                 blobs: ids(&r.blobs)?,
                 findings: r.findings,
+                walked: r.walked,
             };
             repos.insert(r.repository, state);
         }
@@ -192,6 +245,7 @@ impl States {
                     trees: hex(&state.trees),
                     blobs: hex(&state.blobs),
                     findings: state.findings.clone(),
+                    walked: state.walked.clone(),
                 })
                 .collect(),
         };
@@ -202,6 +256,27 @@ impl States {
     }
 }
 
+/// Every ref of `repo` and `HEAD`, with what each points at: equal maps mean the same history.
+pub(super) fn ref_targets(repo: &git2::Repository) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut add = |r: &git2::Reference| {
+        let target = match (r.target(), r.symbolic_target()) {
+            (Some(id), _) => id.to_string(),
+            (None, Some(name)) => format!("-> {name}"),
+            (None, None) => return,
+        };
+        out.insert(String::from_utf8_lossy(r.name_bytes()).into_owned(), target);
+    };
+    if let Ok(refs) = repo.references() {
+        for r in refs.flatten() {
+            add(&r);
+        }
+    }
+    if let Ok(head) = repo.find_reference("HEAD") {
+        add(&head);
+    }
+    out
+}
 #[cfg(test)]
 mod tests {
     use super::*;
