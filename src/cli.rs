@@ -379,31 +379,34 @@ struct VerifySettingsArgs {
         help_heading = "Verification (network, opt-in)"
     )]
     verify_concurrency: usize,
-    /// Requests per second to each provider.
+    /// Requests per second to each provider (at most 1000).
     #[arg(
         long,
-        default_value_t = 5.0,
+        default_value = "5",
         value_name = "RPS",
+        value_parser = parse_rps,
         help_heading = "Verification (network, opt-in)"
     )]
     verify_rps: f64,
-    /// Seconds before a check gives up (answer: unknown).
+    /// Seconds before a check gives up (answer: unknown), 0.1 to 600.
     #[arg(
         long,
-        default_value_t = 10.0,
+        default_value = "10",
         value_name = "SECS",
+        value_parser = |s: &str| parse_seconds(s, 0.1, 600.0),
         help_heading = "Verification (network, opt-in)"
     )]
-    verify_timeout: f64,
-    /// Seconds the whole verification may take. Rate limits only delay a check; keys still
-    /// unchecked when this is spent are reported unknown.
+    verify_timeout: std::time::Duration,
+    /// Seconds the whole verification may take, 1 to 86400. Rate limits only delay a check;
+    /// keys still unchecked when this is spent are reported unknown.
     #[arg(
         long,
-        default_value_t = 120.0,
+        default_value = "120",
         value_name = "SECS",
+        value_parser = |s: &str| parse_seconds(s, 1.0, 86400.0),
         help_heading = "Verification (network, opt-in)"
     )]
-    verify_budget: f64,
+    verify_budget: std::time::Duration,
     /// PROVIDER=BASE_URL: send that provider's checks to another scheme and host (tests,
     /// proxies); plain http only to loopback. Command line only, never from a config file.
     #[arg(long, value_name = "PROVIDER=URL", value_parser = keyhound::verify::parse_endpoint, help_heading = "Verification (network, opt-in)")]
@@ -434,14 +437,31 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("\"{s}\" is not a size (examples: 1000, 512K, 25M, 1G)"))
 }
 
+/// Seconds between `min` and `max` (issue 19 item 25: `--verify-timeout 1e30` panicked, and
+/// values out of range were changed silently).
+fn parse_seconds(s: &str, min: f64, max: f64) -> Result<std::time::Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(secs) if (min..=max).contains(&secs) => Ok(std::time::Duration::from_secs_f64(secs)),
+        _ => Err(format!("expected seconds from {min} to {max}")),
+    }
+}
+
+/// Requests per second: more than 0, at most 1000.
+fn parse_rps(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(rps) if rps > 0.0 && rps <= 1000.0 => Ok(rps),
+        _ => Err("expected requests per second above 0, at most 1000".into()),
+    }
+}
+
 impl VerifySettingsArgs {
     fn options(self) -> keyhound::verify::VerifyOptions {
         keyhound::verify::VerifyOptions {
             endpoints: self.verify_endpoint.into_iter().collect(),
             concurrency: self.verify_concurrency.max(1),
             requests_per_second: self.verify_rps,
-            timeout: std::time::Duration::from_secs_f64(self.verify_timeout.max(0.1)),
-            budget: std::time::Duration::from_secs_f64(self.verify_budget.max(1.0)),
+            timeout: self.verify_timeout,
+            budget: self.verify_budget,
             cache: !self.no_cache,
             ..Default::default()
         }

@@ -97,7 +97,7 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         history::group(&mut reported, *all_occurrences);
     }
     if let Some(opts) = &common.verify {
-        let verdicts = verify::verify(&reported, opts);
+        let verdicts = verify::verify(&reported, prepared.detector.rules(), opts);
         for (f, v) in reported.iter_mut().zip(verdicts) {
             f.verification = Some(v);
         }
