@@ -78,7 +78,7 @@ enum CliCommand {
         #[arg(long, value_name = "REPORT")]
         from: PathBuf,
         #[command(flatten)]
-        output: OutputArgs,
+        output: ReportArgs,
         /// Config file (its custom rules name the keys' providers).
         #[arg(long, value_name = "FILE", help_heading = "Input")]
         config: Option<PathBuf>,
@@ -277,7 +277,8 @@ pub struct CommonArgs {
     output: OutputArgs,
     #[command(flatten)]
     input: InputArgs,
-    /// Check whether each key is live, with a read-only request to its own provider.
+    /// Check whether each key is live, with a read-only request to its own provider
+    /// (--only-live and --fail-on live turn this on too).
     #[arg(long, help_heading = "Verification (network, opt-in)")]
     verify: bool,
     #[command(flatten)]
@@ -286,9 +287,23 @@ pub struct CommonArgs {
     settings: VerifySettingsArgs,
 }
 
-/// How the report is written.
+/// How the report is written, and what it lists besides.
 #[derive(Debug, Args)]
 struct OutputArgs {
+    #[command(flatten)]
+    report: ReportArgs,
+    /// Also report findings the policy silenced (keyhound:allow, allow-lists, baseline), marked.
+    #[arg(long, help_heading = "Output")]
+    show_suppressed: bool,
+    /// Name every file or blob that was not scanned (binary, too large, ignored) on stderr.
+    #[arg(long, help_heading = "Output")]
+    list_skipped: bool,
+}
+
+/// How the report is written (`verify` has only these: it neither scans nor applies a policy,
+/// so it has nothing to skip or suppress; issue 19 item 26).
+#[derive(Debug, Args)]
+struct ReportArgs {
     /// Report format.
     #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
     format: CliFormat,
@@ -304,12 +319,6 @@ struct OutputArgs {
     /// No notes or summary on standard error (warnings still print).
     #[arg(long, short = 'q', help_heading = "Output")]
     quiet: bool,
-    /// Also report findings the policy silenced (keyhound:allow, allow-lists, baseline), marked.
-    #[arg(long, help_heading = "Output")]
-    show_suppressed: bool,
-    /// Name every file or blob that was not scanned (binary, too large, ignored) on stderr.
-    #[arg(long, help_heading = "Output")]
-    list_skipped: bool,
 }
 
 /// What is read and which policy applies.
@@ -351,11 +360,11 @@ struct InputArgs {
 /// What verification means for the exit status.
 #[derive(Debug, Args)]
 struct VerifyOutcomeArgs {
-    /// Report only keys confirmed live (implies --verify).
+    /// Report only keys confirmed live.
     #[arg(long, help_heading = "Verification (network, opt-in)")]
     only_live: bool,
-    /// Which findings make the exit status 1 (`live` implies --verify; a key that could not be
-    /// checked counts as live unless --allow-unknown).
+    /// Which findings make the exit status 1. `live`: a live key, or one that could not be
+    /// checked (unknown or unsupported) unless --allow-unknown.
     #[arg(
         long,
         value_enum,
@@ -363,7 +372,8 @@ struct VerifyOutcomeArgs {
         help_heading = "Verification (network, opt-in)"
     )]
     fail_on: CliFailOn,
-    /// With --fail-on live: keys that could not be checked (unknown) do not fail the run.
+    /// With --fail-on live: keys that could not be checked (unknown or unsupported) do not fail
+    /// the run.
     #[arg(long, help_heading = "Verification (network, opt-in)")]
     allow_unknown: bool,
 }
@@ -470,6 +480,14 @@ impl VerifySettingsArgs {
 
 impl OutputArgs {
     fn apply(self, o: &mut CommonOptions) {
+        self.report.apply(o);
+        o.show_suppressed = self.show_suppressed;
+        o.list_skipped = self.list_skipped;
+    }
+}
+
+impl ReportArgs {
+    fn apply(self, o: &mut CommonOptions) {
         o.format = match self.format {
             CliFormat::Human => Format::Human,
             CliFormat::Json => Format::Json,
@@ -487,8 +505,6 @@ impl OutputArgs {
             CliColor::Never => ColorChoice::Never,
         };
         o.quiet = self.quiet;
-        o.show_suppressed = self.show_suppressed;
-        o.list_skipped = self.list_skipped;
     }
 }
 

@@ -652,6 +652,12 @@ fn issue_10_shared_rate_limit_delays_checks_but_never_gives_up_on_them() {
     }
 }
 
+/// A fake AWS access key id: a key shape with no live check (`unsupported`).
+fn aws_key_id(seed: u64) -> String {
+    const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    format!("AKIA{}", Rng::new(seed).string(BASE32, 16))
+}
+
 /// Every file the runs wrote under the test's home (the verification cache lives there).
 fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
@@ -666,6 +672,77 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     files
+}
+
+// issue 19 item 4: a key whose provider has no live check (AWS, private keys, ...) passed
+// `--fail-on live` with exit 0 and no word, though `--help` says such keys count as live.
+#[test]
+fn fail_on_live_fails_on_keys_it_cannot_check() {
+    let repo = TestRepo::dir();
+    let key = aws_key_id(300);
+    repo.write("aws.env", format!("AWS_ACCESS_KEY_ID={key}\n"));
+    let run = repo.keyhound(&[
+        "scan",
+        ".",
+        "--fail-on",
+        "live",
+        "--no-cache",
+        "--format",
+        "json",
+    ]);
+    let report = run.report();
+    assert_eq!(report.findings.len(), 1, "{}", run.stderr);
+    let verdict = report.findings[0].verification.as_ref().expect("a verdict");
+    assert_eq!(verdict.status, "unsupported");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("1 key could not be checked (1 unsupported"),
+        "{}",
+        run.stderr
+    );
+    let allowed = repo.keyhound(&[
+        "scan",
+        ".",
+        "--fail-on",
+        "live",
+        "--allow-unknown",
+        "--no-cache",
+    ]);
+    assert_eq!(allowed.code, 0, "{}", allowed.stderr);
+    assert!(
+        allowed.stderr.contains("1 unsupported") && allowed.stderr.contains("--allow-unknown"),
+        "{}",
+        allowed.stderr
+    );
+}
+
+// issue 19 item 26: `--allow-unknown` without `--fail-on live` did nothing, silently.
+#[test]
+fn allow_unknown_without_fail_on_live_is_refused() {
+    let repo = TestRepo::dir();
+    repo.write(
+        "aws.env",
+        format!("AWS_ACCESS_KEY_ID={}\n", aws_key_id(301)),
+    );
+    for args in [
+        &["scan", ".", "--verify", "--allow-unknown", "--no-cache"][..],
+        &["scan", ".", "--fail-on", "any", "--allow-unknown"][..],
+    ] {
+        let run = repo.keyhound(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("--fail-on live"), "{}", run.stderr);
+    }
+    // Positive control: with --fail-on live it is accepted.
+    let run = repo.keyhound(&[
+        "scan",
+        ".",
+        "--fail-on",
+        "live",
+        "--allow-unknown",
+        "--no-cache",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
 // issue 19 item 25: a connect that took longer than 5 s gave up at 5 s whatever
@@ -1025,4 +1102,41 @@ pattern = 'vault\(([A-Za-z0-9_-]{20,200})\)'
     // Positive control: the same rule's match in OpenAI's key shape is checked.
     assert_eq!(seen.len(), 1);
     assert_eq!(v[&key]["status"], "live");
+}
+
+// issue 19 item 26: `verify` listed flags that do nothing there (it reads a report: nothing is
+// skipped or suppressed, and it always verifies).
+#[test]
+fn verify_help_lists_only_flags_that_act() {
+    let run = TestRepo::dir().keyhound(&["verify", "--help"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("--only-live"), "{}", run.stdout);
+    for absent in ["--show-suppressed", "--list-skipped", "implies --verify"] {
+        assert!(!run.stdout.contains(absent), "{absent}: {}", run.stdout);
+    }
+    let run = TestRepo::dir().keyhound(&["verify", "--from", "r.json", "--list-skipped"]);
+    assert_eq!(run.code, 2);
+}
+
+// issue 19 item 26: `verify --from` a file holding `[]` answered in serde's words ("invalid
+// length 0, expected struct ReadReport with 3 elements").
+#[test]
+fn verify_from_what_is_no_report_says_what_is_wrong() {
+    let repo = TestRepo::dir();
+    for (text, says) in [
+        ("[]", "it holds a list"),
+        ("{}", "it has no \"version\""),
+        ("{\"version\": 1}", "it has no \"findings\""),
+        (
+            "{\"version\": 9, \"findings\": [], \"summary\": {}}",
+            "version 9",
+        ),
+        ("not json", "not JSON"),
+    ] {
+        repo.write("r.json", text);
+        let run = repo.keyhound(&["verify", "--from", "r.json"]);
+        assert_eq!(run.code, 2, "{text}");
+        assert!(run.stderr.contains(says), "{text}: {}", run.stderr);
+        assert!(!run.stderr.contains("struct"), "{text}: {}", run.stderr);
+    }
 }
