@@ -204,13 +204,24 @@ fn sendable(
     rules: &RuleSet,
 ) -> (Vec<Key>, Vec<(Key, Verdict)>) {
     let builtin = crate::rules::builtin().unwrap_or_default();
-    let is_builtin = |f: &Finding| {
-        rules.rules.get(f.rule).is_some_and(|r| {
+    // Which rules of the run are built-in ones, unchanged (by index, as findings name them).
+    let is_builtin: Vec<bool> = rules
+        .rules
+        .iter()
+        .map(|r| {
             builtin
                 .iter()
                 .any(|b| b.id == r.id && b.provider == r.provider && b.pattern == r.pattern)
         })
-    };
+        .collect();
+    // Each key: whether a built-in rule found it, and the first rule that did find it.
+    let mut found: HashMap<(&str, &str), (bool, &str)> = HashMap::new();
+    for f in findings {
+        let entry = found
+            .entry((f.provider.as_str(), f.secret.as_str()))
+            .or_insert((false, f.rule_id.as_str()));
+        entry.0 |= is_builtin.get(f.rule).copied().unwrap_or(false);
+    }
     let shaped = |provider: &str, secret: &str| {
         builtin.iter().filter(|b| b.provider == provider).any(|b| {
             b.regex().captures_iter(secret.as_bytes()).any(|caps| {
@@ -222,19 +233,14 @@ fn sendable(
     let mut refused = Vec::new();
     let mut send = Vec::new();
     for (provider, secret) in unique {
-        let found_by = || {
-            findings
-                .iter()
-                .filter(|f| f.provider == provider && f.secret == secret)
-        };
-        if check_for(&provider).is_none()
-            || found_by().any(is_builtin)
-            || shaped(&provider, &secret)
-        {
+        let (by_builtin, rule) = found
+            .get(&(provider.as_str(), secret.as_str()))
+            .copied()
+            .unwrap_or((false, ""));
+        if check_for(&provider).is_none() || by_builtin || shaped(&provider, &secret) {
             send.push((provider, secret));
             continue;
         }
-        let rule = found_by().next().map_or("", |f| f.rule_id.as_str());
         let verdict = Verdict {
             status: Status::Unsupported,
             reason: format!(
