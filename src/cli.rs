@@ -381,14 +381,15 @@ struct VerifyOutcomeArgs {
 /// How keys are checked.
 #[derive(Debug, Args)]
 struct VerifySettingsArgs {
-    /// Parallel checks in all (each provider also gets at most 2 at once).
+    /// Parallel checks in all, 1 to 256 (each provider also gets at most 2 at once).
     #[arg(
         long,
         default_value_t = 4,
         value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..=256),
         help_heading = "Verification (network, opt-in)"
     )]
-    verify_concurrency: usize,
+    verify_concurrency: u16,
     /// Requests per second to each provider (at most 1000).
     #[arg(
         long,
@@ -468,7 +469,7 @@ impl VerifySettingsArgs {
     fn options(self) -> keyhound::verify::VerifyOptions {
         keyhound::verify::VerifyOptions {
             endpoints: self.verify_endpoint.into_iter().collect(),
-            concurrency: self.verify_concurrency.max(1),
+            concurrency: usize::from(self.verify_concurrency),
             requests_per_second: self.verify_rps,
             timeout: self.verify_timeout,
             budget: self.verify_budget,

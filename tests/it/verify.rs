@@ -811,11 +811,15 @@ fn verify_timeout_longer_than_five_seconds_is_honoured() {
 }
 
 // issue 19 item 25 (and item 18): `--verify-timeout 1e30` panicked; out-of-range values are
-// now a clear error, exit 2.
+// now a clear error, exit 2 (and a thread per check no longer follows any number given).
 #[test]
-fn absurd_verify_times_are_refused() {
+fn absurd_verify_settings_are_refused() {
     let repo = TestRepo::dir();
-    repo.write("a.env", format!("K={}\n", openai_key(303)));
+    // A key with no live check: nothing is sent anywhere.
+    repo.write(
+        "aws.env",
+        format!("AWS_ACCESS_KEY_ID={}\n", aws_key_id(303)),
+    );
     for (flag, value) in [
         ("--verify-timeout", "1e30"),
         ("--verify-timeout", "0"),
@@ -824,17 +828,32 @@ fn absurd_verify_times_are_refused() {
         ("--verify-budget", "1e30"),
         ("--verify-budget", "inf"),
         ("--verify-rps", "0"),
+        ("--verify-concurrency", "100000"),
+        ("--verify-concurrency", "0"),
     ] {
         let arg = format!("{flag}={value}");
         let run = repo.keyhound(&["scan", ".", "--verify", "--no-cache", &arg]);
         assert_eq!(run.code, 2, "{flag} {value}: {}", run.stderr);
         assert!(
-            run.stderr.contains(flag) && run.stderr.contains("expected"),
+            run.stderr.contains(flag)
+                && (run.stderr.contains("expected") || run.stderr.contains("not in")),
             "{flag} {value}: {}",
             run.stderr
         );
         assert!(!run.stderr.contains("internal error"), "{}", run.stderr);
     }
+    // Positive control: the bounds themselves are accepted.
+    let run = repo.keyhound(&[
+        "scan",
+        ".",
+        "--verify",
+        "--no-cache",
+        "--verify-timeout=600",
+        "--verify-budget=86400",
+        "--verify-rps=1000",
+        "--verify-concurrency=256",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
 }
 
 // issue 19 item 15: a provider's error text that repeats the key (OpenAI's "Incorrect API key
