@@ -79,6 +79,10 @@ enum CliCommand {
         from: PathBuf,
         #[command(flatten)]
         output: ReportArgs,
+        /// Also report the findings the earlier report marks as silenced (it was made with
+        /// --show-suppressed), marked; they are not checked and do not fail the run.
+        #[arg(long, help_heading = "Output")]
+        show_suppressed: bool,
         /// Config file (its custom rules name the keys' providers).
         #[arg(long, value_name = "FILE", help_heading = "Input")]
         config: Option<PathBuf>,
@@ -300,8 +304,8 @@ struct OutputArgs {
     list_skipped: bool,
 }
 
-/// How the report is written (`verify` has only these: it neither scans nor applies a policy,
-/// so it has nothing to skip or suppress; issue 19 item 26).
+/// How the report is written (`verify` has these and `--show-suppressed`: it scans nothing, so
+/// it has nothing to skip; issue 19 item 26).
 #[derive(Debug, Args)]
 struct ReportArgs {
     /// Report format.
@@ -592,12 +596,14 @@ impl Cli {
             CliCommand::Verify {
                 from,
                 output,
+                show_suppressed,
                 config,
                 outcome,
                 settings,
             } => {
                 let mut common = CommonOptions {
                     config,
+                    show_suppressed,
                     ..CommonOptions::default()
                 };
                 output.apply(&mut common);

@@ -89,8 +89,13 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         (None, None) => Vec::new(),
     };
     let (mut reported, suppressed) = match &source {
-        // Keys handed over from a report are checked as they are.
-        Source::Report(_) => (scanned.findings, Vec::new()),
+        // Keys handed over from a report are checked as they are; what the report marks as
+        // silenced (made with --show-suppressed) stays silenced (issue 19 item 26: it was
+        // checked and failed the run, while `verify --show-suppressed` did nothing).
+        Source::Report(_) => scanned
+            .findings
+            .into_iter()
+            .partition(|f| f.suppressed.is_none()),
         _ => prepared.policy.apply(scanned.findings, &prepared.base),
     };
     if ranged {

@@ -1124,13 +1124,14 @@ pattern = 'vault\(([A-Za-z0-9_-]{20,200})\)'
 }
 
 // issue 19 item 26: `verify` listed flags that do nothing there (it reads a report: nothing is
-// skipped or suppressed, and it always verifies).
+// skipped, and it always verifies).
 #[test]
 fn verify_help_lists_only_flags_that_act() {
     let run = TestRepo::dir().keyhound(&["verify", "--help"]);
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("--only-live"), "{}", run.stdout);
-    for absent in ["--show-suppressed", "--list-skipped", "implies --verify"] {
+    assert!(run.stdout.contains("--show-suppressed"), "{}", run.stdout);
+    for absent in ["--list-skipped", "implies --verify"] {
         assert!(!run.stdout.contains(absent), "{absent}: {}", run.stdout);
     }
     let run = TestRepo::dir().keyhound(&["verify", "--from", "r.json", "--list-skipped"]);
@@ -1158,4 +1159,77 @@ fn verify_from_what_is_no_report_says_what_is_wrong() {
         assert!(run.stderr.contains(says), "{text}: {}", run.stderr);
         assert!(!run.stderr.contains("struct"), "{text}: {}", run.stderr);
     }
+}
+
+// issue 19 item 26: `verify --show-suppressed` did nothing, and the findings a report marks as
+// silenced (made with --show-suppressed) were checked and failed the run. They stay silenced:
+// listed, marked and unchecked, only with --show-suppressed.
+#[test]
+fn verify_keeps_what_the_report_silenced_silenced() {
+    let server = serve(|_, _| json(200, LIVE));
+    let repo = TestRepo::dir();
+    let (reported, allowed) = (openai_key(360), openai_key(361));
+    repo.write("a.env", format!("A={reported}\n"));
+    repo.write("b.env", format!("B={allowed} # keyhound:allow\n"));
+    let make = |path: &str, out: &str| {
+        let run = repo.keyhound(&[
+            "scan",
+            path,
+            "--show-suppressed",
+            "--show-secrets",
+            "--format",
+            "json",
+            "-o",
+            out,
+        ]);
+        assert!(run.code <= 1, "{}", run.stderr);
+    };
+    make(".", "both.json");
+    make("b.env", "allowed.json");
+    let endpoint = format!("openai={}", server.base);
+    let verify = |from: &str, extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--from",
+            from,
+            "--no-cache",
+            "--format",
+            "json",
+            "--show-secrets",
+            "--verify-endpoint",
+            &endpoint,
+        ];
+        args.extend_from_slice(extra);
+        repo.keyhound(&args)
+    };
+    let run = verify("allowed.json", &[]);
+    assert_eq!(run.code, 0, "only a silenced key: {}", run.stderr);
+    assert!(run.report().findings.is_empty());
+    let run = verify("both.json", &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.report();
+    assert_eq!(report.findings.len(), 1);
+    assert_eq!(
+        report.findings[0].secret.as_deref(),
+        Some(reported.as_str())
+    );
+    let run = verify("both.json", &["--show-suppressed"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.report();
+    assert_eq!(report.findings.len(), 2, "{}", run.stdout);
+    let silenced = report
+        .findings
+        .iter()
+        .find(|f| f.secret.as_deref() == Some(allowed.as_str()))
+        .expect("the silenced finding, with --show-suppressed");
+    assert!(
+        silenced.verification.is_none(),
+        "a silenced key is not checked"
+    );
+    let seen = server.seen.lock().unwrap().clone();
+    assert!(
+        seen.iter().all(|s| s.key == reported),
+        "a silenced key was sent"
+    );
+    assert_eq!(seen.len(), 2, "the reported key, once a run");
 }
