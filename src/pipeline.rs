@@ -117,6 +117,9 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         .verify
         .as_ref()
         .map(|_| VerificationCounts::of(&reported));
+    // `--fail-on live` judges every key, also those `--only-live` leaves out of the report: a
+    // key that could not be checked must fail it either way (issue 19 item 4).
+    let judged = common.fail_on_live.then(|| failing(&reported, common));
     if common.only_live {
         hide_all_but_live(&mut reported);
     }
@@ -167,7 +170,7 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         coverage,
         audit: scanned.earlier.as_ref().and_then(|e| e.audit.clone()),
     };
-    let failing = failing(&reported, common);
+    let failing = judged.unwrap_or_else(|| failing(&reported, common));
     let mut shown = reported;
     if common.show_suppressed {
         let mut silenced = suppressed;

@@ -701,6 +701,17 @@ fn fail_on_live_fails_on_keys_it_cannot_check() {
         "{}",
         run.stderr
     );
+    // Leaving the key out of the report does not let it pass.
+    let hidden = repo.keyhound(&[
+        "scan",
+        ".",
+        "--fail-on",
+        "live",
+        "--only-live",
+        "--no-cache",
+    ]);
+    assert_eq!(hidden.code, 1, "{}", hidden.stderr);
+    assert!(hidden.stderr.contains("1 unsupported"), "{}", hidden.stderr);
     let allowed = repo.keyhound(&[
         "scan",
         ".",
