@@ -78,7 +78,11 @@ enum CliCommand {
         #[arg(long, value_name = "REPORT")]
         from: PathBuf,
         #[command(flatten)]
-        output: OutputArgs,
+        output: ReportArgs,
+        /// Also report the findings the earlier report marks as silenced (it was made with
+        /// --show-suppressed), marked; they are not checked and do not fail the run.
+        #[arg(long, help_heading = "Output")]
+        show_suppressed: bool,
         /// Config file (its custom rules name the keys' providers).
         #[arg(long, value_name = "FILE", help_heading = "Input")]
         config: Option<PathBuf>,
@@ -277,7 +281,8 @@ pub struct CommonArgs {
     output: OutputArgs,
     #[command(flatten)]
     input: InputArgs,
-    /// Check whether each key is live, with a read-only request to its own provider.
+    /// Check whether each key is live, with a read-only request to its own provider
+    /// (--only-live and --fail-on live turn this on too).
     #[arg(long, help_heading = "Verification (network, opt-in)")]
     verify: bool,
     #[command(flatten)]
@@ -286,9 +291,23 @@ pub struct CommonArgs {
     settings: VerifySettingsArgs,
 }
 
-/// How the report is written.
+/// How the report is written, and what it lists besides.
 #[derive(Debug, Args)]
 struct OutputArgs {
+    #[command(flatten)]
+    report: ReportArgs,
+    /// Also report findings the policy silenced (keyhound:allow, allow-lists, baseline), marked.
+    #[arg(long, help_heading = "Output")]
+    show_suppressed: bool,
+    /// Name every file or blob that was not scanned (binary, too large, ignored) on stderr.
+    #[arg(long, help_heading = "Output")]
+    list_skipped: bool,
+}
+
+/// How the report is written (`verify` has these and `--show-suppressed`: it scans nothing, so
+/// it has nothing to skip; issue 19 item 26).
+#[derive(Debug, Args)]
+struct ReportArgs {
     /// Report format.
     #[arg(long, value_enum, default_value = "human", help_heading = "Output")]
     format: CliFormat,
@@ -304,12 +323,6 @@ struct OutputArgs {
     /// No notes or summary on standard error (warnings still print).
     #[arg(long, short = 'q', help_heading = "Output")]
     quiet: bool,
-    /// Also report findings the policy silenced (keyhound:allow, allow-lists, baseline), marked.
-    #[arg(long, help_heading = "Output")]
-    show_suppressed: bool,
-    /// Name every file or blob that was not scanned (binary, too large, ignored) on stderr.
-    #[arg(long, help_heading = "Output")]
-    list_skipped: bool,
 }
 
 /// What is read and which policy applies.
@@ -351,11 +364,11 @@ struct InputArgs {
 /// What verification means for the exit status.
 #[derive(Debug, Args)]
 struct VerifyOutcomeArgs {
-    /// Report only keys confirmed live (implies --verify).
+    /// Report only keys confirmed live.
     #[arg(long, help_heading = "Verification (network, opt-in)")]
     only_live: bool,
-    /// Which findings make the exit status 1 (`live` implies --verify; a key that could not be
-    /// checked counts as live unless --allow-unknown).
+    /// Which findings make the exit status 1. `live`: a live key, or one that could not be
+    /// checked (unknown or unsupported) unless --allow-unknown.
     #[arg(
         long,
         value_enum,
@@ -363,7 +376,8 @@ struct VerifyOutcomeArgs {
         help_heading = "Verification (network, opt-in)"
     )]
     fail_on: CliFailOn,
-    /// With --fail-on live: keys that could not be checked (unknown) do not fail the run.
+    /// With --fail-on live: keys that could not be checked (unknown or unsupported) do not fail
+    /// the run.
     #[arg(long, help_heading = "Verification (network, opt-in)")]
     allow_unknown: bool,
 }
@@ -371,39 +385,43 @@ struct VerifyOutcomeArgs {
 /// How keys are checked.
 #[derive(Debug, Args)]
 struct VerifySettingsArgs {
-    /// Parallel checks in all (each provider also gets at most 2 at once).
+    /// Parallel checks in all, 1 to 256 (each provider also gets at most 2 at once).
     #[arg(
         long,
         default_value_t = 4,
         value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..=256),
         help_heading = "Verification (network, opt-in)"
     )]
-    verify_concurrency: usize,
-    /// Requests per second to each provider.
+    verify_concurrency: u16,
+    /// Requests per second to each provider (at most 1000).
     #[arg(
         long,
-        default_value_t = 5.0,
+        default_value = "5",
         value_name = "RPS",
+        value_parser = parse_rps,
         help_heading = "Verification (network, opt-in)"
     )]
     verify_rps: f64,
-    /// Seconds before a check gives up (answer: unknown).
+    /// Seconds before a check gives up (answer: unknown), 0.1 to 600.
     #[arg(
         long,
-        default_value_t = 10.0,
+        default_value = "10",
         value_name = "SECS",
+        value_parser = |s: &str| parse_seconds(s, 0.1, 600.0),
         help_heading = "Verification (network, opt-in)"
     )]
-    verify_timeout: f64,
-    /// Seconds the whole verification may take. Rate limits only delay a check; keys still
-    /// unchecked when this is spent are reported unknown.
+    verify_timeout: std::time::Duration,
+    /// Seconds the whole verification may take, 1 to 86400. Rate limits only delay a check;
+    /// keys still unchecked when this is spent are reported unknown.
     #[arg(
         long,
-        default_value_t = 120.0,
+        default_value = "120",
         value_name = "SECS",
+        value_parser = |s: &str| parse_seconds(s, 1.0, 86400.0),
         help_heading = "Verification (network, opt-in)"
     )]
-    verify_budget: f64,
+    verify_budget: std::time::Duration,
     /// PROVIDER=BASE_URL: send that provider's checks to another scheme and host (tests,
     /// proxies); plain http only to loopback. Command line only, never from a config file.
     #[arg(long, value_name = "PROVIDER=URL", value_parser = keyhound::verify::parse_endpoint, help_heading = "Verification (network, opt-in)")]
@@ -434,14 +452,31 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("\"{s}\" is not a size (examples: 1000, 512K, 25M, 1G)"))
 }
 
+/// Seconds between `min` and `max` (issue 19 item 25: `--verify-timeout 1e30` panicked, and
+/// values out of range were changed silently).
+fn parse_seconds(s: &str, min: f64, max: f64) -> Result<std::time::Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(secs) if (min..=max).contains(&secs) => Ok(std::time::Duration::from_secs_f64(secs)),
+        _ => Err(format!("expected seconds from {min} to {max}")),
+    }
+}
+
+/// Requests per second: more than 0, at most 1000.
+fn parse_rps(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(rps) if rps > 0.0 && rps <= 1000.0 => Ok(rps),
+        _ => Err("expected requests per second above 0, at most 1000".into()),
+    }
+}
+
 impl VerifySettingsArgs {
     fn options(self) -> keyhound::verify::VerifyOptions {
         keyhound::verify::VerifyOptions {
             endpoints: self.verify_endpoint.into_iter().collect(),
-            concurrency: self.verify_concurrency.max(1),
+            concurrency: usize::from(self.verify_concurrency),
             requests_per_second: self.verify_rps,
-            timeout: std::time::Duration::from_secs_f64(self.verify_timeout.max(0.1)),
-            budget: std::time::Duration::from_secs_f64(self.verify_budget.max(1.0)),
+            timeout: self.verify_timeout,
+            budget: self.verify_budget,
             cache: !self.no_cache,
             ..Default::default()
         }
@@ -449,6 +484,14 @@ impl VerifySettingsArgs {
 }
 
 impl OutputArgs {
+    fn apply(self, o: &mut CommonOptions) {
+        self.report.apply(o);
+        o.show_suppressed = self.show_suppressed;
+        o.list_skipped = self.list_skipped;
+    }
+}
+
+impl ReportArgs {
     fn apply(self, o: &mut CommonOptions) {
         o.format = match self.format {
             CliFormat::Human => Format::Human,
@@ -467,8 +510,6 @@ impl OutputArgs {
             CliColor::Never => ColorChoice::Never,
         };
         o.quiet = self.quiet;
-        o.show_suppressed = self.show_suppressed;
-        o.list_skipped = self.list_skipped;
     }
 }
 
@@ -555,12 +596,14 @@ impl Cli {
             CliCommand::Verify {
                 from,
                 output,
+                show_suppressed,
                 config,
                 outcome,
                 settings,
             } => {
                 let mut common = CommonOptions {
                     config,
+                    show_suppressed,
                     ..CommonOptions::default()
                 };
                 output.apply(&mut common);

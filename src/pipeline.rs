@@ -73,6 +73,12 @@ struct Prepared {
 pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
     let started = Instant::now();
     diag::set_quiet(common.quiet);
+    // Issue 19 item 26: alone, the flag did nothing, silently.
+    if common.allow_unknown && !common.fail_on_live {
+        return Err(Error::new(
+            "--allow-unknown only changes what --fail-on live counts; add --fail-on live (without it, every finding fails the run)",
+        ));
+    }
     let stats = Stats::default();
     let prepared = prepare(&source, common)?;
     let scanned = scan_source(&source, &prepared, common, &stats)?;
@@ -83,8 +89,13 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         (None, None) => Vec::new(),
     };
     let (mut reported, suppressed) = match &source {
-        // Keys handed over from a report are checked as they are.
-        Source::Report(_) => (scanned.findings, Vec::new()),
+        // Keys handed over from a report are checked as they are; what the report marks as
+        // silenced (made with --show-suppressed) stays silenced (issue 19 item 26: it was
+        // checked and failed the run, while `verify --show-suppressed` did nothing).
+        Source::Report(_) => scanned
+            .findings
+            .into_iter()
+            .partition(|f| f.suppressed.is_none()),
         _ => prepared.policy.apply(scanned.findings, &prepared.base),
     };
     let mut notices = prepared.policy.notices().to_vec();
@@ -98,7 +109,7 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         history::group(&mut reported, *all_occurrences);
     }
     if let Some(opts) = &common.verify {
-        let verdicts = verify::verify(&reported, opts);
+        let verdicts = verify::verify(&reported, prepared.detector.rules(), opts);
         for (f, v) in reported.iter_mut().zip(verdicts) {
             f.verification = Some(v);
         }
@@ -107,6 +118,9 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         .verify
         .as_ref()
         .map(|_| VerificationCounts::of(&reported));
+    // `--fail-on live` judges every key, also those `--only-live` leaves out of the report: a
+    // key that could not be checked must fail it either way (issue 19 item 4).
+    let judged = common.fail_on_live.then(|| failing(&reported, common));
     if common.only_live {
         hide_all_but_live(&mut reported);
     }
@@ -158,7 +172,7 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         notices,
         audit: scanned.earlier.as_ref().and_then(|e| e.audit.clone()),
     };
-    let failing = failing(&reported, common);
+    let failing = judged.unwrap_or_else(|| failing(&reported, common));
     let mut shown = reported;
     if common.show_suppressed {
         let mut silenced = suppressed;
@@ -441,8 +455,10 @@ fn hide_all_but_live(findings: &mut Vec<Finding>) {
 }
 
 /// Whether the reported findings make the run fail (exit 1). With `--fail-on live`, a live key
-/// fails, and so does a key that could not be checked (`unknown`: no answer, rate limited),
-/// unless `--allow-unknown`: a CI job must not go green without having checked anything.
+/// fails, and so does a key that was not checked: `unknown` (no answer, rate limited) and
+/// `unsupported` (no live check for its provider: AWS, private keys, ...), unless
+/// `--allow-unknown`: a CI job must not go green without having checked anything (issue 19
+/// item 4: 147 of 222 rules have no check, and their keys passed silently).
 fn failing(reported: &[Finding], common: &CommonOptions) -> bool {
     if !common.fail_on_live {
         return !reported.is_empty();
@@ -453,21 +469,25 @@ fn failing(reported: &[Finding], common: &CommonOptions) -> bool {
             .filter(|f| f.verification.as_ref().is_some_and(|v| v.status == s))
             .count()
     };
-    let (live, unknown) = (status(Status::Live), status(Status::Unknown));
-    if live == 0 && unknown > 0 {
+    let live = status(Status::Live);
+    let (unknown, unsupported) = (status(Status::Unknown), status(Status::Unsupported));
+    let unchecked = unknown + unsupported;
+    if live == 0 && unchecked > 0 {
+        let what = format!(
+            "{unchecked} key{} could not be checked ({unsupported} unsupported: no live check for the provider; {unknown} unknown: no answer)",
+            if unchecked == 1 { "" } else { "s" }
+        );
         if common.allow_unknown {
             diag::warn(&format!(
-                "{unknown} key{} could not be checked (unknown); --allow-unknown: not counted by --fail-on live",
-                if unknown == 1 { "" } else { "s" }
+                "{what}; --allow-unknown: not counted by --fail-on live"
             ));
         } else {
             diag::warn(&format!(
-                "{unknown} key{} could not be checked (unknown), so --fail-on live fails; rerun when the providers answer, or pass --allow-unknown to count only keys confirmed live",
-                if unknown == 1 { "" } else { "s" }
+                "{what}, so --fail-on live fails; rotate unsupported keys to be safe, rerun when the providers answer, or pass --allow-unknown to count only keys confirmed live"
             ));
         }
     }
-    live > 0 || (unknown > 0 && !common.allow_unknown)
+    live > 0 || (unchecked > 0 && !common.allow_unknown)
 }
 
 /// Write the report to `--output` or stdout.

@@ -96,7 +96,12 @@ pub fn write(
         if !rule.remediation.is_empty() {
             message.push_str(&format!("\n{}", rule.remediation));
         }
-        if let Some(url) = &rule.revoke_url {
+        // Most remediations already say where to revoke (issue 19 item 26: "Revoke" twice).
+        if let Some(url) = rule
+            .revoke_url
+            .as_ref()
+            .filter(|url| !rule.remediation.contains(url.as_str()))
+        {
             message.push_str(&format!("\nRevoke or rotate it: {url}"));
         }
         writeln!(

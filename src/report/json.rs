@@ -136,11 +136,10 @@ pub fn write_lines(
 }
 
 /// A report as read back: by `keyhound verify --from` (to check its keys) and `keyhound merge`
-/// (to join shard reports). `version` must be present and ours, so SARIF, `{}` or `[]` are
-/// refused, not read as empty.
+/// (to join shard reports). `version` must be present and ours (checked by [`read`] first), so
+/// SARIF, `{}` or `[]` are refused, not read as empty.
 #[derive(Deserialize)]
 struct ReadReport {
-    version: u32,
     findings: Vec<ReadFinding>,
     summary: Summary,
 }
@@ -197,18 +196,63 @@ pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| crate::Error::new(format!("{shown}: cannot read report: {e}")))?;
-    let report: ReadReport = serde_json::from_str(&text).map_err(|e| {
+    // Each problem in words a user knows, never serde's (`invalid length 0, expected struct
+    // ReadReport with 3 elements` for `[]`, issue 19 item 26) nor the file's content (a
+    // parser's message can quote a value: a secret).
+    let not_report = |why: String| {
         crate::Error::new(format!(
-            "{shown}: not a keyhound JSON report (make one with `keyhound scan --format json --show-secrets`): {}",
-            e.to_string().split(" at line").next().unwrap_or_default()
+            "{shown}: not a keyhound JSON report: {why} (make one with `keyhound scan --format json --show-secrets`)"
+        ))
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        not_report(format!(
+            "not JSON (line {}, column {})",
+            e.line(),
+            e.column()
         ))
     })?;
-    if report.version != VERSION {
-        return Err(crate::Error::new(format!(
-            "{shown}: keyhound JSON report version {} is not supported (this keyhound reads version {VERSION})",
-            report.version
+    let kind = match &value {
+        serde_json::Value::Object(_) => None,
+        serde_json::Value::Array(_) => Some("a list"),
+        serde_json::Value::String(_) => Some("a string"),
+        serde_json::Value::Number(_) => Some("a number"),
+        serde_json::Value::Bool(_) => Some("true or false"),
+        serde_json::Value::Null => Some("null"),
+    };
+    if let Some(kind) = kind {
+        return Err(not_report(format!(
+            "it holds {kind}, where a report is an object with \"version\", \"findings\" and \"summary\""
         )));
     }
+    match value.get("version").map(serde_json::Value::as_u64) {
+        None => return Err(not_report("it has no \"version\"".into())),
+        Some(Some(v)) if v == u64::from(VERSION) => {}
+        Some(None) => {
+            return Err(not_report(
+                "its \"version\" is not a number (SARIF, or another tool's JSON?)".into(),
+            ))
+        }
+        Some(Some(v)) => {
+            return Err(crate::Error::new(format!(
+                "{shown}: keyhound JSON report version {v} is not supported (this keyhound reads version {VERSION})"
+            )))
+        }
+    }
+    for field in ["findings", "summary"] {
+        if value.get(field).is_none() {
+            return Err(not_report(format!("it has no \"{field}\"")));
+        }
+    }
+    let report: ReadReport = serde_json::from_value(value).map_err(|e| {
+        // Keep the kind of problem only: the rest may quote the value.
+        let e = e.to_string();
+        let why = if e.starts_with("missing field") {
+            e
+        } else {
+            "a field holds a value of the wrong type".to_string()
+        };
+        not_report(why)
+    })?;
     let mut findings = Vec::with_capacity(report.findings.len());
     for (i, f) in report.findings.into_iter().enumerate() {
         let Some(secret) = f.secret else {

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::finding::Finding;
 pub use crate::finding::{Status, Verdict};
+use crate::rules::RuleSet;
 use limit::{backoff, hint, sleep_until, Gate, Pace, Pause};
 use providers::{check_for, classify, Auth, Check, Outcome, Response};
 
@@ -58,7 +59,10 @@ impl Default for VerifyOptions {
 }
 
 /// Parse `PROVIDER=BASE_URL`. Plain `http://` is only allowed to loopback, so a key can never
-/// cross a network in clear text; the path of each check stays the provider's own.
+/// cross a network in clear text; the path of each check stays the provider's own. The URL is
+/// parsed as the HTTP client will read it (WHATWG), so `http://127.0.0.1:1@192.0.2.2`, whose
+/// host is 192.0.2.2, is not mistaken for loopback (issue 19 item 15); user info, a path, a
+/// query or a fragment are refused.
 pub fn parse_endpoint(s: &str) -> Result<(String, String), String> {
     let (provider, base) = s
         .split_once('=')
@@ -68,43 +72,64 @@ pub fn parse_endpoint(s: &str) -> Result<(String, String), String> {
             "--verify-endpoint {s}: no check for provider \"{provider}\""
         ));
     }
-    let base = base.trim_end_matches('/');
-    let host = if let Some(rest) = base.strip_prefix("https://") {
-        rest
-    } else if let Some(rest) = base.strip_prefix("http://") {
-        let host = rest.split(['/', ':']).next().unwrap_or("");
-        if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
-            return Err(format!(
-                "--verify-endpoint {s}: plain http is only allowed to loopback (127.0.0.1, localhost, [::1]); use https"
-            ));
-        }
-        rest
-    } else {
+    let url = reqwest::Url::parse(base).map_err(|e| {
+        format!("--verify-endpoint {s}: BASE_URL is not a URL ({e}); expected https://HOST[:PORT]")
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
         return Err(format!(
-            "--verify-endpoint {s}: BASE_URL must start with https:// (or http:// to loopback)"
+            "--verify-endpoint {s}: BASE_URL holds user info (before `@`); give only scheme and host (and port)"
         ));
-    };
-    if host.is_empty() || host.contains('/') {
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
         return Err(format!(
             "--verify-endpoint {s}: give only scheme and host (and port); the path is the provider's"
         ));
     }
-    Ok((provider.to_string(), base.to_string()))
+    let host = url.host_str().unwrap_or("");
+    match url.scheme() {
+        "https" if !host.is_empty() => {}
+        "http" if is_loopback(host) => {}
+        "http" => {
+            return Err(format!(
+                "--verify-endpoint {s}: plain http is only allowed to loopback (127.0.0.1, localhost, [::1]), not to \"{host}\"; use https"
+            ))
+        }
+        _ => {
+            return Err(format!(
+                "--verify-endpoint {s}: BASE_URL must start with https:// (or http:// to loopback)"
+            ))
+        }
+    }
+    // Scheme, host and port as parsed: what the checks are sent to.
+    let base = url.as_str().trim_end_matches('/').to_string();
+    Ok((provider.to_string(), base))
 }
 
-/// Verify the secrets of `findings`: one check per unique (provider, secret).
-/// Returns the verdict of each finding, index-aligned.
-pub fn verify(findings: &[Finding], opts: &VerifyOptions) -> Vec<Verdict> {
+/// A parsed URL host that is this machine: `localhost`, 127.0.0.0/8 or `[::1]`.
+fn is_loopback(host: &str) -> bool {
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Verify the secrets of `findings` (found by the rules of `rules`): one check per unique
+/// (provider, secret). Returns the verdict of each finding, index-aligned.
+pub fn verify(findings: &[Finding], rules: &RuleSet, opts: &VerifyOptions) -> Vec<Verdict> {
     let mut unique: Vec<(String, String)> = findings
         .iter()
         .map(|f| (f.provider.clone(), f.secret.clone()))
         .collect();
     unique.sort();
     unique.dedup();
+    let results: Mutex<HashMap<(String, String), Verdict>> = Mutex::new(HashMap::new());
+    let (unique, refused) = sendable(unique, findings, rules);
+    results.lock().expect("results lock").extend(refused);
+    // Each request carries its own deadline, connect to last byte (see `send`). No shorter
+    // connect timeout: one of 5 s cut every longer `--verify-timeout` short, then reported the
+    // longer one as waited (issue 19 item 25).
     let client = reqwest::blocking::Client::builder()
-        // Each request carries its own deadline (see `send`); this only makes a dead host fail
-        // fast when the timeout is long.
-        .connect_timeout(opts.timeout.min(Duration::from_secs(5)))
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("keyhound/", env!("CARGO_PKG_VERSION")))
         .build();
@@ -136,7 +161,6 @@ pub fn verify(findings: &[Finding], opts: &VerifyOptions) -> Vec<Verdict> {
         .map(|(p, _)| (base_of(p, opts), Pause::new()))
         .collect();
     let queue = Mutex::new(unique.iter().enumerate());
-    let results: Mutex<HashMap<(String, String), Verdict>> = Mutex::new(HashMap::new());
     std::thread::scope(|s| {
         for _ in 0..opts.concurrency.max(1).min(unique.len().max(1)) {
             s.spawn(|| loop {
@@ -162,6 +186,94 @@ pub fn verify(findings: &[Finding], opts: &VerifyOptions) -> Vec<Verdict> {
                 .unwrap_or_else(|| unknown("not checked".into()))
         })
         .collect()
+}
+
+/// A key to check: its provider and the secret.
+type Key = (String, String);
+
+/// Split the keys into those that may go to their provider's check and the verdicts of those
+/// that may not. A key goes to a provider only if a built-in rule of that provider found it,
+/// or, found by a user's rule (a repository's `.keyhound.toml`, `--rules-from`, a rule that
+/// overrides a built-in one), if a built-in rule of that provider matches the whole secret on
+/// its own: a config rule naming `provider = "openai"` must not send arbitrary strings (a
+/// database password, another company's token) to OpenAI (issue 19 item 15). Providers
+/// without a check are left to [`verify_one`].
+fn sendable(
+    unique: Vec<Key>,
+    findings: &[Finding],
+    rules: &RuleSet,
+) -> (Vec<Key>, Vec<(Key, Verdict)>) {
+    let builtin = crate::rules::builtin().unwrap_or_default();
+    // Which rules of the run are built-in ones, unchanged (by index, as findings name them).
+    let is_builtin: Vec<bool> = rules
+        .rules
+        .iter()
+        .map(|r| {
+            builtin
+                .iter()
+                .any(|b| b.id == r.id && b.provider == r.provider && b.pattern == r.pattern)
+        })
+        .collect();
+    // Each key: whether a built-in rule found it, and the first rule that did find it.
+    let mut found: HashMap<(&str, &str), (bool, &str)> = HashMap::new();
+    for f in findings {
+        let entry = found
+            .entry((f.provider.as_str(), f.secret.as_str()))
+            .or_insert((false, f.rule_id.as_str()));
+        entry.0 |= is_builtin.get(f.rule).copied().unwrap_or(false);
+    }
+    let shaped = |provider: &str, secret: &str| {
+        builtin.iter().filter(|b| b.provider == provider).any(|b| {
+            b.regex().captures_iter(secret.as_bytes()).any(|caps| {
+                b.secret_of(&caps)
+                    .is_some_and(|m| m.start() == 0 && m.end() == secret.len())
+            })
+        })
+    };
+    let mut refused = Vec::new();
+    let mut send = Vec::new();
+    for (provider, secret) in unique {
+        let (by_builtin, rule) = found
+            .get(&(provider.as_str(), secret.as_str()))
+            .copied()
+            .unwrap_or((false, ""));
+        if check_for(&provider).is_none() || by_builtin || shaped(&provider, &secret) {
+            send.push((provider, secret));
+            continue;
+        }
+        let verdict = Verdict {
+            status: Status::Unsupported,
+            reason: format!(
+                "found by the custom rule {rule}, and no built-in {provider} rule recognises it as a {provider} key: keyhound sends a provider only keys in its own shape; rotate it to be safe"
+            ),
+            metadata: BTreeMap::new(),
+        };
+        refused.push(((provider, secret), verdict));
+    }
+    (send, refused)
+}
+
+/// Drop from a provider's verdict anything that repeats the key (an error message or a field
+/// that echoes it): verdicts go into reports made without `--show-secrets`, and into the cache.
+fn scrub(mut verdict: Verdict, secret: &str) -> Verdict {
+    // Any 8 characters of the key in a row: more than any rule's public prefix gives away
+    // beyond the prefix itself, and a redacted echo (`sk-...abcd`) keeps less.
+    let echoes = |text: &str| {
+        let bytes = secret.as_bytes();
+        let n = bytes.len().min(8);
+        n > 0
+            && bytes
+                .windows(n)
+                .any(|w| text.as_bytes().windows(n).any(|t| t == w))
+    };
+    verdict.metadata.retain(|_, value| !echoes(value));
+    if echoes(&verdict.reason) {
+        verdict.reason = format!(
+            "{} (the provider's words are left out: they repeat the key)",
+            verdict.status.as_str()
+        );
+    }
+    verdict
 }
 
 fn unknown(reason: String) -> Verdict {
@@ -215,14 +327,14 @@ fn verify_one(
             metadata: BTreeMap::new(),
         };
     };
+    let base = base_of(provider, opts);
     let cache = opts
         .cache
-        .then(|| cache_path(opts, provider, secret))
+        .then(|| cache_path(opts, base, provider, secret))
         .flatten();
     if let Some(v) = cache.as_ref().and_then(|p| read_cache(p)) {
         return v;
     }
-    let base = base_of(provider, opts);
     let (limits, pause) = (&limits[provider], &pauses[base]);
     let mut attempt = 0;
     let verdict = loop {
@@ -247,7 +359,7 @@ fn verify_one(
             Err(NoAnswer::Failed(reason)) => break unknown(reason),
         };
         match classify(&check, &response) {
-            Outcome::Done(v) => break v,
+            Outcome::Done(v) => break scrub(v, secret),
             // Rate limited: the provider's hint holds back every request to its host; without
             // one, this request alone backs off. Either way it tries again until the budget
             // is spent, however many times others took the window first.
@@ -390,11 +502,15 @@ fn timed_out(e: &(dyn std::error::Error + 'static), deadline: Instant) -> bool {
     Instant::now() >= deadline
 }
 
-/// The cache file of a key: a hash of provider and secret, never the secret.
-fn cache_path(opts: &VerifyOptions, provider: &str, secret: &str) -> Option<PathBuf> {
+/// The cache file of a key: a hash of where it was checked (`base`: the provider's host or the
+/// `--verify-endpoint` override, issue 19 item 15: a test server's answer must not stand for
+/// the provider's), provider and secret, never the secret.
+fn cache_path(opts: &VerifyOptions, base: &str, provider: &str, secret: &str) -> Option<PathBuf> {
     let dir = opts.cache_dir.clone().or_else(default_cache_dir)?;
     let mut h = Sha256::new();
-    h.update(b"keyhound-verify-v1\0");
+    h.update(b"keyhound-verify-v2\0");
+    h.update(base.as_bytes());
+    h.update([0]);
     h.update(provider.as_bytes());
     h.update([0]);
     h.update(secret.as_bytes());
@@ -445,7 +561,24 @@ mod tests {
 
     #[test]
     fn endpoints_refuse_plain_http_off_loopback() {
-        assert!(parse_endpoint("openai=http://127.0.0.1:8080").is_ok());
+        assert_eq!(
+            parse_endpoint("openai=http://127.0.0.1:8080/"),
+            Ok(("openai".into(), "http://127.0.0.1:8080".into()))
+        );
+        assert!(parse_endpoint("openai=http://localhost:1").is_ok());
+        assert!(parse_endpoint("openai=http://[::1]:1").is_ok());
+        // Issue 19 item 15: the host is what the client connects to, not a prefix.
+        for bad in [
+            "openai=http://127.0.0.1:1@192.0.2.2",
+            "openai=http://127.0.0.1.nip.io",
+            "openai=http://127.0.0.1\\@192.0.2.2",
+            "openai=https://u:p@proxy.example.com",
+            "openai=https://proxy.example.com/v1",
+            "openai=https://proxy.example.com?x=1",
+            "openai=https://",
+        ] {
+            assert!(parse_endpoint(bad).is_err(), "{bad}");
+        }
         assert!(parse_endpoint("openai=https://proxy.example.com").is_ok());
         assert!(parse_endpoint("openai=http://evil.example.com").is_err());
         assert!(parse_endpoint("openai=ftp://x").is_err());

@@ -442,7 +442,7 @@ pub fn classify(check: &Check, r: &Response) -> Outcome {
                 let mut v = live("auth.test accepted the token");
                 if let Some(j) = &json {
                     for k in ["team", "user", "url"] {
-                        if let Some(s) = j[k].as_str() {
+                        if let Some(s) = j[k].as_str().filter(|s| plain(s)) {
                             v.metadata.insert(k.into(), s.into());
                         }
                     }
@@ -487,6 +487,17 @@ pub fn classify(check: &Check, r: &Response) -> Outcome {
             Status::Unknown,
             "401 from api.smith.langchain.com: not a US-region key; an EU-region key is refused here too, so rotate it to be safe",
         ),
+        // A 2xx is an answer about the key only in the provider's own JSON shape: a captive
+        // portal's or a proxy's page (HTML, or JSON of another shape) is not (issue 19 item 15).
+        (_, 200..=299) if !json.as_ref().is_some_and(|j| answers_as(check.provider, j)) => {
+            verdict(
+                Status::Unknown,
+                format!(
+                    "HTTP {} without the provider's JSON answer (a proxy or captive portal?)",
+                    r.status
+                ),
+            )
+        }
         (_, 200..=299) => {
             let mut v = live("the provider accepted the key (read-only request)");
             collect_metadata(check, r, json.as_ref(), &mut v);
@@ -540,11 +551,82 @@ fn live(reason: impl Into<String>) -> Verdict {
     }
 }
 
+/// ` (code)` for a code in [`KNOWN_CODES`], else nothing: the rest of a provider's answer is
+/// free text, which may echo the key (`"Incorrect API key provided: sk-..."`), and would land
+/// in the report and the cache (issue 19 item 15).
 fn paren(code: &str) -> String {
-    if code.is_empty() {
-        String::new()
-    } else {
+    if KNOWN_CODES.contains(&code) {
         format!(" ({code})")
+    } else {
+        String::new()
+    }
+}
+
+/// The error codes a verdict may quote: the documented codes of the providers checked.
+const KNOWN_CODES: &[&str] = &[
+    "invalid_api_key",
+    "invalid_request_error",
+    "authentication_error",
+    "invalid_authentication_error",
+    "permission_error",
+    "permission_denied",
+    "insufficient_quota",
+    "billing_hard_limit_reached",
+    "billing_not_active",
+    "rate_limit_exceeded",
+    "rate_limit_error",
+    "missing_scope",
+    "missing_permissions",
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "token_expired",
+    "account_inactive",
+    "unauthorized",
+    "forbidden",
+    "API_KEY_INVALID",
+    "API_KEY_SERVICE_BLOCKED",
+    "SERVICE_DISABLED",
+    "PERMISSION_DENIED",
+    "UNAUTHENTICATED",
+    "INVALID_ARGUMENT",
+];
+
+/// Whether a 2xx JSON answer has the shape of the provider's documented answer to the check
+/// (its reference is linked at the check in [`check_for`]): the field its answer always holds,
+/// or an array where the endpoint lists things.
+fn answers_as(provider: &str, j: &serde_json::Value) -> bool {
+    let has = |keys: &[&str]| keys.iter().any(|k| j.get(k).is_some());
+    match provider {
+        // OpenAI-compatible model lists: `{"object": "list", "data": [...]}`.
+        "openai" | "anthropic" | "groq" | "deepseek" | "cerebras" | "mistral" => {
+            j["data"].is_array()
+        }
+        "together" => j.is_array() || j["data"].is_array(),
+        "langsmith" | "llamacloud" | "retell" => j.is_array(),
+        "github" => has(&["login"]),
+        "xai" => has(&["api_key_id", "user_id", "team_id"]),
+        "openrouter" | "moonshot" | "firecrawl" => has(&["data"]),
+        "huggingface" => has(&["name", "auth"]),
+        "gitlab" => has(&["scopes", "active"]),
+        "stripe" => j["object"] == "balance" || has(&["available"]),
+        "sendgrid" => j["scopes"].is_array(),
+        "npm" => has(&["username"]),
+        "replicate" => has(&["username", "type"]),
+        "google" | "baseten" => has(&["models"]),
+        "fireworks" => has(&["accounts"]),
+        "pinecone" => has(&["indexes"]),
+        "cohere" => j["valid"] == true,
+        "elevenlabs" => has(&["subscription", "user_id", "xi_api_key"]),
+        "assemblyai" => has(&["transcripts"]),
+        "deepinfra" => has(&["uid", "email"]),
+        "perplexity" => has(&["requests"]),
+        "tavily" => has(&["key", "account"]),
+        "stability" => has(&["id", "email"]),
+        "runway" => has(&["creditBalance", "tier"]),
+        "deepgram" => has(&["projects"]),
+        // Slack is classified on its own (`ok`); a provider without a shape here is not live.
+        _ => false,
     }
 }
 
@@ -591,21 +673,30 @@ fn collect_metadata(
         _ => &[],
     };
     for h in headers {
-        if let Some(value) = r.header(h) {
+        if let Some(value) = r.header(h).filter(|s| plain(s)) {
             v.metadata.insert((*h).to_string(), value.to_string());
         }
     }
     if let Some(j) = json {
         for k in ["login", "name", "username", "label"] {
-            if let Some(s) = j[k].as_str() {
+            if let Some(s) = j[k].as_str().filter(|s| plain(s)) {
                 v.metadata.insert(k.to_string(), s.to_string());
             }
         }
         if let Some(scopes) = j["scopes"].as_array() {
             let s: Vec<&str> = scopes.iter().filter_map(|x| x.as_str()).collect();
-            v.metadata.insert("scopes".into(), s.join(","));
+            let s = s.join(",");
+            if plain(&s) {
+                v.metadata.insert("scopes".into(), s);
+            }
         }
     }
+}
+
+/// A metadata value worth keeping: short, printable ASCII (an identifier, a scope list, a
+/// number), not a sentence or a control sequence.
+fn plain(s: &str) -> bool {
+    s.len() <= 200 && s.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
 }
 
 #[cfg(test)]
@@ -686,6 +777,38 @@ mod tests {
         }
     }
 
+    /// Issue 19 item 15: a verdict quotes a provider's code only when it is a known one, and
+    /// metadata only when it is plain: free text may repeat the key.
+    #[test]
+    fn verdicts_quote_only_known_codes_and_plain_fields() {
+        let check = check_for("openai").expect("a check");
+        let answer = |status: u16, body: &str| Response {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into(),
+        };
+        let reason = |r: &Response| match classify(&check, r) {
+            Outcome::Done(v) => v.reason,
+            Outcome::Retry => panic!("retry"),
+        };
+        let said = reason(&answer(
+            401,
+            r#"{"error":"Incorrect API key provided: sk-xyz"}"#,
+        ));
+        assert!(!said.contains("sk-xyz"), "{said}");
+        let said = reason(&answer(401, r#"{"error":{"code":"invalid_api_key"}}"#));
+        assert!(said.contains("(invalid_api_key)"), "{said}");
+        let live = answer(
+            200,
+            r#"{"data":[],"login":"octocat","name":"line one\nline two","label":"\u001b[2J"}"#,
+        );
+        let Outcome::Done(v) = classify(&check, &live) else {
+            panic!("retry")
+        };
+        assert_eq!(v.metadata.get("login").map(String::as_str), Some("octocat"));
+        assert!(!v.metadata.contains_key("name") && !v.metadata.contains_key("label"));
+    }
+
     /// Issue 11: the answers that differ from the common 200/401/403 mapping.
     #[test]
     fn issue_11_provider_specific_answers() {
@@ -743,6 +866,18 @@ mod tests {
                 r#"{"message":"Requests rate limit exceeded"}"#,
                 None,
             ),
+            // Issue 19 item 15: a 2xx is live only in the provider's own shape.
+            (
+                "openai",
+                200,
+                r#"{"object":"list","data":[]}"#,
+                Some(Status::Live),
+            ),
+            ("openai", 200, "{}", Some(Status::Unknown)),
+            ("openai", 200, "[]", Some(Status::Unknown)),
+            ("github", 200, r#"{"login":"octocat"}"#, Some(Status::Live)),
+            ("github", 200, r#"{"data":[]}"#, Some(Status::Unknown)),
+            ("cohere", 200, r#"{"valid":"yes"}"#, Some(Status::Unknown)),
         ];
         for (provider, status, body, want) in cases {
             assert_eq!(

@@ -579,3 +579,32 @@ fn gitlab_scan_messages_carry_the_range_notices() {
         "no secret in a notice"
     );
 }
+
+// issue 19 item 26: an annotation said "Revoke" twice: the remediation names where to revoke,
+// then the revoke link came again.
+#[test]
+fn github_annotation_names_the_revoke_link_once() {
+    let repo = TestRepo::dir();
+    repo.write(
+        ".keyhound.toml",
+        "[[rule]]\nid = \"acme.token\"\nprovider = \"acme\"\nname = \"Acme token\"\nkeywords = [\"acme_\"]\npattern = '(acme_[A-Za-z0-9]{24})'\nremediation = \"Rotate it in the Acme console.\"\nrevoke_url = \"https://acme.invalid/tokens\"\n",
+    );
+    let acme = format!("acme_{}", Rng::new(148).string(ALNUM, 24));
+    repo.write(
+        "app.env",
+        format!("OPENAI_API_KEY={}\nACME={acme}\n", openai_key(149)),
+    );
+    let run = repo.keyhound(&["scan", ".", "--format", "github"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let cmds = commands(&run);
+    let by_title = |t: &str| cmds.iter().find(|c| c.props["title"] == t).unwrap();
+    let openai = &by_title("openai.project-key").message;
+    assert_eq!(openai.matches("Revoke").count(), 1, "{openai}");
+    assert_eq!(openai.matches("platform.openai.com/api-keys").count(), 1);
+    // Positive control: a remediation that does not name the link gets it.
+    let acme = &by_title("acme.token").message;
+    assert!(
+        acme.contains("Revoke or rotate it: https://acme.invalid/tokens"),
+        "{acme}"
+    );
+}

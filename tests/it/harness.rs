@@ -310,6 +310,17 @@ pub struct FindingJson {
     pub repository: Option<String>,
     /// History: the commit that introduced it.
     pub commit: Option<CommitJson>,
+    /// With `--verify`: what the provider said.
+    pub verification: Option<VerdictJson>,
+}
+
+/// A finding's `verification`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct VerdictJson {
+    pub status: String,
+    pub reason: String,
+    pub metadata: std::collections::BTreeMap<String, String>,
 }
 
 /// A finding's `commit` (history).
