@@ -66,6 +66,33 @@ pub struct Summary {
     pub audit: Option<crate::audit::AuditRecord>,
 }
 
+impl Summary {
+    /// A report of an organisation's whole list (`keyhound audit` in one process, or `keyhound
+    /// merge`), not of one shard.
+    pub fn whole_list_audit(&self) -> bool {
+        self.audit.as_ref().is_some_and(|a| a.shard.is_none())
+    }
+
+    /// This summary without what depends on how an audit was split: the times, and the counts
+    /// of blobs and bytes read (two forks audited by different shards each read the objects
+    /// they share, which one process reads once), written as 0; `files` counts the blobs each
+    /// repository reaches, summed over the repositories (what was covered, not what was read).
+    /// What was found and what was covered (findings, secrets, each repository's refs,
+    /// commits, blobs, missing objects) stays.
+    pub fn without_run_statistics(&self) -> Summary {
+        let mut summary = self.clone();
+        summary.files = summary.coverage.iter().map(|c| c.blobs).sum();
+        summary.bytes = 0;
+        summary.elapsed_ms = 0;
+        for c in &mut summary.coverage {
+            c.blobs_scanned = 0;
+            c.blobs_shared = 0;
+            c.elapsed_ms = 0;
+        }
+        summary
+    }
+}
+
 /// What a history audit covered in one repository. Written for every history audit, read back
 /// by `keyhound merge` to tell a complete organisation audit from one with gaps.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
