@@ -96,6 +96,8 @@ pub struct AuditOptions {
     pub shard: ShardChoice,
     /// `--cache-dir`: where URL mirrors live.
     pub cache_dir: Option<PathBuf>,
+    /// `--fetch-timeout`: how long one repository's clone or fetch may take.
+    pub fetch_timeout: std::time::Duration,
     pub since: Option<String>,
     pub unreachable: bool,
     /// `--verify` was asked for: refused, with the way to do it.
@@ -153,7 +155,7 @@ pub fn run(opts: AuditOptions) -> Result<Outcome, Error> {
         true => Some(mirror::cache_dir(opts.cache_dir.as_deref())?),
         false => None,
     };
-    let mut mirrored = mirror_all(&mine, cache.as_deref()).into_iter();
+    let mut mirrored = mirror_all(&mine, cache.as_deref(), opts.fetch_timeout).into_iter();
     for entry in &mine {
         let (result, elapsed_ms) = match &entry.location {
             Location::Path(path) => {
@@ -227,6 +229,7 @@ const FETCHES_AT_ONCE: usize = 4;
 fn mirror_all(
     entries: &[&list::Entry],
     cache: Option<&Path>,
+    timeout: std::time::Duration,
 ) -> Vec<(Result<mirror::Mirror, String>, u64)> {
     let urls: Vec<&str> = entries
         .iter()
@@ -246,7 +249,7 @@ fn mirror_all(
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(url) = urls.get(i) else { break };
                 let began = Instant::now();
-                let result = mirror::mirror(cache, url);
+                let result = mirror::mirror(cache, url, timeout);
                 let ms = began.elapsed().as_millis() as u64;
                 results
                     .lock()
