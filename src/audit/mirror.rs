@@ -290,7 +290,11 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied(), bytes.get(i + 2).copied()) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
             (b'%', Some(a), Some(b)) if hex(a).is_some() && hex(b).is_some() => {
                 out.push((hex(a).unwrap_or(0) * 16 + hex(b).unwrap_or(0)) as u8);
                 i += 3;
@@ -356,11 +360,16 @@ fn fetched_at(dir: &Path, remote: &Remote) -> Option<i64> {
         at: Instant::now() + Duration::from_secs(30),
         timeout: Duration::from_secs(30),
     };
-    git(Some(dir), &["config", "keyhound.fetched"], remote, &deadline)
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    git(
+        Some(dir),
+        &["config", "keyhound.fetched"],
+        remote,
+        &deadline,
+    )
+    .ok()?
+    .trim()
+    .parse()
+    .ok()
 }
 
 /// Run git (in `dir`): the one place an audit starts git. `remote.origin.url` (credential-free),

@@ -224,16 +224,57 @@ pub fn secrets_table(secrets: &[SecretSummary]) -> String {
             },
             s.exposed_days,
             &s.first_commit[..s.first_commit.len().min(12)],
-            s.first_author.chars().take(20).collect::<String>(),
+            author_column(&s.first_author, 20),
             s.first_date.get(..10).unwrap_or(&s.first_date),
             s.rule,
             s.redacted
         ));
+        // Secrets whose redacted forms look alike (every private key's header) told apart
+        // (issue 19 item 23).
+        out.push_str(&format!("           {}\n", secret_label(s)));
         if !s.repositories.is_empty() {
             out.push_str(&format!("           in {}\n", s.repositories.join(", ")));
         }
     }
     out
+}
+
+/// Where a secret is and which it is, in a few characters: `at PATH (+N paths) · fingerprint
+/// FP` with the fingerprint's first 8 characters.
+pub fn secret_label(s: &SecretSummary) -> String {
+    let mut label = String::new();
+    if let Some(first) = s.paths.first() {
+        label.push_str(&format!("at {first}"));
+        match s.paths.len() {
+            1 => {}
+            2 => label.push_str(" (+1 path)"),
+            n => label.push_str(&format!(" (+{} paths)", n - 1)),
+        }
+        label.push_str(" · ");
+    }
+    label.push_str(&format!(
+        "fingerprint {}",
+        s.fingerprint.get(..8).unwrap_or(&s.fingerprint)
+    ));
+    label
+}
+
+/// `Name <e-mail>` in at most `width` characters, never cut inside the e-mail address: the
+/// whole when it fits, else the name alone (ending in `…` when even that is too long).
+pub fn author_column(author: &str, width: usize) -> String {
+    if author.chars().count() <= width {
+        return author.to_string();
+    }
+    let name = match author.rsplit_once(" <") {
+        Some((name, _)) if !name.trim().is_empty() => name.trim(),
+        _ => author,
+    };
+    if name.chars().count() <= width {
+        return name.to_string();
+    }
+    let mut cut: String = name.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// The coverage table, for stderr: one line per repository, what was walked and read, and
