@@ -396,11 +396,10 @@ fn git(
     if std::env::var_os("GIT_SSH_COMMAND").is_none() && std::env::var_os("GIT_SSH").is_none() {
         cmd.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
     }
-    let low_speed_time = LOW_SPEED_SECONDS.min(deadline.timeout.as_secs().max(1));
     let mut config: Vec<(String, String)> = vec![
         ("remote.origin.url".into(), remote.clean.clone()),
         ("http.lowSpeedLimit".into(), LOW_SPEED_BYTES.to_string()),
-        ("http.lowSpeedTime".into(), low_speed_time.to_string()),
+        ("http.lowSpeedTime".into(), LOW_SPEED_SECONDS.to_string()),
     ];
     if let Some(header) = &remote.header {
         // Scoped to the repository's URL: git sends it there and nowhere else.
