@@ -414,8 +414,18 @@ fn git(
             .env(format!("GIT_CONFIG_VALUE_{}", n + i), value);
     }
     cmd.env("GIT_CONFIG_COUNT", (n + config.len()).to_string());
+    // Its own process group, so the deadline stops git's helpers with it; and on Linux git dies
+    // with keyhound (Ctrl-C reaches keyhound's group only).
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl(PR_SET_PDEATHSIG) is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
     let mut child = cmd.spawn().map_err(|e| format!("cannot run git: {e}"))?;
     let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
         std::thread::spawn(move || {
@@ -489,5 +499,64 @@ mod tests {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')));
         assert_ne!(a, folder_name("https://github.com/org/repo2.git"));
+    }
+
+    #[test]
+    fn credentials_leave_the_url_for_a_header() {
+        // issue 19 item 1: built at run time, nothing key-shaped in the repository.
+        let pw = ["p%40ss", "word"].concat();
+        let r = Remote::new(&format!("https://me:{pw}@git.example.com:8443/org/r.git")).unwrap();
+        assert_eq!(r.clean, "https://git.example.com:8443/org/r.git");
+        use base64::Engine;
+        let basic = base64::engine::general_purpose::STANDARD.encode("me:p@ssword");
+        assert_eq!(
+            r.header.as_deref(),
+            Some(&*format!("Authorization: Basic {basic}"))
+        );
+        assert_eq!(r.allow, TRANSPORTS);
+        // A token given as the user name alone.
+        let r = Remote::new("https://tok123@github.com/o/r").unwrap();
+        assert_eq!(r.clean, "https://github.com/o/r");
+        assert!(r.header.is_some());
+        // ssh keeps its account and drops a password; git:// drops both; none: unchanged.
+        let r = Remote::new("ssh://git:pw99@host/o/r").unwrap();
+        assert_eq!(
+            (r.clean.as_str(), r.header.is_none()),
+            ("ssh://git@host/o/r", true)
+        );
+        let r = Remote::new("git://u:pw99@127.0.0.1:9418/r").unwrap();
+        assert_eq!(r.clean, "git://127.0.0.1:9418/r");
+        for url in [
+            "git@github.com:o/r.git",
+            "file:///srv/r.git",
+            "https://h/o/r",
+        ] {
+            let r = Remote::new(url).unwrap();
+            assert_eq!((r.clean.as_str(), r.header.is_none()), (url, true));
+        }
+    }
+
+    #[test]
+    fn only_https_ssh_git_and_file_transports() {
+        // issue 19 item 8
+        for url in [
+            "ext::sh -c touch% /tmp/x",
+            "fd::7",
+            "foo::bar/baz",
+            "http://192.0.2.1/o/r",
+            "ftp://host/o/r",
+            "custom://host/o/r",
+        ] {
+            let e = Remote::new(url).err().unwrap_or_default();
+            assert!(e.contains("not allowed"), "{url}: {e:?}");
+        }
+        for url in [
+            "http://127.0.0.1:8080/r",
+            "http://localhost/r",
+            "http://[::1]:9/r",
+        ] {
+            let r = Remote::new(url).unwrap();
+            assert_eq!(r.allow, format!("{TRANSPORTS}:http"), "{url}");
+        }
     }
 }

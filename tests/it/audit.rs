@@ -1097,14 +1097,24 @@ fn audit_tables_tell_secrets_apart_and_count_like_history() {
         .iter()
         .map(|s| format!("at {} · fingerprint {}", s.paths[0], &s.fingerprint[..8]))
         .collect();
-    assert!(labels.iter().any(|l| l.starts_with("at keys/a.pem")), "{labels:?}");
-    assert!(labels.iter().any(|l| l.starts_with("at keys/b.pem")), "{labels:?}");
+    assert!(
+        labels.iter().any(|l| l.starts_with("at keys/a.pem")),
+        "{labels:?}"
+    );
+    assert!(
+        labels.iter().any(|l| l.starts_with("at keys/b.pem")),
+        "{labels:?}"
+    );
 
     // The stderr table: each secret's label, and the author whole or without the e-mail.
     let human = audit("human");
     assert_eq!(human.code, 1, "{}", human.stderr);
     for label in &labels {
-        assert!(human.stderr.contains(label.as_str()), "no {label:?}:\n{}", human.stderr);
+        assert!(
+            human.stderr.contains(label.as_str()),
+            "no {label:?}:\n{}",
+            human.stderr
+        );
     }
     for line in human.stderr.lines().filter(|l| l.contains("Ada L")) {
         assert!(
@@ -1118,16 +1128,26 @@ fn audit_tables_tell_secrets_apart_and_count_like_history() {
     let html = audit("html");
     assert_eq!(html.code, 1, "{}", html.stderr);
     for label in &labels {
-        assert!(html.stdout.contains(label.as_str()), "no {label:?} on the page");
+        assert!(
+            html.stdout.contains(label.as_str()),
+            "no {label:?} on the page"
+        );
     }
     let blobs: u64 = report.summary.coverage.iter().map(|c| c.blobs).sum();
     assert!(blobs > 0 && report.summary.files == blobs);
     assert!(
-        html.stdout.contains(&format!("{blobs} blobs in 1 repository audited")),
+        html.stdout
+            .contains(&format!("{blobs} blobs in 1 repository audited")),
         "{}",
-        html.stdout.lines().find(|l| l.contains("class=\"meta\"")).unwrap_or("")
+        html.stdout
+            .lines()
+            .find(|l| l.contains("class=\"meta\""))
+            .unwrap_or("")
     );
-    assert!(!html.stdout.contains("0.0 MB"), "zeroed counters on the page");
+    assert!(
+        !html.stdout.contains("0.0 MB"),
+        "zeroed counters on the page"
+    );
     assert!(!html.stdout.contains("<th class=\"num\">Time</th>"));
 
     // `history` of the same repository counts and names the skipped blobs as the audit does:
@@ -1141,7 +1161,10 @@ fn audit_tables_tell_secrets_apart_and_count_like_history() {
             .map(|k| (k.path.clone(), k.reason.clone()))
             .collect()
     };
-    assert_eq!(named(&report.summary), [("logo.bin".into(), "binary".into())]);
+    assert_eq!(
+        named(&report.summary),
+        [("logo.bin".into(), "binary".into())]
+    );
     assert_eq!(named(&history.summary), named(&report.summary));
     assert_eq!(history.summary.skipped_binary, 1);
     assert_eq!(report.summary.skipped_binary, 1);

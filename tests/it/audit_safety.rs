@@ -112,7 +112,12 @@ fn stalling_server() -> (u16, Arc<Mutex<Vec<String>>>) {
 fn command_lines() -> Vec<String> {
     let mut lines = Vec::new();
     for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
-        if !entry.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
             continue;
         }
         if let Ok(raw) = std::fs::read(entry.path().join("cmdline")) {
@@ -187,7 +192,10 @@ fn audit_credentials_never_reach_a_command_line_and_a_stalled_server_costs_one_r
     }
     let lines = command_lines();
     let leaking: Vec<&String> = lines.iter().filter(|l| l.contains(&token)).collect();
-    assert!(leaking.is_empty(), "the token is on a command line: {leaking:?}");
+    assert!(
+        leaking.is_empty(),
+        "the token is on a command line: {leaking:?}"
+    );
     // Control: git's HTTP helper is running, with the credential-free URL.
     let clean = format!("http://127.0.0.1:{port}/org/stalled.git");
     assert!(
@@ -199,7 +207,10 @@ fn audit_credentials_never_reach_a_command_line_and_a_stalled_server_costs_one_r
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("auditor:{token}"));
     let head = seen.lock().unwrap()[0].to_ascii_lowercase();
     assert!(
-        head.contains(&format!("authorization: basic {}", basic.to_ascii_lowercase())),
+        head.contains(&format!(
+            "authorization: basic {}",
+            basic.to_ascii_lowercase()
+        )),
         "no credentials in the request:\n{head}"
     );
 
@@ -212,7 +223,10 @@ fn audit_credentials_never_reach_a_command_line_and_a_stalled_server_costs_one_r
     assert_eq!(report.findings[0].path, "ci/secrets.txt");
     let stalled = &report.summary.coverage[0];
     assert!(stalled.incomplete, "{stalled:?}");
-    assert!(stalled.repository.starts_with("http://***@127.0.0.1"), "{stalled:?}");
+    assert!(
+        stalled.repository.starts_with("http://***@127.0.0.1"),
+        "{stalled:?}"
+    );
     let error = stalled.error.as_deref().unwrap_or_default();
     assert!(error.contains("--fetch-timeout"), "{error}");
     for text in [&stdout, &stderr] {
@@ -282,7 +296,10 @@ fn audit_refuses_transports_that_run_commands_or_cross_the_network_in_clear() {
     for (c, what) in cov[..3].iter().zip(["ext::", "fd::", "plain http"]) {
         assert!(c.incomplete, "{c:?}");
         let error = c.error.as_deref().unwrap_or_default();
-        assert!(error.contains(what) && error.contains("not allowed"), "{c:?}");
+        assert!(
+            error.contains(what) && error.contains("not allowed"),
+            "{c:?}"
+        );
     }
     assert!(!cov[3].incomplete, "{:?}", cov[3]);
 }
