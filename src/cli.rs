@@ -109,6 +109,10 @@ enum CliCommand {
         /// under $XDG_CACHE_HOME).
         #[arg(long, value_name = "DIR", help_heading = "Sharding")]
         cache_dir: Option<PathBuf>,
+        /// Give up on a repository whose clone or fetch takes longer (it is recorded as not
+        /// audited; the others go on).
+        #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400), help_heading = "Sharding")]
+        fetch_timeout: u64,
         /// Only commits from this date on (the forms of `history --since`).
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
@@ -616,6 +620,7 @@ impl Cli {
                 shard,
                 shards,
                 cache_dir,
+                fetch_timeout,
                 since,
                 unreachable,
                 output,
@@ -636,6 +641,7 @@ impl Cli {
                     list: repos_from,
                     shard,
                     cache_dir,
+                    fetch_timeout: std::time::Duration::from_secs(fetch_timeout),
                     since,
                     unreachable,
                     verify,

@@ -16,6 +16,7 @@ use crate::finding::{Finding, Status};
 use crate::options::CommonOptions;
 use crate::policy::Policy;
 use crate::report::{self, ReportOptions, Summary, VerificationCounts};
+use crate::rules::RuleSet;
 use crate::scan::{self, history, Stats};
 use crate::verify;
 
@@ -69,9 +70,52 @@ struct Prepared {
     base: PathBuf,
 }
 
+/// What a run found: the value between [`collect`] and [`finish`]. `audit` collects the history
+/// of its repositories and renders the organisation's report through [`finish`]; nothing writes
+/// a report to a file to read it back.
+#[derive(Debug)]
+pub struct Run {
+    /// Reported findings, in report order (verified when asked; `--only-live` applied).
+    pub findings: Vec<Finding>,
+    /// Findings the policy silenced, in report order (listed with `--show-suppressed`).
+    pub suppressed: Vec<Finding>,
+    pub summary: Summary,
+    /// The rules that made the findings.
+    pub rules: RuleSet,
+    /// With `--fail-on live`: whether the keys fail the run, judged before `--only-live` hid
+    /// any (issue 19 item 4); `None`: [`finish`] judges the reported findings.
+    pub judged: Option<bool>,
+}
+
 /// Run a scanning command from source to outcome.
 pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
+    let run = collect(source, common)?;
+    finish(run, common)
+}
+
+/// Scan a source and settle its findings: the policy, history's grouping, verification and
+/// `--only-live`, in report order, with the run's summary. Writes no report.
+pub fn collect(source: Source, common: &CommonOptions) -> Result<Run, Error> {
     let started = Instant::now();
+    let prepared = prepare(&source, common)?;
+    settle(source, prepared, common, started)
+}
+
+/// [`collect`] under a policy built by the caller (an organisation's, for `audit`), rooted at
+/// the current directory.
+pub fn collect_under(source: Source, policy: Policy, common: &CommonOptions) -> Result<Run, Error> {
+    let started = Instant::now();
+    let prepared = with_detector(policy, PathBuf::from("."), common)?;
+    settle(source, prepared, common, started)
+}
+
+/// The part of [`collect`] after the policy is prepared.
+fn settle(
+    source: Source,
+    prepared: Prepared,
+    common: &CommonOptions,
+    started: Instant,
+) -> Result<Run, Error> {
     diag::set_quiet(common.quiet);
     // Issue 19 item 26: alone, the flag did nothing, silently.
     if common.allow_unknown && !common.fail_on_live {
@@ -80,7 +124,6 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         ));
     }
     let stats = Stats::default();
-    let prepared = prepare(&source, common)?;
     let scanned = scan_source(&source, &prepared, common, &stats)?;
     let ranged = matches!(source, Source::History { range: Some(_), .. });
     let coverage = match (&scanned.history, &scanned.earlier) {
@@ -148,7 +191,8 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         (None, Some(earlier)) => earlier.secrets.clone(),
         (None, None) => Vec::new(),
     };
-    let skipped = stats.skipped();
+    let mut skipped = stats.skipped();
+    one_per_path(&mut skipped);
     let summary = Summary {
         files: Stats::get(&stats.files),
         bytes: Stats::get(&stats.bytes),
@@ -172,14 +216,40 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
         notices,
         audit: scanned.earlier.as_ref().and_then(|e| e.audit.clone()),
     };
+    let mut suppressed = suppressed;
+    suppressed.sort_by_cached_key(Finding::sort_key);
+    Ok(Run {
+        findings: reported,
+        suppressed,
+        summary,
+        rules: prepared.detector.rules().clone(),
+        judged,
+    })
+}
+
+/// Write the report of a run and say on stderr what it found; the outcome: 2 when something
+/// could not be read, else 1 when a reported finding fails the run, else 0.
+pub fn finish(run: Run, common: &CommonOptions) -> Result<Outcome, Error> {
+    let Run {
+        findings: reported,
+        suppressed,
+        summary,
+        rules,
+        judged,
+    } = run;
     let failing = judged.unwrap_or_else(|| failing(&reported, common));
     let mut shown = reported;
     if common.show_suppressed {
-        let mut silenced = suppressed;
-        silenced.sort_by_cached_key(Finding::sort_key);
-        shown.extend(silenced);
+        shown.extend(suppressed);
     }
-    match write_report(&shown, prepared.detector.rules(), &summary, common) {
+    // A whole-list audit report leaves out what depends on how the audit was split (times,
+    // blobs and bytes read), so one audit gives the same bytes however it was split; the summary
+    // line below still tells the work done.
+    let written = match summary.whole_list_audit() {
+        true => write_report(&shown, &rules, &summary.without_run_statistics(), common),
+        false => write_report(&shown, &rules, &summary, common),
+    };
+    match written {
         // The reader went away (`keyhound scan . | head -1`): the run's outcome still stands,
         // so findings exit 1, never 0 (issue 19 item 5). A clean run ends as a closed pipe
         // ends any program (main.rs).
@@ -195,7 +265,8 @@ pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
             diag::info(&report::secrets_table(&summary.secrets));
         }
         let gaps = summary.coverage.iter().any(|c| c.incomplete);
-        if (summary.coverage.len() > 1 || gaps) && common.format == report::Format::Human {
+        let many = summary.coverage.len() > 1 || summary.audit.is_some();
+        if (many || gaps) && common.format == report::Format::Human {
             diag::info(&report::coverage_table(&summary.coverage));
         }
     }
@@ -307,6 +378,11 @@ fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
             (policy, root)
         }
     };
+    with_detector(policy, base, common)
+}
+
+/// The policy with `--rules-from` imported, and its detector.
+fn with_detector(policy: Policy, base: PathBuf, common: &CommonOptions) -> Result<Prepared, Error> {
     let policy = policy.import_rules(&common.rules_from)?;
     let detector = Detector::new(policy.rules()?);
     Ok(Prepared {
@@ -397,6 +473,24 @@ fn scan_source(
         history: None,
         earlier: None,
     })
+}
+
+/// Skipped blobs one per path and kind of reason, sorted by path (a history meets every version
+/// of a file: the list names it once, and the one over the size limit keeps its largest size),
+/// so `history` and `audit` of one repository count alike (issue 19 item 23).
+pub(crate) fn one_per_path(skipped: &mut Vec<scan::Skipped>) {
+    // The variant's name (any variant, so a new reason needs no change here).
+    let kind = |s: &scan::Skipped| {
+        let text = format!("{:?}", s.reason);
+        let end = text.find([' ', '{', '(']).unwrap_or(text.len());
+        text[..end].to_string()
+    };
+    let size = |s: &scan::Skipped| match s.reason {
+        scan::SkipReason::TooLarge { size } => size,
+        _ => 0,
+    };
+    skipped.sort_by_cached_key(|s| (s.path.clone(), kind(s), std::cmp::Reverse(size(s))));
+    skipped.dedup_by(|b, a| a.path == b.path && kind(a) == kind(b));
 }
 
 /// The scanned root of a tree scan: the one directory given, else the current directory.

@@ -258,6 +258,17 @@ impl Policy {
         Ok(policy)
     }
 
+    /// The built-in rules alone, with no config, ignore file or default baseline (a baseline
+    /// named by `--baseline` still applies): an organisation audit with no config of its own,
+    /// so no audited repository's files can silence it (issue 24 item 1).
+    pub fn builtin(root: &Path, baseline: &BaselineChoice) -> Result<Policy, Error> {
+        let baseline = match baseline {
+            BaselineChoice::File(path) => Some(Baseline::load(path).map_err(Error::new)?),
+            BaselineChoice::Off | BaselineChoice::Default => None,
+        };
+        Policy::new(Config::default(), absolute(root)?, None, baseline)
+    }
+
     fn new(
         config: Config,
         root: PathBuf,

@@ -10,8 +10,8 @@
 //! content alone: findings by the repository's place in the list, then path, position, rule and
 //! commit; one summary per unique secret across all repositories (first commit, still present at
 //! any branch tip, every path); coverage records in list order. A whole-list report leaves out
-//! the run statistics that depend on the split ([`leave_out_run_statistics`]: times, blobs and
-//! bytes read), so the same audit gives the same bytes however it was split.
+//! the run statistics that depend on the split ([`Summary::without_run_statistics`]: times,
+//! blobs and bytes read), so the same audit gives the same bytes however it was split.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -251,8 +251,7 @@ pub fn canonical(part: &mut Part, rules: &RuleSet, now: i64) {
     part.summary.secrets = secrets;
     part.summary.findings = part.findings.len();
     let skipped = &mut part.summary.skipped;
-    skipped.sort_by_cached_key(|s| (s.path.clone(), format!("{:?}", s.reason)));
-    skipped.dedup();
+    crate::pipeline::one_per_path(skipped);
     part.summary.skipped_binary = skipped
         .iter()
         .filter(|s| s.reason == SkipReason::Binary)
@@ -313,22 +312,4 @@ fn secrets(
         table.add(f, anywhere, here);
     }
     table.finish()
-}
-
-/// A whole-list report (one process, or merged) leaves out what depends on how the audit was
-/// split: the times, and the counts of blobs and bytes read (two forks audited by different
-/// shards each read the objects they share, which one process reads once), written as 0;
-/// `files` counts the blobs each repository reaches, summed over the repositories (what was
-/// covered, not what was read). The counts of work go to stderr; each shard's own report keeps
-/// them. What was found and what was covered (findings, secrets, each repository's refs,
-/// commits, blobs, missing objects) stays.
-pub fn leave_out_run_statistics(summary: &mut Summary) {
-    summary.files = summary.coverage.iter().map(|c| c.blobs).sum();
-    summary.bytes = 0;
-    summary.elapsed_ms = 0;
-    for c in &mut summary.coverage {
-        c.blobs_scanned = 0;
-        c.blobs_shared = 0;
-        c.elapsed_ms = 0;
-    }
 }

@@ -34,7 +34,7 @@ use crate::finding::Finding;
 use crate::options::CommonOptions;
 use crate::pipeline::{self, Source};
 use crate::policy::Policy;
-use crate::report::{self, json, Coverage, Summary};
+use crate::report::{json, Coverage, Summary};
 use crate::rules::RuleSet;
 use crate::scan::history::RepoArg;
 use list::{List, Location};
@@ -96,6 +96,8 @@ pub struct AuditOptions {
     pub shard: ShardChoice,
     /// `--cache-dir`: where URL mirrors live.
     pub cache_dir: Option<PathBuf>,
+    /// `--fetch-timeout`: how long one repository's clone or fetch may take.
+    pub fetch_timeout: std::time::Duration,
     pub since: Option<String>,
     pub unreachable: bool,
     /// `--verify` was asked for: refused, with the way to do it.
@@ -140,13 +142,9 @@ pub fn run(opts: AuditOptions) -> Result<Outcome, Error> {
             list.entries.len()
         ));
     }
-    let private = PrivateDir::new()?;
-    let config = org_config(&opts.common, &private)?;
-    let common = CommonOptions {
-        config: Some(config),
-        ..opts.common.clone()
-    };
-    let rules = Policy::from_work_tree(Path::new("."), common.config.as_deref(), &common.baseline)?
+    let common = opts.common.clone();
+    let rules = org_policy(&common)?
+        .import_rules(&common.rules_from)?
         .rules()?;
 
     // Local paths as they are; URLs mirrored (or refreshed) first, several at once.
@@ -157,7 +155,7 @@ pub fn run(opts: AuditOptions) -> Result<Outcome, Error> {
         true => Some(mirror::cache_dir(opts.cache_dir.as_deref())?),
         false => None,
     };
-    let mut mirrored = mirror_all(&mine, cache.as_deref()).into_iter();
+    let mut mirrored = mirror_all(&mine, cache.as_deref(), opts.fetch_timeout).into_iter();
     for entry in &mine {
         let (result, elapsed_ms) = match &entry.location {
             Location::Path(path) => {
@@ -190,7 +188,7 @@ pub fn run(opts: AuditOptions) -> Result<Outcome, Error> {
         }
     }
 
-    let mut part = audit_history(&targets, &opts, &common, &rules, &private)?;
+    let mut part = audit_history(&targets, &opts, &common)?;
     // Each repository's pipeline run was quiet; this run's notes follow --quiet again.
     diag::set_quiet(opts.common.quiet);
     part.summary.coverage.extend(failed);
@@ -214,12 +212,12 @@ pub fn run(opts: AuditOptions) -> Result<Outcome, Error> {
         }),
     });
     part.summary.elapsed_ms = started.elapsed().as_millis() as u64;
-    let mut part = if count > 1 {
+    let part = if count > 1 {
         part
     } else {
         merge::combine(vec![part])?
     };
-    render(&mut part, &rules, &opts.common)
+    render(part, rules, &opts.common)
 }
 
 /// How many mirrors are cloned or fetched at once: fetching waits on the network and the
@@ -231,6 +229,7 @@ const FETCHES_AT_ONCE: usize = 4;
 fn mirror_all(
     entries: &[&list::Entry],
     cache: Option<&Path>,
+    timeout: std::time::Duration,
 ) -> Vec<(Result<mirror::Mirror, String>, u64)> {
     let urls: Vec<&str> = entries
         .iter()
@@ -250,7 +249,7 @@ fn mirror_all(
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(url) = urls.get(i) else { break };
                 let began = Instant::now();
-                let result = mirror::mirror(cache, url);
+                let result = mirror::mirror(cache, url, timeout);
                 let ms = began.elapsed().as_millis() as u64;
                 results
                     .lock()
@@ -284,8 +283,8 @@ pub fn merge(opts: MergeOptions) -> Result<Outcome, Error> {
             summary: read.summary,
         });
     }
-    let mut part = merge::combine(parts)?;
-    render(&mut part, &rules, &opts.common)
+    let part = merge::combine(parts)?;
+    render(part, rules, &opts.common)
 }
 
 /// The shard index and count: `--shard K/N`, or `--shards N` with K from the environment.
@@ -310,19 +309,15 @@ fn resolve(choice: ShardChoice, env: Option<String>) -> Result<(usize, usize), E
     }
 }
 
-/// The organisation's config (see the module documentation): `--config`, else the one found
-/// from the current directory, else an empty file in `private`, so no repository's own applies.
-fn org_config(common: &CommonOptions, private: &PrivateDir) -> Result<PathBuf, Error> {
-    if let Some(given) = &common.config {
-        return Ok(given.clone());
+/// The organisation's policy (see the module documentation): `--config`, else the config found
+/// from the current directory, else the built-in rules alone, so no repository's own applies.
+fn org_policy(common: &CommonOptions) -> Result<Policy, Error> {
+    let here = Path::new(".");
+    if common.config.is_some() || crate::config::Config::find(here).is_some() {
+        Policy::from_work_tree(here, common.config.as_deref(), &common.baseline)
+    } else {
+        Policy::builtin(here, &common.baseline)
     }
-    if let Some(found) = crate::config::Config::find(Path::new(".")) {
-        return Ok(found);
-    }
-    let empty = private.0.join(crate::config::FILE_NAME);
-    std::fs::write(&empty, "")
-        .map_err(|e| Error::new(format!("{}: cannot write: {e}", empty.display())))?;
-    Ok(empty)
 }
 
 /// Audit the history of the `(name, path)` repositories in one run of the history pipeline
@@ -332,8 +327,6 @@ fn audit_history(
     targets: &[(String, PathBuf)],
     opts: &AuditOptions,
     common: &CommonOptions,
-    rules: &RuleSet,
-    private: &PrivateDir,
 ) -> Result<Part, Error> {
     let mut part = Part {
         origin: "audit".into(),
@@ -343,11 +336,8 @@ fn audit_history(
     if targets.is_empty() {
         return Ok(part);
     }
-    let out = private.0.join("history.json");
+    // The findings come back in memory (issue 19 item 7): no file ever holds them.
     let inner = CommonOptions {
-        format: report::Format::Json,
-        output: Some(out.clone()),
-        show_secrets: true,
         quiet: true,
         show_suppressed: false,
         list_skipped: false,
@@ -368,8 +358,8 @@ fn audit_history(
         state: None,
     };
     let began = Instant::now();
-    let read = match pipeline::run(source, &inner).and_then(|_| json::read(&out, rules)) {
-        Ok(read) => read,
+    let run = match org_policy(common).and_then(|p| pipeline::collect_under(source, p, &inner)) {
+        Ok(run) => run,
         // One repository that cannot be opened at all fails the run (with several, the
         // history source records it and goes on).
         Err(e) if targets.len() == 1 => {
@@ -388,7 +378,7 @@ fn audit_history(
     };
     // With one repository the history source leaves findings unnamed.
     let only = (targets.len() == 1).then(|| targets[0].0.clone());
-    part.findings = read
+    part.findings = run
         .findings
         .into_iter()
         .map(|f| Finding {
@@ -396,7 +386,7 @@ fn audit_history(
             ..f
         })
         .collect();
-    part.summary = read.summary;
+    part.summary = run.summary;
     if let Some(name) = &only {
         for c in &mut part.summary.coverage {
             c.repository = name.clone();
@@ -405,22 +395,12 @@ fn audit_history(
     Ok(part)
 }
 
-/// Write an audit report in its canonical form; the outcome: 2 when a repository was not fully
-/// audited, else 1 with findings, else 0.
-fn render(part: &mut Part, rules: &RuleSet, common: &CommonOptions) -> Result<Outcome, Error> {
-    merge::canonical(part, rules, crate::scan::history::now());
-    let line = report::summary_line(&part.summary);
-    let table = report::coverage_table(&part.summary.coverage);
-    let whole = part
-        .summary
-        .audit
-        .as_ref()
-        .is_some_and(|a| a.shard.is_none());
-    if whole {
-        merge::leave_out_run_statistics(&mut part.summary);
-    }
+/// Write an audit report in its canonical form through [`pipeline::finish`]; the outcome: 2
+/// when a repository was not fully audited, else 1 with findings, else 0.
+fn render(part: Part, rules: RuleSet, common: &CommonOptions) -> Result<Outcome, Error> {
+    let mut part = part;
+    merge::canonical(&mut part, &rules, crate::scan::history::now());
     let summary = &part.summary;
-    write_whole(&part.findings, rules, summary, common)?;
     for c in summary.coverage.iter().filter(|c| c.incomplete) {
         diag::warn(&format!(
             "{}: {}",
@@ -437,60 +417,22 @@ fn render(part: &mut Part, rules: &RuleSet, common: &CommonOptions) -> Result<Ou
             summary.coverage.len(),
             summary.coverage.len() - gaps
         ));
-        diag::info(&line);
-        if common.format == report::Format::Human {
-            if !summary.secrets.is_empty() {
-                diag::info(&report::secrets_table(&summary.secrets));
-            }
-            diag::info(&table);
-        }
     }
-    Ok(if summary.incomplete {
-        Outcome::Error
-    } else if part.findings.is_empty() {
-        Outcome::Clean
-    } else {
-        Outcome::Findings
-    })
-}
-
-/// Write the report; `--output` is written whole or not at all (`crate::output`), so a pod
-/// killed midway leaves no report rather than half of one (which the merge would refuse as a
-/// whole).
-fn write_whole(
-    findings: &[Finding],
-    rules: &RuleSet,
-    summary: &Summary,
-    common: &CommonOptions,
-) -> Result<(), Error> {
-    pipeline::write_report(findings, rules, summary, common)
-}
-
-/// A folder only this user can read, removed at the end: the per-repository reports hold
-/// secrets in full.
-struct PrivateDir(PathBuf);
-
-impl PrivateDir {
-    fn new() -> Result<PrivateDir, Error> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let dir =
-            std::env::temp_dir().join(format!("keyhound-audit-{}-{nanos}", std::process::id()));
-        let mut builder = std::fs::DirBuilder::new();
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder
-            .create(&dir)
-            .map_err(|e| Error::new(format!("{}: cannot create: {e}", dir.display())))?;
-        Ok(PrivateDir(dir))
-    }
-}
-
-impl Drop for PrivateDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    let run = pipeline::Run {
+        findings: part.findings,
+        suppressed: Vec::new(),
+        summary: part.summary,
+        rules,
+        judged: None,
+    };
+    // An audit does not verify: any finding fails it, whatever --fail-on says. `--output` is
+    // written whole or not at all (`crate::output`), so a pod killed midway leaves no report
+    // rather than half of one (which the merge would refuse as a whole).
+    let common = CommonOptions {
+        fail_on_live: false,
+        ..common.clone()
+    };
+    pipeline::finish(run, &common)
 }
 
 #[cfg(test)]

@@ -70,6 +70,33 @@ pub struct Summary {
     pub audit: Option<crate::audit::AuditRecord>,
 }
 
+impl Summary {
+    /// A report of an organisation's whole list (`keyhound audit` in one process, or `keyhound
+    /// merge`), not of one shard.
+    pub fn whole_list_audit(&self) -> bool {
+        self.audit.as_ref().is_some_and(|a| a.shard.is_none())
+    }
+
+    /// This summary without what depends on how an audit was split: the times, and the counts
+    /// of blobs and bytes read (two forks audited by different shards each read the objects
+    /// they share, which one process reads once), written as 0; `files` counts the blobs each
+    /// repository reaches, summed over the repositories (what was covered, not what was read).
+    /// What was found and what was covered (findings, secrets, each repository's refs,
+    /// commits, blobs, missing objects) stays.
+    pub fn without_run_statistics(&self) -> Summary {
+        let mut summary = self.clone();
+        summary.files = summary.coverage.iter().map(|c| c.blobs).sum();
+        summary.bytes = 0;
+        summary.elapsed_ms = 0;
+        for c in &mut summary.coverage {
+            c.blobs_scanned = 0;
+            c.blobs_shared = 0;
+            c.elapsed_ms = 0;
+        }
+        summary
+    }
+}
+
 /// What a history audit covered in one repository. Written for every history audit, read back
 /// by `keyhound merge` to tell a complete organisation audit from one with gaps.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,16 +236,57 @@ pub fn secrets_table(secrets: &[SecretSummary]) -> String {
             },
             s.exposed_days,
             &s.first_commit[..s.first_commit.len().min(12)],
-            s.first_author.chars().take(20).collect::<String>(),
+            author_column(&s.first_author, 20),
             s.first_date.get(..10).unwrap_or(&s.first_date),
             s.rule,
             s.redacted
         ));
+        // Secrets whose redacted forms look alike (every private key's header) told apart
+        // (issue 19 item 23).
+        out.push_str(&format!("           {}\n", secret_label(s)));
         if !s.repositories.is_empty() {
             out.push_str(&format!("           in {}\n", s.repositories.join(", ")));
         }
     }
     out
+}
+
+/// Where a secret is and which it is, in a few characters: `at PATH (+N paths) · fingerprint
+/// FP` with the fingerprint's first 8 characters.
+pub fn secret_label(s: &SecretSummary) -> String {
+    let mut label = String::new();
+    if let Some(first) = s.paths.first() {
+        label.push_str(&format!("at {first}"));
+        match s.paths.len() {
+            1 => {}
+            2 => label.push_str(" (+1 path)"),
+            n => label.push_str(&format!(" (+{} paths)", n - 1)),
+        }
+        label.push_str(" · ");
+    }
+    label.push_str(&format!(
+        "fingerprint {}",
+        s.fingerprint.get(..8).unwrap_or(&s.fingerprint)
+    ));
+    label
+}
+
+/// `Name <e-mail>` in at most `width` characters, never cut inside the e-mail address: the
+/// whole when it fits, else the name alone (ending in `…` when even that is too long).
+pub fn author_column(author: &str, width: usize) -> String {
+    if author.chars().count() <= width {
+        return author.to_string();
+    }
+    let name = match author.rsplit_once(" <") {
+        Some((name, _)) if !name.trim().is_empty() => name.trim(),
+        _ => author,
+    };
+    if name.chars().count() <= width {
+        return name.to_string();
+    }
+    let mut cut: String = name.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// The coverage table, for stderr: one line per repository, what was walked and read, and

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::harness::{bin, openai_key, skip, Run, TestRepo, OPENAI_RULE};
+use crate::harness::{bin, openai_key, skip, Rng, Run, TestRepo, OPENAI_RULE};
 
 // The JSON report of an audit, typed (only the fields these tests check).
 
@@ -42,6 +42,9 @@ struct CommitJson {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct AuditSummary {
+    files: u64,
+    skipped_binary: u64,
+    skipped: Vec<SkippedJson>,
     incomplete: bool,
     elapsed_ms: u64,
     coverage: Vec<CoverageJson>,
@@ -51,8 +54,16 @@ struct AuditSummary {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+struct SkippedJson {
+    path: String,
+    reason: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct CoverageJson {
     repository: String,
+    blobs: u64,
     commits: u64,
     incomplete: bool,
     error: Option<String>,
@@ -1035,4 +1046,126 @@ fn issue_13_a_shard_reads_a_forks_shared_blobs_once_and_size_hints_plan() {
     let covered: u64 = work(&whole.stdout).iter().map(|c| c.blobs).sum();
     assert_eq!(files["summary"]["files"], covered);
     assert_eq!(covered, a.blobs + g.blobs + work(&heavy.stdout)[0].blobs);
+}
+
+/// A private key block of random base64 lines.
+fn private_key(r: &mut Rng) -> String {
+    const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let body: Vec<String> = (0..12).map(|_| r.string(BASE64, 64)).collect();
+    format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        body.join("\n")
+    )
+}
+
+/// Secrets whose redacted forms are the same (two private keys) are told apart by their first
+/// path and a short fingerprint, in the stderr table and the HTML timeline; the author column
+/// is not cut inside an e-mail; a whole-list page says what was covered instead of zeroed
+/// counters; `history` and `audit` of one repository count and name skipped blobs alike.
+#[test]
+fn audit_tables_tell_secrets_apart_and_count_like_history() {
+    // issue 19 item 23
+    let mut r = Rng::new(1923);
+    let repo = TestRepo::git();
+    repo.write("keys/a.pem", private_key(&mut r));
+    repo.write("keys/b.pem", private_key(&mut r));
+    repo.write("logo.bin", b"\x89PNG\0\0one".as_slice());
+    repo.git_ok(&["add", "-A"]);
+    let author = "Ada L <ada.lovelace@example.com>";
+    repo.git_ok(&["commit", "-q", "--author", author, "-m", "keys"]);
+    repo.write("logo.bin", b"\x89PNG\0\0two".as_slice());
+    repo.commit("new logo");
+    let work = TestRepo::dir();
+    std::fs::write(
+        work.path().join("repos.txt"),
+        format!("{}\n", repo.path().display()),
+    )
+    .unwrap();
+    let audit = |format: &str| {
+        let mut args = vec!["audit", "--repos-from", "repos.txt", "--format", format];
+        if format == "json" {
+            args.push("--show-secrets");
+        }
+        work.keyhound(&args)
+    };
+    let json = audit("json");
+    assert_eq!(json.code, 1, "{}", json.stderr);
+    let report = report_of(&json.stdout);
+    let secrets = &report.summary.secrets;
+    assert_eq!(secrets.len(), 2, "{secrets:?}");
+    let labels: Vec<String> = secrets
+        .iter()
+        .map(|s| format!("at {} · fingerprint {}", s.paths[0], &s.fingerprint[..8]))
+        .collect();
+    assert!(
+        labels.iter().any(|l| l.starts_with("at keys/a.pem")),
+        "{labels:?}"
+    );
+    assert!(
+        labels.iter().any(|l| l.starts_with("at keys/b.pem")),
+        "{labels:?}"
+    );
+
+    // The stderr table: each secret's label, and the author whole or without the e-mail.
+    let human = audit("human");
+    assert_eq!(human.code, 1, "{}", human.stderr);
+    for label in &labels {
+        assert!(
+            human.stderr.contains(label.as_str()),
+            "no {label:?}:\n{}",
+            human.stderr
+        );
+    }
+    for line in human.stderr.lines().filter(|l| l.contains("Ada L")) {
+        assert!(
+            !line.contains('<') || line.contains("<ada.lovelace@example.com>"),
+            "the author is cut: {line}"
+        );
+    }
+    assert!(human.stderr.contains("Ada L"), "{}", human.stderr);
+
+    // The HTML timeline, and the whole-list page's counters.
+    let html = audit("html");
+    assert_eq!(html.code, 1, "{}", html.stderr);
+    for label in &labels {
+        assert!(
+            html.stdout.contains(label.as_str()),
+            "no {label:?} on the page"
+        );
+    }
+    let blobs: u64 = report.summary.coverage.iter().map(|c| c.blobs).sum();
+    assert!(blobs > 0 && report.summary.files == blobs);
+    assert!(
+        html.stdout
+            .contains(&format!("{blobs} blobs in 1 repository audited")),
+        "{}",
+        html.stdout
+            .lines()
+            .find(|l| l.contains("class=\"meta\""))
+            .unwrap_or("")
+    );
+    assert!(
+        !html.stdout.contains("0.0 MB"),
+        "zeroed counters on the page"
+    );
+    assert!(!html.stdout.contains("<th class=\"num\">Time</th>"));
+
+    // `history` of the same repository counts and names the skipped blobs as the audit does:
+    // the binary logo once, though history meets two versions of it.
+    let history = repo.keyhound(&["history", ".", "--format", "json", "--show-secrets"]);
+    assert_eq!(history.code, 1, "{}", history.stderr);
+    let history = report_of(&history.stdout);
+    let named = |s: &AuditSummary| -> Vec<(String, String)> {
+        s.skipped
+            .iter()
+            .map(|k| (k.path.clone(), k.reason.clone()))
+            .collect()
+    };
+    assert_eq!(
+        named(&report.summary),
+        [("logo.bin".into(), "binary".into())]
+    );
+    assert_eq!(named(&history.summary), named(&report.summary));
+    assert_eq!(history.summary.skipped_binary, 1);
+    assert_eq!(report.summary.skipped_binary, 1);
 }

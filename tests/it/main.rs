@@ -2,6 +2,7 @@
 mod agent;
 mod archives;
 mod audit;
+mod audit_safety;
 mod ci;
 mod deploy;
 mod encodings;

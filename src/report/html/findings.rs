@@ -21,9 +21,12 @@ pub(super) fn has_gap(c: &Coverage) -> bool {
 /// One row per audited repository, gaps highlighted, with its secrets and findings.
 pub(super) fn repositories(
     out: &mut dyn Write,
-    coverage: &[Coverage],
+    summary: &Summary,
     findings: &[Finding],
 ) -> io::Result<()> {
+    let coverage = &summary.coverage;
+    // A whole-list audit's report has no counts of work (blobs read, times): no zero columns.
+    let work = !summary.whole_list_audit();
     if coverage.is_empty() {
         return Ok(());
     }
@@ -42,10 +45,19 @@ pub(super) fn repositories(
         "<section><h2>Repositories <span class=\"count\">({})</span></h2>\
          <div class=\"panel table-wrap\"><table>\n<thead><tr><th>Repository</th><th>Coverage</th>\
          <th class=\"num\">Secrets</th><th class=\"num\">Findings</th><th class=\"num\">Refs</th>\
-         <th class=\"num\">Commits</th><th class=\"num\">Blobs</th><th class=\"num\">Scanned</th>\
-         <th class=\"num\">Shared</th><th class=\"num\">Missing objects</th><th class=\"num\">Time</th>\
-         </tr></thead>\n<tbody>",
-        coverage.len()
+         <th class=\"num\">Commits</th><th class=\"num\">Blobs</th>{}\
+         <th class=\"num\">Missing objects</th>{}</tr></thead>\n<tbody>",
+        coverage.len(),
+        if work {
+            "<th class=\"num\">Scanned</th><th class=\"num\">Shared</th>"
+        } else {
+            ""
+        },
+        if work {
+            "<th class=\"num\">Time</th>"
+        } else {
+            ""
+        },
     )?;
     for c in coverage {
         let (secrets, n) = match found.get(c.repository.as_str()) {
@@ -73,28 +85,46 @@ pub(super) fn repositories(
             ),
             (None, false) => "<span class=\"status ok\">complete</span>".to_string(),
         };
+        let read = if work {
+            format!(
+                "<td class=\"num\">{}</td><td class=\"num\">{}</td>",
+                c.blobs_scanned, c.blobs_shared
+            )
+        } else {
+            String::new()
+        };
+        let time = if work {
+            format!(
+                "<td class=\"num\">{:.1} s</td>",
+                c.elapsed_ms as f64 / 1000.0
+            )
+        } else {
+            String::new()
+        };
         writeln!(
             out,
             "<tr{}><td><code>{}</code></td><td>{status}</td><td class=\"num\">{secrets}</td>\
              <td class=\"num\">{n}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{:.1} s</td></tr>",
+             <td class=\"num\">{}</td>{read}<td class=\"num\">{}</td>{time}</tr>",
             if has_gap(c) { " class=\"gap\"" } else { "" },
             esc(&c.repository),
             c.refs,
             c.commits,
             c.blobs,
-            c.blobs_scanned,
-            c.blobs_shared,
             c.objects_missing,
-            c.elapsed_ms as f64 / 1000.0
         )?;
     }
     writeln!(
         out,
-        "</tbody></table></div><p class=\"note\">Shared blobs were scanned once for another \
-         repository of the run (forks share history). A repository with a gap may hold secrets \
-         this page does not list: audit it again.</p></section>"
+        "</tbody></table></div><p class=\"note\">{}A repository with a gap may hold secrets \
+         this page does not list: audit it again.</p></section>",
+        if work {
+            "Shared blobs were scanned once for another repository of the run (forks share \
+             history). "
+        } else {
+            "Blobs: what each repository's history reaches (the blobs read and the times are in \
+             each shard's report and on the audit's stderr). "
+        }
     )
 }
 

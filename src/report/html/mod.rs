@@ -167,7 +167,7 @@ pub fn write(
     providers(out, findings, &totals)?;
     writeln!(out, "</div>")?;
     timeline(out, &summary.secrets, &totals, findings, opts)?;
-    repositories(out, &summary.coverage, findings)?;
+    repositories(out, summary, findings)?;
     findings_list(out, findings, rules, &totals, opts)?;
     skipped(out, summary)?;
     writeln!(
@@ -183,13 +183,25 @@ pub fn write(
 }
 
 fn header(out: &mut dyn Write, title: &str, summary: &Summary) -> io::Result<()> {
-    let mut meta = format!(
-        "{} file{} ({:.1} MB) scanned in {:.2} s",
-        summary.files,
-        plural(summary.files as usize),
-        summary.bytes as f64 / 1_000_000.0,
-        summary.elapsed_ms as f64 / 1000.0
-    );
+    // A whole-list audit's report leaves out the times and bytes read (they depend on how the
+    // audit was split): it says what was covered instead of zeros (issue 19 item 23).
+    let mut meta = if summary.whole_list_audit() {
+        let n = summary.coverage.len();
+        format!(
+            "{} blob{} in {n} repositor{} audited",
+            summary.files,
+            plural(summary.files as usize),
+            if n == 1 { "y" } else { "ies" }
+        )
+    } else {
+        format!(
+            "{} file{} ({:.1} MB) scanned in {:.2} s",
+            summary.files,
+            plural(summary.files as usize),
+            summary.bytes as f64 / 1_000_000.0,
+            summary.elapsed_ms as f64 / 1000.0
+        )
+    };
     if let Some(day) = as_of(&summary.secrets) {
         meta.push_str(&format!(" · exposure as of {}", date_of(day)));
     }

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use super::{esc, plural, Totals, Verdict};
 use crate::finding::Finding;
-use crate::report::{ReportOptions, SecretSummary};
+use crate::report::{secret_label, ReportOptions, SecretSummary};
 use crate::scan::history::{parse_since, rfc3339};
 
 /// The timeline draws this many secrets (still present first, then longest exposed); the
@@ -37,7 +37,9 @@ pub(super) fn timeline(
     }
     let start = rows.iter().map(|r| r.1).min().unwrap_or(end).min(end);
     let span = (end - start).max(1) as f64;
-    let (width, label_w, right_w, row_h, top) = (1000.0, 250.0, 92.0, 26.0, 30.0);
+    // Two lines of label a row: the secret, then where it is and its fingerprint, so secrets
+    // whose redacted forms look alike (every private key's header) are told apart.
+    let (width, label_w, right_w, row_h, top) = (1000.0, 250.0, 92.0, 36.0, 30.0);
     let plot = width - label_w - right_w;
     let x = |day: i64| label_w + (day - start) as f64 / span * plot;
     let height = top + rows.len() as f64 * row_h + 8.0;
@@ -93,20 +95,25 @@ pub(super) fn timeline(
         } else {
             "removed from every tip, still in history"
         };
+        let label = secret_label(s);
         writeln!(
             out,
-            "<g><title>{} · {} · first committed {} in {} by {} · {state}</title>\
+            "<g><title>{} · {} · {} · first committed {} in {} by {} · {state}</title>\
              <text class=\"mono\" x=\"0\" y=\"{:.1}\">{}</text>\
+             <text class=\"muted\" x=\"0\" y=\"{:.1}\">{}</text>\
              <rect class=\"{}\" x=\"{x0:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"12\" rx=\"3\"{}/>\
              <circle class=\"start\" cx=\"{x0:.1}\" cy=\"{:.1}\" r=\"3.5\"/>\
              <text class=\"muted\" x=\"{:.1}\" y=\"{:.1}\">{} d</text>{}</g>",
             esc(&s.rule),
             esc(&clip(&shown, 60)),
+            esc(&label),
             esc(s.first_date.get(..10).unwrap_or(&s.first_date)),
             esc(&s.first_commit[..s.first_commit.len().min(12)]),
             esc(&s.first_author),
             y + 15.0,
             esc(&clip(&shown, 34)),
+            y + 29.0,
+            esc(&clip_start(&label, 40)),
             if s.present_at_tip { "tip" } else { "history" },
             y + 5.0,
             (x1 - x0).max(2.0),
@@ -158,6 +165,17 @@ fn clip(s: &str, n: usize) -> String {
     }
     let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
     t.push('…');
+    t
+}
+
+/// At most `n` characters, the end kept (a label's fingerprint), with an ellipsis when cut.
+fn clip_start(s: &str, n: usize) -> String {
+    let count = s.chars().count();
+    if count <= n {
+        return s.to_string();
+    }
+    let mut t = String::from("…");
+    t.extend(s.chars().skip(count - n.saturating_sub(1)));
     t
 }
 
