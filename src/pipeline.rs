@@ -409,7 +409,7 @@ fn note_inline_allows(suppressed: &[Finding]) {
                 f.provenance.path(),
                 f.location.line,
                 f.rule_id,
-                crate::redact::redact(&f.secret),
+                f.redacted,
                 f.provenance
                     .commit()
                     .map_or("", |c| &c.id[..c.id.len().min(12)])

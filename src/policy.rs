@@ -267,7 +267,17 @@ impl Policy {
                 return Some(Suppression::Path);
             }
         }
-        if self.fingerprints.contains(&finding.fingerprint) {
+        // A fingerprint written before issue 19 (old form, worked out in memory only) still
+        // accepts its secret.
+        if self.fingerprints.contains(&finding.fingerprint)
+            || (!self.fingerprints.is_empty()
+                && self
+                    .fingerprints
+                    .contains(&crate::detect::locate::legacy_fingerprint(
+                        &finding.rule_id,
+                        finding.secret.as_bytes(),
+                    )))
+        {
             return Some(Suppression::Fingerprint);
         }
         if self.baseline.as_ref().is_some_and(|b| b.accepts(finding)) {

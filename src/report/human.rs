@@ -6,7 +6,6 @@ use std::io::{self, Write};
 use super::style::Style;
 use super::ReportOptions;
 use crate::finding::Finding;
-use crate::redact::redact;
 use crate::rules::RuleSet;
 
 /// A path as one line: control characters (a newline in a file name) shown escaped, so a
@@ -35,7 +34,7 @@ pub fn write(
         let shown = if opts.show_secrets {
             f.secret.clone()
         } else {
-            redact(&f.secret)
+            f.redacted.clone()
         };
         writeln!(
             out,

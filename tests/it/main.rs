@@ -17,6 +17,7 @@ mod issue10;
 mod precision;
 mod readme;
 mod readme_ci;
+mod redaction;
 mod rules;
 mod sarif;
 mod sarif_limits;
