@@ -185,11 +185,8 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             for e in &stale {
-                writeln!(
-                    out,
-                    "stale: {} {} ({}:{})",
-                    e.rule, e.redacted, e.path, e.line
-                )?;
+                let line = format!("{} {} ({}:{})", e.rule, e.redacted, e.path, e.line);
+                writeln!(out, "stale: {}", diag::escape(&line))?;
             }
             if !dry_run && !stale.is_empty() {
                 b.entries.retain(|e| !stale.contains(e));

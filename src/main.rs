@@ -30,7 +30,11 @@ fn main() -> std::process::ExitCode {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(err)) if err.is_broken_pipe() => keyhound::Outcome::Clean,
         Ok(Err(err)) => {
-            eprintln!("keyhound: error: {err}");
+            // An error can name outside text (a path, a repository): escaped for the terminal.
+            eprintln!(
+                "keyhound: error: {}",
+                keyhound::diag::escape(&err.to_string())
+            );
             keyhound::Outcome::Error
         }
         Err(_) => keyhound::Outcome::Error,

@@ -24,6 +24,7 @@ mod sarif_limits;
 mod scan;
 mod snapshot;
 mod staged;
+mod terminal;
 mod verify;
 mod verify_ai;
 mod wheel;
