@@ -97,6 +97,33 @@ impl Baseline {
         })
     }
 
+    /// Rewrite the entries in the old fingerprint form that match one of `findings` in the
+    /// current form (and its redaction), dropping any that then repeat an entry; returns how
+    /// many were rewritten.
+    pub fn upgrade(&mut self, findings: &[Finding]) -> usize {
+        let by_legacy: std::collections::HashMap<(&str, String), &Finding> = findings
+            .iter()
+            .map(|f| {
+                let legacy = legacy_fingerprint(&f.rule_id, f.secret.as_bytes());
+                ((f.rule_id.as_str(), legacy), f)
+            })
+            .collect();
+        let mut rewritten = 0;
+        for e in &mut self.entries {
+            if let Some(f) = by_legacy.get(&(e.rule.as_str(), e.fingerprint.clone())) {
+                if e.fingerprint != f.fingerprint {
+                    e.fingerprint = f.fingerprint.clone();
+                    e.redacted = f.redacted.clone();
+                    rewritten += 1;
+                }
+            }
+        }
+        let mut seen = HashSet::new();
+        self.entries
+            .retain(|e| seen.insert((e.rule.clone(), e.fingerprint.clone())));
+        rewritten
+    }
+
     /// Entries that match none of `findings`.
     pub fn stale(&self, findings: &[Finding]) -> Vec<Entry> {
         let mut live: HashSet<(&str, String)> = HashSet::new();

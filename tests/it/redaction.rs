@@ -216,9 +216,18 @@ fn old_format_baseline_and_allowed_fingerprints_still_suppress() {
         .collect();
     assert_eq!(secrets, vec![fresh.as_str()], "{}", run.stderr);
     assert_eq!(run.code, 1);
-    // The old entry matches, so prune keeps it.
+    // The old entry matches, so prune keeps it, rewritten in the new form, and it still
+    // suppresses.
     let run = repo.keyhound(&["baseline", "prune", "--dry-run"]);
     assert!(!run.stdout.contains("stale"), "{}", run.stdout);
+    let run = repo.keyhound(&["baseline", "prune"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(repo.path().join(".keyhound-baseline.json")).unwrap();
+    let pruned: BaselineJson = serde_json::from_str(&text).unwrap();
+    let kept: Vec<&str> = pruned.entries.iter().map(|e| e.fingerprint.as_str()).collect();
+    assert_eq!(kept, [argon2_fingerprint(rule, &accepted)]);
+    let r = report(&repo.keyhound(&["scan", "--format", "json", "--show-secrets"]));
+    assert_eq!(r.findings.len(), 1);
     // No output carries the old form.
     let all = repo.keyhound(&["scan", "--format", "json", "--show-suppressed"]);
     for old in [

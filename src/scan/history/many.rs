@@ -389,12 +389,12 @@ fn record_state(
         .filter(|f| Oid::from_str(&f.blob).is_ok_and(|b| at_tips.contains(&b)))
         .count();
     if earlier > 0 {
-        diag::info(&format!(
+        diag::info(&diag::escape(&format!(
             "keyhound: {}: {}: {earlier} finding{} of earlier audits not reported again, {still} still present at a branch tip",
             path.display(),
             arg.name,
             if earlier == 1 { "" } else { "s" }
-        ));
+        )));
     }
     if incomplete {
         state.trees.clear();
