@@ -2,14 +2,18 @@
 //! fingerprint, never by line, so moving code does not bring a finding back and a new key on an
 //! old line is still reported. `--baseline FILE` drops what the file lists; `keyhound baseline
 //! prune` reports and removes entries that no longer match anything.
+//!
+//! A baseline written before issue 19 holds the old fingerprints (plain SHA-256); an entry
+//! matches a finding by either form, the old one worked out in memory only for this comparison
+//! and never written. `baseline create` and `prune` write the current form.
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::detect::locate::legacy_fingerprint;
 use crate::finding::Finding;
-use crate::redact::redact;
 
 /// The default baseline file name.
 pub const FILE_NAME: &str = ".keyhound-baseline.json";
@@ -46,7 +50,7 @@ impl Baseline {
                 fingerprint: f.fingerprint.clone(),
                 path: f.provenance.path().to_string(),
                 line: f.location.line,
-                redacted: redact(&f.secret),
+                redacted: f.redacted.clone(),
             })
             .collect();
         Baseline {
@@ -80,22 +84,59 @@ impl Baseline {
             .map_err(|e| format!("{}: cannot write baseline: {e}", path.display()))
     }
 
-    /// True when the baseline accepts this finding.
+    /// True when the baseline accepts this finding (by its fingerprint, or by the old form).
     pub fn accepts(&self, f: &Finding) -> bool {
-        self.entries
+        let mut legacy = None;
+        self.entries.iter().any(|e| {
+            e.rule == f.rule_id
+                && (e.fingerprint == f.fingerprint
+                    || e.fingerprint
+                        == *legacy.get_or_insert_with(|| {
+                            legacy_fingerprint(&f.rule_id, f.secret.as_bytes())
+                        }))
+        })
+    }
+
+    /// Rewrite the entries in the old fingerprint form that match one of `findings` in the
+    /// current form (and its redaction), dropping any that then repeat an entry; returns how
+    /// many were rewritten.
+    pub fn upgrade(&mut self, findings: &[Finding]) -> usize {
+        let by_legacy: std::collections::HashMap<(&str, String), &Finding> = findings
             .iter()
-            .any(|e| e.fingerprint == f.fingerprint && e.rule == f.rule_id)
+            .map(|f| {
+                let legacy = legacy_fingerprint(&f.rule_id, f.secret.as_bytes());
+                ((f.rule_id.as_str(), legacy), f)
+            })
+            .collect();
+        let mut rewritten = 0;
+        for e in &mut self.entries {
+            if let Some(f) = by_legacy.get(&(e.rule.as_str(), e.fingerprint.clone())) {
+                if e.fingerprint != f.fingerprint {
+                    e.fingerprint = f.fingerprint.clone();
+                    e.redacted = f.redacted.clone();
+                    rewritten += 1;
+                }
+            }
+        }
+        let mut seen = HashSet::new();
+        self.entries
+            .retain(|e| seen.insert((e.rule.clone(), e.fingerprint.clone())));
+        rewritten
     }
 
     /// Entries that match none of `findings`.
     pub fn stale(&self, findings: &[Finding]) -> Vec<Entry> {
-        let live: HashSet<(&str, &str)> = findings
-            .iter()
-            .map(|f| (f.rule_id.as_str(), f.fingerprint.as_str()))
-            .collect();
+        let mut live: HashSet<(&str, String)> = HashSet::new();
+        for f in findings {
+            live.insert((f.rule_id.as_str(), f.fingerprint.clone()));
+            live.insert((
+                f.rule_id.as_str(),
+                legacy_fingerprint(&f.rule_id, f.secret.as_bytes()),
+            ));
+        }
         self.entries
             .iter()
-            .filter(|e| !live.contains(&(e.rule.as_str(), e.fingerprint.as_str())))
+            .filter(|e| !live.contains(&(e.rule.as_str(), e.fingerprint.clone())))
             .cloned()
             .collect()
     }

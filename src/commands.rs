@@ -32,7 +32,8 @@ pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
                 out.write_all(provider_table(&set).as_bytes())?;
             } else {
                 for r in &set.rules {
-                    writeln!(out, "{:<36} {:<12} {}", r.id, r.provider, r.name)?;
+                    let line = format!("{:<36} {:<12} {}", r.id, r.provider, r.name);
+                    writeln!(out, "{}", diag::escape(&line))?;
                 }
             }
             out.flush()?;
@@ -56,7 +57,11 @@ pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
             let detector = Detector::new(set);
             let problems = rules::check::check(&detector, &ids);
             for p in &problems {
-                writeln!(out, "{}: {}", p.rule, p.message)?;
+                writeln!(
+                    out,
+                    "{}",
+                    diag::escape(&format!("{}: {}", p.rule, p.message))
+                )?;
             }
             out.flush()?;
             diag::info(&format!(
@@ -152,11 +157,11 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
             let output = output.unwrap_or_else(|| root.join(baseline::FILE_NAME));
             let b = Baseline::from_findings(&findings);
             b.save(&output).map_err(Error::new)?;
-            diag::info(&format!(
+            diag::info(&diag::escape(&format!(
                 "keyhound: wrote {} to {}; every command (scan, staged and the pre-commit hook, history) applies it",
                 plural(b.entries.len(), "entry", "entries"),
                 output.display()
-            ));
+            )));
             Ok(if stats.is_incomplete() {
                 Outcome::Error
             } else {
@@ -181,25 +186,32 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             for e in &stale {
-                writeln!(
-                    out,
-                    "stale: {} {} ({}:{})",
-                    e.rule, e.redacted, e.path, e.line
-                )?;
+                let line = format!("{} {} ({}:{})", e.rule, e.redacted, e.path, e.line);
+                writeln!(out, "stale: {}", diag::escape(&line))?;
             }
-            if !dry_run && !stale.is_empty() {
+            // Entries in the fingerprint form before issue 19 are rewritten in the current one.
+            let upgraded = if dry_run { 0 } else { b.upgrade(&findings) };
+            if !dry_run && (!stale.is_empty() || upgraded > 0) {
                 b.entries.retain(|e| !stale.contains(e));
                 b.save(&file).map_err(Error::new)?;
             }
-            diag::info(&format!(
-                "keyhound: {}{}",
+            diag::info(&diag::escape(&format!(
+                "keyhound: {}{}{}",
                 plural(stale.len(), "stale entry", "stale entries"),
                 if dry_run || stale.is_empty() {
                     String::new()
                 } else {
                     format!(" removed from {}", file.display())
+                },
+                if upgraded == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} rewritten with the current fingerprint",
+                        plural(upgraded, "entry", "entries")
+                    )
                 }
-            ));
+            )));
             Ok(Outcome::Clean)
         }
     }

@@ -117,8 +117,11 @@ pub struct Finding {
     pub provider: String,
     /// The raw secret. Only reports with `--show-secrets` print it.
     pub secret: String,
-    /// Stable hash of rule id + secret, independent of position.
+    /// Stable hash of rule id + secret, independent of position (`detect::locate::fingerprint`).
     pub fingerprint: String,
+    /// The secret as reports show it without `--show-secrets`: its rule's known prefix and a
+    /// little of the rest (`crate::redact`).
+    pub redacted: String,
     pub location: Location,
     /// The line holding the secret, already redacted and shortened around the secret.
     pub snippet: String,

@@ -33,7 +33,11 @@ fn main() -> std::process::ExitCode {
         // would turn a failing run green under `set -o pipefail` (issue 19 item 5).
         Ok(Err(err)) if err.is_broken_pipe() => return closed_pipe(),
         Ok(Err(err)) => {
-            eprintln!("keyhound: error: {err}");
+            // An error can name outside text (a path, a repository): escaped for the terminal.
+            eprintln!(
+                "keyhound: error: {}",
+                keyhound::diag::escape(&err.to_string())
+            );
             keyhound::Outcome::Error
         }
         Err(_) => keyhound::Outcome::Error,

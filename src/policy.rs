@@ -343,7 +343,17 @@ impl Policy {
                 return Some(Suppression::Path);
             }
         }
-        if self.fingerprints.contains(&finding.fingerprint) {
+        // A fingerprint written before issue 19 (old form, worked out in memory only) still
+        // accepts its secret.
+        if self.fingerprints.contains(&finding.fingerprint)
+            || (!self.fingerprints.is_empty()
+                && self
+                    .fingerprints
+                    .contains(&crate::detect::locate::legacy_fingerprint(
+                        &finding.rule_id,
+                        finding.secret.as_bytes(),
+                    )))
+        {
             return Some(Suppression::Fingerprint);
         }
         if self.baseline.as_ref().is_some_and(|b| b.accepts(finding)) {
@@ -412,7 +422,7 @@ pub fn note_inline_allows(suppressed: &[Finding], notices: &mut Vec<Notice>) {
                 f.provenance.path(),
                 f.location.line,
                 f.rule_id,
-                crate::redact::redact(&f.secret),
+                f.redacted,
                 f.provenance
                     .commit()
                     .map_or("", |c| &c.id[..c.id.len().min(12)])

@@ -383,7 +383,7 @@ pub fn message(event: &Event, findings: &[Finding]) -> String {
                 Provenance::File { path } => format!(" in {path} line {}", f.location.line),
                 _ => String::new(),
             };
-            format!("{} {}{at}", f.rule_id, redact(&f.secret))
+            format!("{} {}{at}", f.rule_id, f.redacted)
         })
         .collect();
     keys.sort();

@@ -2,24 +2,180 @@
 //! fingerprint, and a snippet of the line with every copy of a found secret redacted. Pure: bytes
 //! and a [`Provenance`] in, findings out; no I/O.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use sha2::{Digest, Sha256};
 
 use super::{Detector, Match};
 use crate::finding::{Finding, Location, Provenance};
-use crate::redact::redact;
+use crate::redact::{redact, redact_after};
+use crate::rules::{Rule, SecretGroup};
 
 /// Characters of context kept on each side of a secret in a snippet.
 const SNIPPET_CONTEXT: usize = 60;
 
-/// Stable hash of rule id and secret, independent of position: the key of baselines, SARIF
-/// fingerprints and the verification cache.
+/// Memory of one fingerprint computation, in KiB (Argon2id `m`): 2 MiB, one pass (`t` = 1,
+/// `p` = 1). Lighter than a password store's setting (OWASP: 19 MiB, t = 2) on purpose: a
+/// report can hold thousands of distinct secrets (a leaked dump, a hostile file), each costing
+/// one computation (about 1 ms of a core: 5,000 distinct secrets cost 5 s of CPU), and a scan
+/// must stay minutes, not hours. It is still memory-hard: a guess moves about 6 MiB of memory,
+/// so a GPU tries some hundred thousand a second where it tries ten billion SHA-256 (README,
+/// "What a report gives away").
+const FINGERPRINT_MEMORY_KIB: u32 = 2 * 1024;
+/// Passes over that memory (Argon2id `t`).
+const FINGERPRINT_PASSES: u32 = 1;
+/// Argon2's salt: fixed, so the fingerprint is the same on every machine and in every run (a
+/// baseline, `--state`, shard merge and SARIF depend on that); it separates keyhound's
+/// fingerprints from any other use of Argon2id, so no table built for another tool applies.
+const FINGERPRINT_SALT: &[u8] = b"keyhound secret fingerprint v2";
+/// What a fingerprint's definition is, for files that keep fingerprints across runs (the
+/// `--state` file's rule key, SARIF's `partialFingerprints` key): change it with the definition.
+pub const FINGERPRINT_VERSION: &str = "argon2id-m2048-t1-p1-v2";
+
+/// Stable hash of rule id and secret, independent of position: the key of baselines,
+/// `[allow] fingerprints`, SARIF and GitLab identities and audit summaries. 32 hex digits of
+/// Argon2id over rule id and secret (issue 19 item 3): each guess at a secret costs an attacker
+/// holding a report milliseconds of a CPU core and 2 MiB of memory, so a fingerprint cannot
+/// confirm guesses cheaply the way a plain SHA-256 could. Computed once per distinct (rule,
+/// secret) in a process (memoized): an audit has many findings of few secrets.
 pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
+    static MEMO: OnceLock<Mutex<Memo>> = OnceLock::new();
+    // The memo's key is a hash, so the table holds no secret.
+    let key: [u8; 32] = {
+        let mut h = Sha256::new();
+        h.update(b"keyhound fingerprint memo\0");
+        h.update(rule_id.as_bytes());
+        h.update([0]);
+        h.update(secret);
+        h.finalize().into()
+    };
+    let cell = {
+        let mut memo = MEMO
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        Arc::clone(memo.entry(key).or_default())
+    };
+    // Outside the table's lock: threads wait only for the secret they also want.
+    cell.get_or_init(|| slow_fingerprint(rule_id, secret))
+        .clone()
+}
+
+/// Each (rule, secret)'s fingerprint, by a hash of them, filled once by whoever asks first.
+type Memo = HashMap<[u8; 32], Arc<OnceLock<String>>>;
+
+fn slow_fingerprint(rule_id: &str, secret: &[u8]) -> String {
+    let params = argon2::Params::new(FINGERPRINT_MEMORY_KIB, FINGERPRINT_PASSES, 1, Some(16))
+        .expect("fixed Argon2 parameters are valid");
+    let blocks_needed = params.block_count();
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut input = Vec::with_capacity(rule_id.len() + 1 + secret.len());
+    input.extend_from_slice(rule_id.as_bytes());
+    input.push(0);
+    input.extend_from_slice(secret);
+    // Each thread keeps its 2 MiB of Argon2 memory: a fresh allocation per secret costs page
+    // faults and, with glibc, heap that is not given back (5,000 secrets: 128 MB resident).
+    thread_local! {
+        static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const {
+            std::cell::RefCell::new(Vec::new())
+        };
+    }
+    let mut out = [0u8; 16];
+    BLOCKS.with(|blocks| {
+        let mut blocks = blocks.borrow_mut();
+        blocks.resize(blocks_needed, argon2::Block::default());
+        argon
+            .hash_password_into_with_memory(&input, FINGERPRINT_SALT, &mut out, &mut blocks[..])
+            .expect("fixed Argon2 parameters and a 16-byte output are valid");
+    });
+    hex(&out)
+}
+
+/// The fingerprint of keyhound before issue 19 (truncated, unsalted SHA-256 of rule id and
+/// secret). Computed in memory only, to let baselines and `[allow] fingerprints` written then
+/// keep suppressing their findings; never written to any output.
+pub fn legacy_fingerprint(rule_id: &str, secret: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(rule_id.as_bytes());
     h.update([0]);
     h.update(secret);
-    let digest = h.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hex(&h.finalize()[..16])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The literal texts `rule`'s pattern requires every secret to start with (`sk-proj-`,
+/// `AKIA`/`ASIA`/...): what redaction may show of a secret as public. Taken from the pattern's
+/// secret group by regex-syntax's prefix extractor, with classes of more than one character
+/// never expanded, so no character a key chooses counts as its prefix. Empty when any match
+/// could start otherwise (an optional prefix, a case-insensitive one, a gitleaks rule whose
+/// secret is the first of several groups that matched).
+pub fn known_prefixes(rule: &Rule) -> Vec<String> {
+    use regex_syntax::hir::literal::Extractor;
+    let parse = |unicode: bool| {
+        regex_syntax::ParserBuilder::new()
+            .unicode(unicode)
+            .utf8(false)
+            .build()
+            .parse(&rule.pattern)
+            .ok()
+    };
+    let Some(hir) = parse(false).or_else(|| parse(true)) else {
+        return Vec::new();
+    };
+    let groups = hir.properties().explicit_captures_len();
+    let group = match rule.secret_group {
+        SecretGroup::Index(i) => i,
+        SecretGroup::FirstNonEmpty if groups == 0 => 0,
+        SecretGroup::FirstNonEmpty if groups == 1 => 1,
+        SecretGroup::FirstNonEmpty => return Vec::new(),
+    };
+    let Some(sub) = capture(&hir, group) else {
+        return Vec::new();
+    };
+    let seq = Extractor::new().limit_class(1).extract(sub);
+    let Some(literals) = seq.literals() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for l in literals {
+        match std::str::from_utf8(l.as_bytes()) {
+            Ok(text) if !text.is_empty() => out.push(text.to_string()),
+            // One way to match that starts with nothing known: no prefix is known.
+            _ => return Vec::new(),
+        }
+    }
+    out
+}
+
+/// The sub-expression of capture group `index` (0: the whole pattern).
+fn capture(hir: &regex_syntax::hir::Hir, index: usize) -> Option<&regex_syntax::hir::Hir> {
+    use regex_syntax::hir::HirKind;
+    if index == 0 {
+        return Some(hir);
+    }
+    match hir.kind() {
+        HirKind::Capture(c) if c.index as usize == index => Some(&c.sub),
+        HirKind::Capture(c) => capture(&c.sub, index),
+        HirKind::Repetition(r) => capture(&r.sub, index),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            subs.iter().find_map(|s| capture(s, index))
+        }
+        _ => None,
+    }
+}
+
+/// Bytes of `secret` that are one of `prefixes` (the longest that fits), or 0.
+pub fn known_prefix(prefixes: &[String], secret: &str) -> usize {
+    prefixes
+        .iter()
+        .filter(|p| secret.starts_with(p.as_str()))
+        .map(String::len)
+        .max()
+        .unwrap_or(0)
 }
 
 /// Run the detector over `bytes` and build findings that carry `provenance`.
@@ -54,9 +210,17 @@ fn findings_with(
     if matches.is_empty() {
         return Vec::new();
     }
+    warm_fingerprints(detector, &matches);
     let mut out = Vec::with_capacity(matches.len());
     let mut lines = LineCounter::default();
-    let copies = Copies::new(&matches);
+    let shown = |m: &Match, secret: &[u8]| {
+        let secret = String::from_utf8_lossy(secret);
+        redact_after(
+            &secret,
+            known_prefix(detector.known_prefixes(m.rule), &secret),
+        )
+    };
+    let copies = Copies::new(&matches, &shown);
     for m in &matches {
         let rule = detector.rule(m.rule);
         let (line, column) = lines.position(bytes, m.start);
@@ -67,6 +231,7 @@ fn findings_with(
             provider: rule.provider.clone(),
             secret: String::from_utf8_lossy(&m.secret).into_owned(),
             fingerprint: fingerprint(&rule.id, &m.secret),
+            redacted: shown(m, &m.secret),
             location: Location {
                 line,
                 column,
@@ -75,7 +240,7 @@ fn findings_with(
                 char_column: char_column(bytes, m.start, column),
                 char_end_column: char_column(bytes, m.end, end_column),
             },
-            snippet: snippet(bytes, m, &matches, &copies),
+            snippet: snippet(bytes, m, &matches, &copies, &shown),
             encoding: m.encoding,
             provenance: provenance.clone(),
             blob: None,
@@ -86,6 +251,28 @@ fn findings_with(
         });
     }
     out
+}
+
+/// Work out the fingerprints of a blob's distinct secrets on every core at once (a file of
+/// thousands of keys would otherwise take one core seconds); [`fingerprint`] then finds them
+/// in its memo.
+fn warm_fingerprints(detector: &Detector, matches: &[Match]) {
+    use rayon::prelude::*;
+    if matches.len() < 2 {
+        return;
+    }
+    let mut distinct: Vec<(usize, &[u8])> = matches
+        .iter()
+        .map(|m| (m.rule, m.secret.as_slice()))
+        .collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 2 {
+        return;
+    }
+    distinct.par_iter().for_each(|&(rule, secret)| {
+        fingerprint(&detector.rule(rule).id, secret);
+    });
 }
 
 /// The 1-based code-point column of `offset`, whose byte column is `column`.
@@ -131,27 +318,28 @@ impl LineCounter {
 /// not show; the detector fuzz target found that.)
 struct Copies {
     automaton: Option<aho_corasick::AhoCorasick>,
-    lens: Vec<usize>,
+    /// Each secret's redacted form, as its finding shows it.
+    shown: Vec<String>,
 }
 
 impl Copies {
-    fn new(matches: &[Match]) -> Copies {
-        let mut secrets: Vec<&[u8]> = matches
+    fn new(matches: &[Match], shown: &dyn Fn(&Match, &[u8]) -> String) -> Copies {
+        let mut secrets: Vec<(&[u8], &Match)> = matches
             .iter()
             .filter(|m| m.secret.len() >= 8)
-            .map(|m| m.secret.as_slice())
+            .map(|m| (m.secret.as_slice(), m))
             .collect();
-        secrets.sort_unstable();
-        secrets.dedup();
-        let automaton = aho_corasick::AhoCorasick::new(&secrets).ok();
+        secrets.sort_unstable_by_key(|s| s.0);
+        secrets.dedup_by_key(|s| s.0);
+        let automaton = aho_corasick::AhoCorasick::new(secrets.iter().map(|s| s.0)).ok();
         Copies {
             automaton,
-            lens: secrets.iter().map(|s| s.len()).collect(),
+            shown: secrets.iter().map(|(s, m)| shown(m, s)).collect(),
         }
     }
 
-    /// Byte ranges of copies inside `bytes[from..to]`.
-    fn within(&self, bytes: &[u8], from: usize, to: usize) -> Vec<(usize, usize, usize)> {
+    /// Byte ranges of copies inside `bytes[from..to]`, with how each shows.
+    fn within(&self, bytes: &[u8], from: usize, to: usize) -> Vec<(usize, usize, String)> {
         let Some(ac) = &self.automaton else {
             return Vec::new();
         };
@@ -160,7 +348,7 @@ impl Copies {
                 (
                     from + c.start(),
                     from + c.end(),
-                    self.lens[c.pattern().as_usize()],
+                    self.shown[c.pattern().as_usize()].clone(),
                 )
             })
             .collect()
@@ -173,7 +361,13 @@ const LONGEST_SECRET: usize = 64 * 1024;
 /// The line holding `m`, cut to some context around it, with every match and every copy of a
 /// found secret on it redacted, and control characters replaced so a snippet cannot drive the
 /// terminal. `all` is sorted by start.
-fn snippet(bytes: &[u8], m: &Match, all: &[Match], copies: &Copies) -> String {
+fn snippet(
+    bytes: &[u8],
+    m: &Match,
+    all: &[Match],
+    copies: &Copies,
+    shown: &dyn Fn(&Match, &[u8]) -> String,
+) -> String {
     let line_start = memchr::memrchr(b'\n', &bytes[..m.start]).map_or(0, |i| i + 1);
     let line_end = memchr::memchr(b'\n', &bytes[m.end..]).map_or(bytes.len(), |i| m.end + i);
     let from = m.start.saturating_sub(SNIPPET_CONTEXT * 4).max(line_start);
@@ -190,18 +384,12 @@ fn snippet(bytes: &[u8], m: &Match, all: &[Match], copies: &Copies) -> String {
                     "{}({encoding})",
                     redact(&String::from_utf8_lossy(&bytes[o.start..o.end]))
                 ),
-                None => redact(&String::from_utf8_lossy(&o.secret)),
+                None => shown(o, &o.secret),
             };
             (o.start, o.end, shown)
         })
         .collect();
-    for (start, end, _) in copies.within(bytes, from, to) {
-        spans.push((
-            start,
-            end,
-            redact(&String::from_utf8_lossy(&bytes[start..end])),
-        ));
-    }
+    spans.extend(copies.within(bytes, from, to));
     spans.sort_by_key(|s| (s.0, std::cmp::Reverse(s.1)));
     let mut out = String::new();
     let mut pos = from;
@@ -241,9 +429,57 @@ fn trim_context(s: &str) -> &str {
 }
 
 #[cfg(test)]
-#[cfg(test)]
 mod tests {
     use super::*;
+
+    // issue 19 item 3
+    #[test]
+    fn known_prefixes_come_from_the_rule_pattern_only() {
+        let rules = crate::rules::RuleSet::builtin().expect("built-in rules load");
+        let of = |id: &str| known_prefixes(rules.get(id).expect("a built-in rule"));
+        assert_eq!(of("openai.project-key"), ["sk-proj-"]);
+        assert_eq!(of("openai.legacy-key"), ["sk-"]);
+        let mut aws = of("aws.access-key-id");
+        aws.sort();
+        assert_eq!(aws, ["A3T", "ABIA", "ACCA", "AKIA", "ASIA"]);
+        let with = |pattern: &str, group: SecretGroup| {
+            let mut rule = rules.get("openai.project-key").unwrap().clone();
+            rule.pattern = pattern.to_string();
+            rule.secret_group = group;
+            known_prefixes(&rule)
+        };
+        let one = SecretGroup::Index(1);
+        assert_eq!(with(r"tok_[a-z]{20}", SecretGroup::Index(0)), ["tok_"]);
+        assert_eq!(with(r"key=(tok_[a-z]{20})", one), ["tok_"]);
+        // Nothing a key chooses is a prefix: a class, even a small one, an optional or
+        // case-insensitive literal, a value after a keyword.
+        assert!(with(r"([0-9]{3}[a-z]{20})", one).is_empty());
+        assert!(with(r"((?:tok_)?[a-z]{20})", one).is_empty());
+        assert!(with(r"(?i)(tok_[a-z]{20})", one).is_empty());
+        assert!(with(r#"password\s*=\s*"([^"]{8,})""#, one).is_empty());
+        // gitleaks' first group that matched: known only with a single group.
+        assert_eq!(
+            with(r"(tok_[a-z]{20})", SecretGroup::FirstNonEmpty),
+            ["tok_"]
+        );
+        assert!(with(r"(tok_[a-z]{20})|(xy_[a-z]{9})", SecretGroup::FirstNonEmpty).is_empty());
+        assert_eq!(
+            known_prefix(&["sk-".into(), "sk-proj-".into()], "sk-proj-x"),
+            8
+        );
+        assert_eq!(known_prefix(&["tok_".into()], "other"), 0);
+    }
+
+    // issue 19 item 3
+    #[test]
+    fn fingerprint_is_argon2id_and_the_legacy_form_is_the_old_sha256() {
+        let new = fingerprint("a.b", b"s1");
+        assert_eq!(new, slow_fingerprint("a.b", b"s1"));
+        assert_ne!(new, legacy_fingerprint("a.b", b"s1"));
+        let mut h = Sha256::new();
+        h.update(b"a.b\0s1");
+        assert_eq!(legacy_fingerprint("a.b", b"s1"), hex(&h.finalize()[..16]));
+    }
 
     #[test]
     fn fingerprint_depends_on_rule_and_secret_only() {

@@ -41,6 +41,8 @@ pub struct Detector {
     prefilter: Prefilter,
     /// For each rule, the index of the rule named by its `requires_nearby`.
     requires: Vec<Option<usize>>,
+    /// For each rule, its known prefixes ([`locate::known_prefixes`]), worked out on first use.
+    prefixes: Vec<std::sync::OnceLock<Vec<String>>>,
 }
 
 /// Shortest base64 run that can hold a key worth decoding.
@@ -71,11 +73,18 @@ impl Detector {
                     .and_then(|id| rules.index_of(id))
             })
             .collect();
+        let prefixes = rules.rules.iter().map(|_| Default::default()).collect();
         Detector {
             rules,
             prefilter,
             requires,
+            prefixes,
         }
+    }
+
+    /// What every secret of rule `index` starts with, public (see [`locate::known_prefixes`]).
+    pub fn known_prefixes(&self, index: usize) -> &[String] {
+        self.prefixes[index].get_or_init(|| locate::known_prefixes(&self.rules.rules[index]))
     }
 
     pub fn rules(&self) -> &RuleSet {

@@ -21,7 +21,6 @@ use std::io::{self, Write};
 
 use super::{ReportOptions, Summary};
 use crate::finding::{Finding, Provenance, Status};
-use crate::redact::redact;
 use crate::rules::{RuleSet, Severity};
 
 /// Annotations of one level GitHub shows for a step.
@@ -72,7 +71,7 @@ pub fn write(
             props.push(format!("endColumn={}", l.char_end_column));
         }
         props.push(format!("title={}", escape_property(&f.rule_id)));
-        let mut message = format!("{} found: {}", rule.name, redact(&f.secret));
+        let mut message = format!("{} found: {}", rule.name, f.redacted);
         if let Some(encoding) = f.encoding {
             message.push_str(&format!(" (inside {encoding} text)"));
         }

@@ -29,7 +29,6 @@ use serde::Serialize;
 
 use super::{ReportOptions, Summary};
 use crate::finding::{Finding, Status};
-use crate::redact::redact;
 use crate::rules::{Rule, RuleSet, Severity};
 
 /// The schema version the report declares. GitLab 17.0 and later validate 15.1.x; a report
@@ -190,7 +189,7 @@ fn clip(s: String, max: usize) -> String {
 }
 
 fn vulnerability<'a>(f: &'a Finding, rule: &'a Rule) -> Vulnerability<'a> {
-    let shown = redact(&f.secret);
+    let shown = f.redacted.clone();
     let commit = f.provenance.commit();
     let mut description = format!(
         "{} ({} credential) found: `{shown}`",

@@ -1,27 +1,16 @@
 //! The default, human report: one block per finding with `path:line:column`, rule, provider,
-//! the redacted secret, the redacted line and what to do.
+//! the redacted secret, the redacted line and what to do. Every value from outside (paths,
+//! commit authors and subjects, rule names and texts of a repository's own rules, provider
+//! answers) goes through [`escape`], so a hostile one cannot forge report lines or drive the
+//! terminal (issue 19 item 14).
 
 use std::io::{self, Write};
 
 use super::style::Style;
 use super::ReportOptions;
+use crate::diag::escape;
 use crate::finding::Finding;
-use crate::redact::redact;
 use crate::rules::RuleSet;
-
-/// A path as one line: control characters (a newline in a file name) shown escaped, so a
-/// hostile file name cannot forge report lines or drive the terminal.
-fn escape_control(path: &str) -> String {
-    path.chars()
-        .flat_map(|c| match c {
-            '\n' => vec!['\\', 'n'],
-            '\r' => vec!['\\', 'r'],
-            '\t' => vec!['\\', 't'],
-            c if c.is_control() => vec!['?'],
-            c => vec![c],
-        })
-        .collect()
-}
 
 pub fn write(
     out: &mut dyn Write,
@@ -35,24 +24,27 @@ pub fn write(
         let shown = if opts.show_secrets {
             f.secret.clone()
         } else {
-            redact(&f.secret)
+            f.redacted.clone()
         };
         writeln!(
             out,
             "{}:{}:{}: {} {}",
-            style.path(&escape_control(f.provenance.path())),
+            style.path(&escape(f.provenance.path())),
             f.location.line,
             f.location.column,
-            style.rule(&f.rule_id),
-            style.dim(&format!("({}; provider: {})", rule.name, f.provider)),
+            style.rule(&escape(&f.rule_id)),
+            style.dim(&escape(&format!(
+                "({}; provider: {})",
+                rule.name, f.provider
+            ))),
         )?;
         let encoded = match f.encoding {
             Some(encoding) => format!(" (inside {encoding} text)"),
             None => String::new(),
         };
-        writeln!(out, "  secret:  {}{encoded}", style.secret(&shown))?;
+        writeln!(out, "  secret:  {}{encoded}", style.secret(&escape(&shown)))?;
         if let Some(repository) = &f.repository {
-            writeln!(out, "  repo:    {}", escape_control(repository))?;
+            writeln!(out, "  repo:    {}", escape(repository))?;
         }
         if let Some(why) = f.suppressed {
             writeln!(
@@ -62,7 +54,7 @@ pub fn write(
             )?;
         }
         if !f.snippet.is_empty() {
-            writeln!(out, "  line:    {}", f.snippet)?;
+            writeln!(out, "  line:    {}", escape(&f.snippet))?;
         }
         if let Some(v) = &f.verification {
             let status = v.status.as_str().to_ascii_uppercase();
@@ -71,29 +63,29 @@ pub fn write(
             } else {
                 style.dim(&status)
             };
-            writeln!(out, "  verify:  {status}: {}", v.reason)?;
+            writeln!(out, "  verify:  {status}: {}", escape(&v.reason))?;
             if !v.metadata.is_empty() {
                 let reach: Vec<String> =
                     v.metadata.iter().map(|(k, x)| format!("{k}={x}")).collect();
-                writeln!(out, "  reach:   {}", reach.join(", "))?;
+                writeln!(out, "  reach:   {}", escape(&reach.join(", ")))?;
             }
         }
         if let Some(c) = f.provenance.commit() {
-            writeln!(
-                out,
-                "  commit:  {} {} <{}> {} {}",
+            let line = format!(
+                "{} {} <{}> {} {}",
                 &c.id[..c.id.len().min(12)],
                 c.author,
                 c.email,
                 c.date,
                 c.summary
-            )?;
+            );
+            writeln!(out, "  commit:  {}", escape(&line))?;
         }
         if !rule.remediation.is_empty() {
-            writeln!(out, "  fix:     {}", rule.remediation)?;
+            writeln!(out, "  fix:     {}", escape(&rule.remediation))?;
         }
         if let Some(url) = &rule.revoke_url {
-            writeln!(out, "  revoke:  {url}")?;
+            writeln!(out, "  revoke:  {}", escape(url))?;
         }
         writeln!(out)?;
     }

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{ReportOptions, Summary};
 use crate::finding::{CommitInfo, Finding, Location, Provenance, Suppression};
-use crate::redact::redact;
 use crate::rules::RuleSet;
 
 /// Version of the JSON report shape.
@@ -82,7 +81,7 @@ impl<'a> JsonFinding<'a> {
                 .then_some(f.location.char_column),
             char_end_column: (f.location.char_end_column != f.location.end_column)
                 .then_some(f.location.char_end_column),
-            redacted: redact(&f.secret),
+            redacted: f.redacted.clone(),
             fingerprint: &f.fingerprint,
             snippet: &f.snippet,
             encoding: f.encoding,
@@ -254,6 +253,7 @@ pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::
         not_report(why)
     })?;
     let mut findings = Vec::with_capacity(report.findings.len());
+    let mut prefixes: std::collections::HashMap<usize, Vec<String>> = Default::default();
     for (i, f) in report.findings.into_iter().enumerate() {
         let Some(secret) = f.secret else {
             return Err(crate::Error::new(format!(
@@ -285,10 +285,15 @@ pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::
             }
             _ => Provenance::File { path },
         };
+        let prefixes = prefixes
+            .entry(rule)
+            .or_insert_with(|| crate::detect::locate::known_prefixes(&rules.rules[rule]));
+        let prefix = crate::detect::locate::known_prefix(prefixes, &secret);
         findings.push(Finding {
             rule,
             provider: rules.rules[rule].provider.clone(),
             fingerprint: crate::detect::locate::fingerprint(&f.rule, secret.as_bytes()),
+            redacted: crate::redact::redact_after(&secret, prefix),
             rule_id: f.rule,
             secret,
             location: Location {

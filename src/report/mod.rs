@@ -172,13 +172,17 @@ pub fn verification_line(c: &VerificationCounts) -> String {
 }
 
 /// One skipped blob as text: `path (binary)`.
+/// Outside text in it (the path, an archive's error) is escaped for a terminal (issue 19 item 14).
 pub fn skip_text(s: &Skipped) -> String {
+    let path = crate::diag::escape(&s.path);
     match &s.reason {
-        SkipReason::TooLarge { size } => format!("{} ({size} bytes, over --max-file-size)", s.path),
-        SkipReason::Binary => format!("{} (binary)", s.path),
-        SkipReason::Ignored => format!("{} (.keyhoundignore or allow.paths)", s.path),
-        SkipReason::ArchiveLimit { limit } => format!("{} (archive {limit} limit)", s.path),
-        SkipReason::ArchiveUnreadable { why } => format!("{} (archive unreadable: {why})", s.path),
+        SkipReason::TooLarge { size } => format!("{path} ({size} bytes, over --max-file-size)"),
+        SkipReason::Binary => format!("{path} (binary)"),
+        SkipReason::Ignored => format!("{path} (.keyhoundignore or allow.paths)"),
+        SkipReason::ArchiveLimit { limit } => format!("{path} (archive {limit} limit)"),
+        SkipReason::ArchiveUnreadable { why } => {
+            format!("{path} (archive unreadable: {})", crate::diag::escape(why))
+        }
     }
 }
 
@@ -221,8 +225,9 @@ pub struct SecretLocation {
     pub present_at_tip: bool,
 }
 
-/// The audit table, for stderr.
+/// The audit table, for stderr; its outside text (authors, repositories) escaped.
 pub fn secrets_table(secrets: &[SecretSummary]) -> String {
+    use crate::diag::escape;
     let mut out = String::from(
         "\nsecrets (still present first):\n  status   exposed  first commit  author                date        rule / secret\n",
     );
@@ -236,16 +241,19 @@ pub fn secrets_table(secrets: &[SecretSummary]) -> String {
             },
             s.exposed_days,
             &s.first_commit[..s.first_commit.len().min(12)],
-            author_column(&s.first_author, 20),
-            s.first_date.get(..10).unwrap_or(&s.first_date),
-            s.rule,
-            s.redacted
+            escape(&author_column(&s.first_author, 20)),
+            escape(s.first_date.get(..10).unwrap_or(&s.first_date)),
+            escape(&s.rule),
+            escape(&s.redacted)
         ));
         // Secrets whose redacted forms look alike (every private key's header) told apart
         // (issue 19 item 23).
-        out.push_str(&format!("           {}\n", secret_label(s)));
+        out.push_str(&format!("           {}\n", escape(&secret_label(s))));
         if !s.repositories.is_empty() {
-            out.push_str(&format!("           in {}\n", s.repositories.join(", ")));
+            out.push_str(&format!(
+                "           in {}\n",
+                escape(&s.repositories.join(", "))
+            ));
         }
     }
     out
@@ -311,10 +319,10 @@ pub fn coverage_table(coverage: &[Coverage]) -> String {
             c.blobs_scanned,
             c.blobs_shared,
             c.objects_missing,
-            c.repository
+            crate::diag::escape(&c.repository)
         ));
         if let Some(error) = &c.error {
-            out.push_str(&format!("             {error}\n"));
+            out.push_str(&format!("             {}\n", crate::diag::escape(error)));
         }
     }
     out
@@ -379,11 +387,11 @@ pub fn summary_line(summary: &Summary) -> String {
         .filter(|(n, _)| *n > 0)
         .map(|(n, what)| format!("{n} {what}"))
         .collect();
-        let names: Vec<&str> = summary
+        let names: Vec<std::borrow::Cow<str>> = summary
             .skipped
             .iter()
             .take(SKIPPED_NAMED)
-            .map(|s| s.path.as_str())
+            .map(|s| crate::diag::escape(&s.path))
             .collect();
         line.push_str(&format!(
             "; skipped {}: {}{}",

@@ -28,11 +28,11 @@ use serde_json::{json, Value};
 
 use super::{ReportOptions, Summary};
 use crate::finding::{Finding, Provenance};
-use crate::redact::redact;
 use crate::rules::{Rule, RuleSet, Severity};
 
 /// Key of `partialFingerprints`; bump the suffix if the fingerprint's definition changes.
-const FINGERPRINT_KEY: &str = "keyhound/secret/v1";
+/// (v2: the fingerprint became Argon2id, issue 19 item 3.)
+const FINGERPRINT_KEY: &str = "keyhound/secret/v2";
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -111,7 +111,7 @@ fn result_entry(f: &Finding, rule: &Rule, rule_index: usize, ordinal: usize) -> 
         Provenance::Stdin => "stdin".to_string(),
         p => p.path().to_string(),
     };
-    let mut message = format!("{} found: {}", rule.name, redact(&f.secret));
+    let mut message = format!("{} found: {}", rule.name, f.redacted);
     if let Some(encoding) = f.encoding {
         message.push_str(&format!(" (inside {encoding} text)"));
     }
@@ -162,7 +162,7 @@ fn result_entry(f: &Finding, rule: &Rule, rule_index: usize, ordinal: usize) -> 
             },
         }],
         "partialFingerprints": {FINGERPRINT_KEY: partial_fingerprint(f, ordinal)},
-        "properties": {"provider": f.provider, "redacted": redact(&f.secret)},
+        "properties": {"provider": f.provider, "redacted": f.redacted},
     });
     if let Some(repository) = &f.repository {
         // Several repositories in one run: the uri is relative to this one's root.

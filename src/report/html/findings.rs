@@ -6,7 +6,6 @@ use std::io::{self, Write};
 
 use super::{esc, plural, Totals, Verdict};
 use crate::finding::Finding;
-use crate::redact::redact;
 use crate::report::{skip_text, Coverage, ReportOptions, Summary};
 use crate::rules::RuleSet;
 
@@ -154,7 +153,7 @@ pub(super) fn findings_list(
         let shown = if opts.show_secrets {
             f.secret.clone()
         } else {
-            redact(&f.secret)
+            f.redacted.clone()
         };
         let mut where_ = String::new();
         if let Some(r) = &f.repository {

@@ -38,6 +38,7 @@ fn finding(rules: &RuleSet, key: &str, path: &str, c: Option<CommitInfo>) -> Fin
         provider: "openai".into(),
         secret: key.into(),
         fingerprint: crate::detect::locate::fingerprint("openai.project-key", key.as_bytes()),
+        redacted: redact(key),
         location: Location {
             line: 3,
             column: 7,
@@ -261,7 +262,7 @@ fn timeline_runs_from_first_commit_to_the_audit_day() {
     let summary_of = |f: &Finding, present: bool, days: i64| SecretSummary {
         rule: f.rule_id.clone(),
         provider: f.provider.clone(),
-        redacted: redact(&f.secret),
+        redacted: f.redacted.clone(),
         fingerprint: f.fingerprint.clone(),
         present_at_tip: present,
         first_commit: f.provenance.commit().unwrap().id.clone(),

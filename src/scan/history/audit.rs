@@ -10,7 +10,6 @@ use git2::Oid;
 
 use super::HistoryResult;
 use crate::finding::Finding;
-use crate::redact;
 use crate::report::{SecretLocation, SecretSummary};
 use crate::rules::RuleSet;
 
@@ -126,7 +125,7 @@ impl<'a> SecretTable<'a> {
             .or_insert_with(|| SecretSummary {
                 rule: f.rule_id.clone(),
                 provider: rules.rules[f.rule].provider.clone(),
-                redacted: redact::redact(&f.secret),
+                redacted: f.redacted.clone(),
                 fingerprint: f.fingerprint.clone(),
                 present_at_tip: false,
                 first_commit: String::new(),

@@ -454,13 +454,13 @@ fn say_earlier(path: &Path, arg: &RepoArg, earlier: &[KnownFinding]) {
         return;
     }
     let still = earlier.iter().filter(|f| f.at_tip).count();
-    diag::info(&format!(
+    diag::info(&diag::escape(&format!(
         "keyhound: {}: {}: {} finding{} of earlier audits not reported again, {still} still present at a branch tip",
         path.display(),
         arg.name,
         earlier.len(),
         if earlier.len() == 1 { "" } else { "s" }
-    ));
+    )));
 }
 
 /// The record of the last audit, if it can answer this one without a walk (issue 19 item 30):
