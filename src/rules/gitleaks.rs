@@ -390,10 +390,12 @@ impl Lines<'_> {
             .enumerate()
             .skip(from.saturating_sub(1))
             .find(|(_, l)| {
-                let l = l.trim_start();
+                // Compared as bytes: the line may hold a multibyte character where the key
+                // would end, and a `str` slice there panics (found by fuzzing, issue 19 item 18).
+                let l = l.trim_start().as_bytes();
                 l.len() > key.len()
-                    && l[..key.len()].eq_ignore_ascii_case(key)
-                    && l[key.len()..].trim_start().starts_with('=')
+                    && l[..key.len()].eq_ignore_ascii_case(key.as_bytes())
+                    && l[key.len()..].trim_ascii_start().starts_with(b"=")
             })
             .map(|(i, _)| i + 1)
     }
@@ -921,10 +923,19 @@ fn literal_braces(pattern: &str) -> String {
         match c {
             '\\' => {
                 out.push(c);
-                if let Some(&n) = chars.get(i + 1) {
+                let n = chars.get(i + 1).copied();
+                if let Some(n) = n {
                     out.push(n);
                 }
                 i += 2;
+                // `\p{L}`, `\P{Greek}`, `\x{263a}`: the braces belong to the escape, copied as
+                // written (escaping them would turn a Unicode class into an error).
+                if matches!(n, Some('p' | 'P' | 'x')) && chars.get(i) == Some(&'{') {
+                    let end = chars[i..].iter().position(|&c| c == '}');
+                    let stop = end.map_or(chars.len(), |j| i + j + 1);
+                    out.extend(&chars[i..stop]);
+                    i = stop;
+                }
                 continue;
             }
             '[' if class && chars.get(i + 1) == Some(&':') => {
@@ -1098,7 +1109,10 @@ fn line_of_rule(text: &str, id: &str) -> Option<usize> {
     text.lines()
         .position(|l| {
             let l = l.trim_start();
-            l.len() > 2 && l[..2].eq_ignore_ascii_case("id") && l.contains(&format!("\"{id}\""))
+            l.as_bytes()
+                .get(..2)
+                .is_some_and(|k| k.eq_ignore_ascii_case(b"id"))
+                && l.contains(&format!("\"{id}\""))
         })
         .map(|i| i + 1)
 }
@@ -1116,6 +1130,10 @@ mod tests {
             ("[]{]{3}", "[]{]{3}"),
             ("[[:alpha:]{]{2}", "[[:alpha:]{]{2}"),
             ("\\{a{,2}", "\\{a\\{,2}"),
+            (
+                "\\p{L}{2}\\P{Greek}[\\p{Lu}]\\x{263a}{",
+                "\\p{L}{2}\\P{Greek}[\\p{Lu}]\\x{263a}\\{",
+            ),
         ];
         for (go, rust) in cases {
             assert_eq!(literal_braces(go), rust, "{go}");
