@@ -125,6 +125,46 @@ fn issue_10_ci_runs_readme_install_then_test_commands() {
     assert!(ci.contains("set -euo pipefail"), "{ci}");
 }
 
+/// Issue 19 item 18: the `config` fuzz target stopped compiling and nothing noticed, since the
+/// fuzz crate is outside the main build. `.ci/run` checks every fuzz target on stable Rust (with
+/// the fuzz crate's own lock file) before the tests, and every target fuzz/Cargo.toml declares
+/// is a file there.
+#[test]
+fn ci_checks_that_the_fuzz_targets_compile() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let ci = std::fs::read_to_string(format!("{root}/.ci/run")).unwrap();
+    let check = ci
+        .lines()
+        .position(|l| {
+            !l.trim_start().starts_with('#')
+                && l.contains("cargo check --locked --manifest-path fuzz/Cargo.toml --bins")
+        })
+        .expect(".ci/run checks the fuzz crate");
+    let test = ci
+        .lines()
+        .position(|l| l == "cargo test --locked")
+        .expect(".ci/run runs the tests");
+    assert!(check < test, "the fuzz check runs before the tests");
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(format!("{root}/fuzz/Cargo.toml")).unwrap())
+            .unwrap();
+    let bins = manifest["bin"]
+        .as_array()
+        .expect("fuzz/Cargo.toml has [[bin]]s");
+    let names: Vec<&str> = bins.iter().filter_map(|b| b["name"].as_str()).collect();
+    assert!(
+        names.contains(&"config") && names.contains(&"detector"),
+        "{names:?}"
+    );
+    for b in bins {
+        let path = b["path"].as_str().expect("a fuzz target's path");
+        assert!(
+            std::path::Path::new(&format!("{root}/fuzz/{path}")).is_file(),
+            "{path}"
+        );
+    }
+}
+
 /// Issue 10: the release binary was 54 MB, nearly all debug info. What `cargo install` builds
 /// (the release profile) is stripped and has no debug info, keeping LTO and codegen-units; a
 /// `profiling` profile keeps symbols for profilers.
