@@ -331,8 +331,8 @@ struct InputArgs {
     /// Scan the members of archives (zip, jar, gzip, tar) nested up to N deep (0: none).
     #[arg(long, value_name = "N", default_value_t = keyhound::options::DEFAULT_ARCHIVE_DEPTH, help_heading = "Input")]
     archive_depth: u32,
-    /// Worker threads (default: one per core).
-    #[arg(long, short = 'j', value_name = "N", help_heading = "Input")]
+    /// Worker threads, 1 to 256 (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_threads, help_heading = "Input")]
     threads: Option<usize>,
     /// Report only findings not accepted in this baseline file (default: the config's
     /// `baseline`, else .keyhound-baseline.json next to the config, when it exists).
@@ -417,6 +417,20 @@ struct VerifySettingsArgs {
 enum CliFailOn {
     Any,
     Live,
+}
+
+/// Most `--threads` a run may start. Each scanning thread keeps its own buffers (up to ~18 MB
+/// in history), and 100000 threads never finished starting (issue 19 item 18); more threads
+/// than cores gain nothing, and no machine keyhound runs on has more than this many.
+const MAX_THREADS: usize = 256;
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n @ 1..=MAX_THREADS) => Ok(n),
+        _ => Err(format!(
+            "\"{s}\" is not a thread count from 1 to {MAX_THREADS} (leave --threads out for one per core)"
+        )),
+    }
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {

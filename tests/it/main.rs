@@ -3,6 +3,7 @@ mod agent;
 mod archives;
 mod audit;
 mod ci;
+mod cli;
 mod deploy;
 mod encodings;
 mod formats;
