@@ -115,6 +115,8 @@ enum CliCommand {
         output: OutputArgs,
         #[command(flatten)]
         input: InputArgs,
+        #[command(flatten)]
+        baseline: BaselineArgs,
         /// Refused: run `keyhound verify --from REPORT` on the (merged) report instead.
         #[arg(long, hide = true)]
         verify: bool,
@@ -199,8 +201,9 @@ enum BaselineAction {
         /// Directory to scan.
         #[arg(default_value = ".")]
         path: PathBuf,
-        /// Baseline file to write (default: .keyhound-baseline.json next to the config, or
-        /// at the top of the work tree, where every command finds it).
+        /// Baseline file to write (default: the one every command applies: the config's
+        /// `baseline`, else .keyhound-baseline.json next to the config or at the top of the
+        /// work tree).
         #[arg(long = "file")]
         file: Option<PathBuf>,
         #[command(flatten)]
@@ -277,6 +280,8 @@ pub struct CommonArgs {
     output: OutputArgs,
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    baseline: BaselineArgs,
     /// Check whether each key is live, with a read-only request to its own provider.
     #[arg(long, help_heading = "Verification (network, opt-in)")]
     verify: bool,
@@ -334,6 +339,12 @@ struct InputArgs {
     /// Worker threads, 1 to 256 (default: one per core).
     #[arg(long, short = 'j', value_name = "N", value_parser = parse_threads, help_heading = "Input")]
     threads: Option<usize>,
+}
+
+/// Which baseline a scan applies (not offered by `baseline create|prune`, which see every
+/// finding whatever the baseline holds).
+#[derive(Debug, Args)]
+struct BaselineArgs {
     /// Report only findings not accepted in this baseline file (default: the config's
     /// `baseline`, else .keyhound-baseline.json next to the config, when it exists).
     #[arg(
@@ -494,11 +505,6 @@ impl InputArgs {
         o.binary = self.binary;
         o.archive_depth = self.archive_depth;
         o.threads = self.threads;
-        o.baseline = match (self.baseline, self.no_baseline) {
-            (_, true) => BaselineChoice::Off,
-            (Some(file), false) => BaselineChoice::File(file),
-            (None, false) => BaselineChoice::Default,
-        };
     }
 
     fn into_options(self, quiet: bool) -> CommonOptions {
@@ -508,6 +514,16 @@ impl InputArgs {
         };
         self.apply(&mut o);
         o
+    }
+}
+
+impl BaselineArgs {
+    fn apply(self, o: &mut CommonOptions) {
+        o.baseline = match (self.baseline, self.no_baseline) {
+            (_, true) => BaselineChoice::Off,
+            (Some(file), false) => BaselineChoice::File(file),
+            (None, false) => BaselineChoice::Default,
+        };
     }
 }
 
@@ -526,6 +542,7 @@ impl CommonArgs {
         let mut o = CommonOptions::default();
         self.output.apply(&mut o);
         self.input.apply(&mut o);
+        self.baseline.apply(&mut o);
         let implied = self.outcome.apply(&mut o);
         if self.verify || implied {
             o.verify = Some(self.settings.options());
@@ -591,11 +608,13 @@ impl Cli {
                 unreachable,
                 output,
                 input,
+                baseline,
                 verify,
             } => {
                 let mut common = CommonOptions::default();
                 output.apply(&mut common);
                 input.apply(&mut common);
+                baseline.apply(&mut common);
                 let shard = match (shard, shards) {
                     (Some((index, count)), _) => ShardChoice::Fixed { index, count },
                     (None, Some(count)) => ShardChoice::FromEnv {

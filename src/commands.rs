@@ -145,6 +145,21 @@ fn every_finding(
     pipeline::findings(source, &common)
 }
 
+/// The baseline a scan of `start` applies when none is named on its command line: the config's
+/// `baseline` (relative to `root`, the config's folder), else the conventional file at `root`.
+fn applied_baseline(config: Option<&Path>, start: &Path, root: &Path) -> std::path::PathBuf {
+    let named = config
+        .map(Path::to_path_buf)
+        .or_else(|| Config::find(start))
+        .and_then(|p| {
+            let text = std::fs::read_to_string(&p).ok()?;
+            Config::parse(&text, &p.display().to_string())
+                .ok()?
+                .baseline
+        });
+    root.join(named.as_deref().unwrap_or(baseline::FILE_NAME))
+}
+
 pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
     match cmd {
         BaselineCommand::Create {
@@ -152,15 +167,31 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
             output,
             common,
         } => {
+            let config = common.config.clone();
+            let start = path.clone();
             let (findings, stats, root) = every_finding(path, common)?;
-            let output = output.unwrap_or_else(|| root.join(baseline::FILE_NAME));
+            let applied = applied_baseline(config.as_deref(), &start, &root);
+            let output = output.unwrap_or_else(|| applied.clone());
             let b = Baseline::from_findings(&findings);
             b.save(&output).map_err(Error::new)?;
-            diag::info(&format!(
-                "keyhound: wrote {} to {}; every command (scan, staged and the pre-commit hook, history) applies it",
-                plural(b.entries.len(), "entry", "entries"),
-                output.display()
-            ));
+            let entries = plural(b.entries.len(), "entry", "entries");
+            // Only the default file is applied without being named (issue 19 item 26).
+            let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
+            };
+            diag::info(&if same(&output, &applied) {
+                format!(
+                    "keyhound: wrote {entries} to {}; every command (scan, staged and the pre-commit hook, history) applies it",
+                    output.display()
+                )
+            } else {
+                format!(
+                    "keyhound: wrote {entries} to {out}; it applies only where named: `--baseline {out}` on a command line, or `baseline = \"{out}\"` in .keyhound.toml (read by the pre-commit hook too); unnamed, commands apply {} when it exists",
+                    applied.display(),
+                    out = output.display(),
+                )
+            });
             Ok(if stats.is_incomplete() {
                 Outcome::Error
             } else {
@@ -173,8 +204,10 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
             dry_run,
             common,
         } => {
+            let config = common.config.clone();
+            let start = path.clone();
             let (findings, stats, root) = every_finding(path, common)?;
-            let file = file.unwrap_or_else(|| root.join(baseline::FILE_NAME));
+            let file = file.unwrap_or_else(|| applied_baseline(config.as_deref(), &start, &root));
             let mut b = Baseline::load(&file).map_err(Error::new)?;
             if stats.is_incomplete() {
                 return Err(Error::new(

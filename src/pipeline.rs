@@ -419,7 +419,7 @@ fn note_inline_allows(suppressed: &[Finding]) {
     allowed.sort();
     allowed.dedup();
     for a in &allowed {
-        diag::warn(&format!("notice: keyhound:allow in the range silences {a}"));
+        diag::notice(&format!("keyhound:allow in the range silences {a}"));
     }
 }
 

@@ -139,8 +139,8 @@ impl Policy {
         baseline: &BaselineChoice,
     ) -> Result<Policy, Error> {
         for changed in &base.changed {
-            diag::warn(&format!(
-                "notice: the range changes {changed}; the version of the base revision is used, so a pull request cannot allow-list its own keys"
+            diag::notice(&format!(
+                "the range changes {changed}; the version of the base revision is used, so a pull request cannot allow-list its own keys"
             ));
         }
         let mut config = match &base.config {
@@ -187,8 +187,8 @@ impl Policy {
                         .map_err(Error::new)?,
                 ),
                 None if required => {
-                    diag::warn(&format!(
-                        "notice: the base revision has no {}; no baseline applied",
+                    diag::notice(&format!(
+                        "the base revision has no {}; no baseline applied",
                         name.display()
                     ));
                     None
