@@ -49,7 +49,20 @@ pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
                     .map_err(|e| Error::new(format!("{}: cannot read: {e}", file.display())))?;
                 // A rule file is a config with only `[[rule]]` tables, so a whole
                 // `.keyhound.toml` (allow-lists, baseline) is checked the same way.
-                let loaded = Config::parse(&text, &file.display().to_string())?.rules;
+                let mut loaded = Config::parse(&text, &file.display().to_string())?.rules;
+                // A built-in rule file (`rules/openai.toml`, or an edited copy of it) is checked
+                // in place of the built-in rules it defines (issue 19 item 20); any other file
+                // that reuses a built-in id without `override = true` is refused, as scans
+                // refuse it.
+                for rule in &mut loaded {
+                    let builtin_file = set.get(&rule.id).map(|b| {
+                        Path::new(&b.origin).file_name() == file.file_name()
+                            && b.origin.starts_with("rules/")
+                    });
+                    if builtin_file == Some(true) {
+                        rule.replaces = true;
+                    }
+                }
                 ids.extend(loaded.iter().map(|r| r.id.clone()));
                 set.extend(loaded)?;
             }
