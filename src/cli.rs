@@ -247,6 +247,14 @@ enum RulesAction {
         /// Rule files (`rules/*.toml` shape); none = the built-in rules.
         files: Vec<PathBuf>,
     },
+    /// Print a line holding a fake key, generated now, that RULE reports (to try the hook).
+    Example {
+        /// The rule's id, from `keyhound rules` (e.g. openai.project-key).
+        rule: String,
+        /// Read `.keyhound.toml` custom rules from this file too.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -689,6 +697,9 @@ impl Cli {
                     markdown: format == RulesFormat::Markdown || f == RulesFormat::Markdown,
                 },
                 Some(RulesAction::Check { files }) => RulesCommand::Check { files },
+                Some(RulesAction::Example { rule, config }) => {
+                    RulesCommand::Example { rule, config }
+                }
             }),
         }
     }

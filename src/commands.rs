@@ -1,4 +1,4 @@
-//! The commands that are not a scan-to-report pipeline: `rules` (list, check), `hook`
+//! The commands that are not a scan-to-report pipeline: `rules` (list, check, example), `hook`
 //! (install, uninstall) and `baseline` (create, prune; they scan through the pipeline but write
 //! a baseline instead of a report).
 
@@ -36,6 +36,19 @@ pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
                 }
             }
             out.flush()?;
+            Ok(Outcome::Clean)
+        }
+        RulesCommand::Example { rule, config } => {
+            let mut set = RuleSet::builtin()?;
+            let config = Config::load(config.as_deref(), Path::new("."))?;
+            config.apply(&mut set)?;
+            let detector = Detector::new(set);
+            let text = rules::example::generate(&detector, &rule).map_err(Error::new)?;
+            writeln!(out, "{text}")?;
+            out.flush()?;
+            diag::note(&format!(
+                "a fake key for {rule}, generated now (no provider issued it): commit it to see the pre-commit hook block it"
+            ));
             Ok(Outcome::Clean)
         }
         RulesCommand::Check { files } => {
