@@ -579,3 +579,46 @@ fn gitleaks_unicode_classes_keep_their_meaning() {
         ]
     );
 }
+
+/// A rule without keywords runs over every whole file; one whose regex is pathological
+/// (quadratic over a run of letters: a few KB/s) is loaded with a warning naming it and the fix
+/// (`keywords`), while an ordinary keyword-less rule in the same file gets none; both still find
+/// what they match (issue 19 item 18).
+#[test]
+fn gitleaks_slow_keywordless_rule_is_warned_at_load() {
+    let repo = TestRepo::git();
+    let mut r = Rng::new(1920);
+    let token = format!("gdg_{}", r.string(ALNUM, 30));
+    repo.write("app.env", format!("T={token}\nQ=ab12Q\n"));
+    let config = "[[rules]]\nid = \"quadratic\"\nregex = '''([a-z0-9]*Q|[a-z])'''\n\n[[rules]]\nid = \"gadget-token\"\nregex = '''gdg_[A-Za-z0-9]{30}'''\n";
+    repo.write("gl.toml", config);
+    let run = repo.keyhound(&[
+        "scan",
+        "--format",
+        "json",
+        "--rules-from",
+        "gl.toml",
+        "app.env",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let warned: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("has no keywords"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{}", run.stderr);
+    assert!(
+        warned[0].starts_with("keyhound: warning: gl.toml:1: rule \"quadratic\"")
+            && warned[0].contains("KB/s")
+            && warned[0].contains("add `keywords`"),
+        "{}",
+        warned[0]
+    );
+    assert_eq!(
+        found(&run, "scan"),
+        set(&[
+            ("gitleaks.gadget-token", "app.env"),
+            ("gitleaks.quadratic", "app.env")
+        ])
+    );
+}
