@@ -41,7 +41,7 @@ pub fn generate(detector: &Detector, rule_id: &str) -> Result<String, String> {
             continue;
         };
         let (start, end) = (m.start, m.end);
-        let Ok(secret) = std::str::from_utf8(&example.as_bytes()[start..end]) else {
+        let Some(secret) = example.get(start..end) else {
             continue;
         };
         let fixed = fixed_positions(rule, secret);
