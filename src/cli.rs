@@ -150,7 +150,7 @@ enum CliCommand {
         #[command(subcommand)]
         action: BaselineAction,
     },
-    /// List the rules, or check rule files' examples.
+    /// List the rules, check rule files' examples, or print a fake key a rule reports.
     Rules {
         /// `markdown`: one table row a provider (README's provider list).
         #[arg(long, value_enum, default_value = "text")]

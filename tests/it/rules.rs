@@ -434,8 +434,8 @@ fn readme_try_the_hook_block_works_as_written() {
     }
     let block = blocks
         .into_iter()
-        .find(|b| b.contains("keyhound rules example"))
-        .expect("README has a block that runs `keyhound rules example`");
+        .find(|b| b.contains("keyhound rules example") && b.contains("git commit"))
+        .expect("README has a block that commits what `keyhound rules example` prints");
     let repo = TestRepo::git();
     repo.write("README.md", "hi\n");
     repo.commit("first");
