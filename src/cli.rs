@@ -123,6 +123,8 @@ enum CliCommand {
         output: OutputArgs,
         #[command(flatten)]
         input: InputArgs,
+        #[command(flatten)]
+        baseline: BaselineArgs,
         /// Refused: run `keyhound verify --from REPORT` on the (merged) report instead.
         #[arg(long, hide = true)]
         verify: bool,
@@ -156,7 +158,7 @@ enum CliCommand {
         #[command(subcommand)]
         action: BaselineAction,
     },
-    /// List the rules, or check rule files' examples.
+    /// List the rules, check rule files' examples, or print a fake key a rule reports.
     Rules {
         /// `markdown`: one table row a provider (README's provider list).
         #[arg(long, value_enum, default_value = "text")]
@@ -207,8 +209,9 @@ enum BaselineAction {
         /// Directory to scan.
         #[arg(default_value = ".")]
         path: PathBuf,
-        /// Baseline file to write (default: .keyhound-baseline.json next to the config, or
-        /// at the top of the work tree, where every command finds it).
+        /// Baseline file to write (default: the one every command applies: the config's
+        /// `baseline`, else .keyhound-baseline.json next to the config or at the top of the
+        /// work tree).
         #[arg(long = "file")]
         file: Option<PathBuf>,
         #[command(flatten)]
@@ -252,6 +255,14 @@ enum RulesAction {
         /// Rule files (`rules/*.toml` shape); none = the built-in rules.
         files: Vec<PathBuf>,
     },
+    /// Print a line holding a fake key, generated now, that RULE reports (to try the hook).
+    Example {
+        /// The rule's id, from `keyhound rules` (e.g. openai.project-key).
+        rule: String,
+        /// Read `.keyhound.toml` custom rules from this file too.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -285,6 +296,8 @@ pub struct CommonArgs {
     output: OutputArgs,
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    baseline: BaselineArgs,
     /// Check whether each key is live, with a read-only request to its own provider
     /// (--only-live and --fail-on live turn this on too).
     #[arg(long, help_heading = "Verification (network, opt-in)")]
@@ -348,9 +361,15 @@ struct InputArgs {
     /// Scan the members of archives (zip, jar, gzip, tar) nested up to N deep (0: none).
     #[arg(long, value_name = "N", default_value_t = keyhound::options::DEFAULT_ARCHIVE_DEPTH, help_heading = "Input")]
     archive_depth: u32,
-    /// Worker threads (default: one per core).
-    #[arg(long, short = 'j', value_name = "N", help_heading = "Input")]
+    /// Worker threads, 1 to 256 (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_threads, help_heading = "Input")]
     threads: Option<usize>,
+}
+
+/// Which baseline a scan applies (not offered by `baseline create|prune`, which see every
+/// finding whatever the baseline holds).
+#[derive(Debug, Args)]
+struct BaselineArgs {
     /// Report only findings not accepted in this baseline file (default: the config's
     /// `baseline`, else .keyhound-baseline.json next to the config, when it exists).
     #[arg(
@@ -441,6 +460,20 @@ enum CliFailOn {
     Live,
 }
 
+/// Most `--threads` a run may start. Each scanning thread keeps its own buffers (up to ~18 MB
+/// in history), and 100000 threads never finished starting (issue 19 item 18); more threads
+/// than cores gain nothing, and no machine keyhound runs on has more than this many.
+const MAX_THREADS: usize = 256;
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n @ 1..=MAX_THREADS) => Ok(n),
+        _ => Err(format!(
+            "\"{s}\" is not a thread count from 1 to {MAX_THREADS} (leave --threads out for one per core)"
+        )),
+    }
+}
+
 fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let (digits, mult) = match s.char_indices().last() {
@@ -525,11 +558,6 @@ impl InputArgs {
         o.binary = self.binary;
         o.archive_depth = self.archive_depth;
         o.threads = self.threads;
-        o.baseline = match (self.baseline, self.no_baseline) {
-            (_, true) => BaselineChoice::Off,
-            (Some(file), false) => BaselineChoice::File(file),
-            (None, false) => BaselineChoice::Default,
-        };
     }
 
     fn into_options(self, quiet: bool) -> CommonOptions {
@@ -539,6 +567,16 @@ impl InputArgs {
         };
         self.apply(&mut o);
         o
+    }
+}
+
+impl BaselineArgs {
+    fn apply(self, o: &mut CommonOptions) {
+        o.baseline = match (self.baseline, self.no_baseline) {
+            (_, true) => BaselineChoice::Off,
+            (Some(file), false) => BaselineChoice::File(file),
+            (None, false) => BaselineChoice::Default,
+        };
     }
 }
 
@@ -557,6 +595,7 @@ impl CommonArgs {
         let mut o = CommonOptions::default();
         self.output.apply(&mut o);
         self.input.apply(&mut o);
+        self.baseline.apply(&mut o);
         let implied = self.outcome.apply(&mut o);
         if self.verify || implied {
             o.verify = Some(self.settings.options());
@@ -625,11 +664,13 @@ impl Cli {
                 unreachable,
                 output,
                 input,
+                baseline,
                 verify,
             } => {
                 let mut common = CommonOptions::default();
                 output.apply(&mut common);
                 input.apply(&mut common);
+                baseline.apply(&mut common);
                 let shard = match (shard, shards) {
                     (Some((index, count)), _) => ShardChoice::Fixed { index, count },
                     (None, Some(count)) => ShardChoice::FromEnv {
@@ -705,6 +746,9 @@ impl Cli {
                     markdown: format == RulesFormat::Markdown || f == RulesFormat::Markdown,
                 },
                 Some(RulesAction::Check { files }) => RulesCommand::Check { files },
+                Some(RulesAction::Example { rule, config }) => {
+                    RulesCommand::Example { rule, config }
+                }
             }),
         }
     }

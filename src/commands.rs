@@ -1,4 +1,4 @@
-//! The commands that are not a scan-to-report pipeline: `rules` (list, check), `hook`
+//! The commands that are not a scan-to-report pipeline: `rules` (list, check, example), `hook`
 //! (install, uninstall) and `baseline` (create, prune; they scan through the pipeline but write
 //! a baseline instead of a report).
 
@@ -39,6 +39,19 @@ pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
             out.flush()?;
             Ok(Outcome::Clean)
         }
+        RulesCommand::Example { rule, config } => {
+            let mut set = RuleSet::builtin()?;
+            let config = Config::load(config.as_deref(), Path::new("."))?;
+            config.apply(&mut set)?;
+            let detector = Detector::new(set);
+            let text = rules::example::generate(&detector, &rule).map_err(Error::new)?;
+            writeln!(out, "{text}")?;
+            out.flush()?;
+            diag::note(&format!(
+                "a fake key for {rule}, generated now (no provider issued it): commit it to see the pre-commit hook block it"
+            ));
+            Ok(Outcome::Clean)
+        }
         RulesCommand::Check { files } => {
             let mut set = RuleSet::builtin()?;
             let mut ids: Vec<String> = Vec::new();
@@ -50,7 +63,20 @@ pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
                     .map_err(|e| Error::new(format!("{}: cannot read: {e}", file.display())))?;
                 // A rule file is a config with only `[[rule]]` tables, so a whole
                 // `.keyhound.toml` (allow-lists, baseline) is checked the same way.
-                let loaded = Config::parse(&text, &file.display().to_string())?.rules;
+                let mut loaded = Config::parse(&text, &file.display().to_string())?.rules;
+                // A built-in rule file (`rules/openai.toml`, or an edited copy of it) is checked
+                // in place of the built-in rules it defines (issue 19 item 20); any other file
+                // that reuses a built-in id without `override = true` is refused, as scans
+                // refuse it.
+                for rule in &mut loaded {
+                    let builtin_file = set.get(&rule.id).map(|b| {
+                        Path::new(&b.origin).file_name() == file.file_name()
+                            && b.origin.starts_with("rules/")
+                    });
+                    if builtin_file == Some(true) {
+                        rule.replaces = true;
+                    }
+                }
                 ids.extend(loaded.iter().map(|r| r.id.clone()));
                 set.extend(loaded)?;
             }
@@ -146,6 +172,21 @@ fn every_finding(
     pipeline::findings(source, &common)
 }
 
+/// The baseline a scan of `start` applies when none is named on its command line: the config's
+/// `baseline` (relative to `root`, the config's folder), else the conventional file at `root`.
+fn applied_baseline(config: Option<&Path>, start: &Path, root: &Path) -> std::path::PathBuf {
+    let named = config
+        .map(Path::to_path_buf)
+        .or_else(|| Config::find(start))
+        .and_then(|p| {
+            let text = std::fs::read_to_string(&p).ok()?;
+            Config::parse(&text, &p.display().to_string())
+                .ok()?
+                .baseline
+        });
+    root.join(named.as_deref().unwrap_or(baseline::FILE_NAME))
+}
+
 pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
     match cmd {
         BaselineCommand::Create {
@@ -153,15 +194,31 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
             output,
             common,
         } => {
+            let config = common.config.clone();
+            let start = path.clone();
             let (findings, stats, root) = every_finding(path, common)?;
-            let output = output.unwrap_or_else(|| root.join(baseline::FILE_NAME));
+            let applied = applied_baseline(config.as_deref(), &start, &root);
+            let output = output.unwrap_or_else(|| applied.clone());
             let b = Baseline::from_findings(&findings);
             b.save(&output).map_err(Error::new)?;
-            diag::info(&diag::escape(&format!(
-                "keyhound: wrote {} to {}; every command (scan, staged and the pre-commit hook, history) applies it",
-                plural(b.entries.len(), "entry", "entries"),
-                output.display()
-            )));
+            let entries = plural(b.entries.len(), "entry", "entries");
+            // Only the default file is applied without being named (issue 19 item 26).
+            let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
+            };
+            diag::info(&diag::escape(&if same(&output, &applied) {
+                format!(
+                    "keyhound: wrote {entries} to {}; every command (scan, staged and the pre-commit hook, history) applies it",
+                    output.display()
+                )
+            } else {
+                format!(
+                    "keyhound: wrote {entries} to {out}; it applies only where named: `--baseline {out}` on a command line, or `baseline = \"{out}\"` in .keyhound.toml (read by the pre-commit hook too); unnamed, commands apply {} when it exists",
+                    applied.display(),
+                    out = output.display(),
+                )
+            }));
             Ok(if stats.is_incomplete() {
                 Outcome::Error
             } else {
@@ -174,8 +231,10 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
             dry_run,
             common,
         } => {
+            let config = common.config.clone();
+            let start = path.clone();
             let (findings, stats, root) = every_finding(path, common)?;
-            let file = file.unwrap_or_else(|| root.join(baseline::FILE_NAME));
+            let file = file.unwrap_or_else(|| applied_baseline(config.as_deref(), &start, &root));
             let mut b = Baseline::load(&file).map_err(Error::new)?;
             if stats.is_incomplete() {
                 return Err(Error::new(

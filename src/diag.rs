@@ -26,6 +26,12 @@ pub fn warn(message: &str) {
     line("warning", message);
 }
 
+/// Something a reviewer must know, such as a pull request changing the policy: printed even
+/// with `--quiet`, as a warning is, with its own prefix (`keyhound: notice: ...`).
+pub fn notice(message: &str) {
+    line("notice", message);
+}
+
 /// Something was skipped by policy (binary, too large).
 pub fn note(message: &str) {
     if !is_quiet() {

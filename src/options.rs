@@ -161,4 +161,9 @@ pub enum RulesCommand {
     Check {
         files: Vec<PathBuf>,
     },
+    /// `rules example RULE`: a freshly generated fake key the rule reports (issue 19 item 27).
+    Example {
+        rule: String,
+        config: Option<PathBuf>,
+    },
 }

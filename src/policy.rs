@@ -47,7 +47,7 @@ pub struct Notice {
 impl Notice {
     /// Print the notice on stderr and keep it.
     pub fn say(self, into: &mut Vec<Notice>) {
-        diag::warn(&format!("notice: {}", self.message));
+        diag::notice(&self.message);
         into.push(self);
     }
 }
@@ -244,8 +244,8 @@ impl Policy {
             Some(path) => match read_pinned(base, notices, &path)? {
                 Some((origin, text)) => Some(Baseline::parse(&text, &origin).map_err(Error::new)?),
                 None if required => {
-                    diag::warn(&format!(
-                        "notice: the base revision has no {}; no baseline applied",
+                    diag::notice(&format!(
+                        "the base revision has no {}; no baseline applied",
                         path.strip_prefix(&root).unwrap_or(&path).display()
                     ));
                     None

@@ -8,7 +8,8 @@
 //!   = ["gitleaks."]` disables them all), `description` the name, `regex` the pattern (Go RE2
 //!   syntax; compiled with ASCII `\w`, `\d`, `\s`, `\b` as in Go, or with Unicode when the pattern
 //!   needs it), `keywords` the prefilter's keywords (the regex runs over the whole blob when one
-//!   occurs, as in gitleaks; a rule without keywords runs on every blob), `secretGroup` the
+//!   occurs, as in gitleaks; a rule without keywords runs on every blob, and one whose regex is
+//!   slow on a test text is loaded with a warning), `secretGroup` the
 //!   secret's group (else the first group that matched, else the whole match), `entropy` a strict
 //!   lower bound on the secret's Shannon entropy, `path` a regex the file's path must match.
 //! - allow-lists (per rule `[[rules.allowlists]]` or the older `[rules.allowlist]`; global
@@ -231,7 +232,17 @@ pub fn import(text: &str, origin: &str, read: &Reader) -> Result<Imported, LoadE
             continue;
         }
         index.insert(raw.id.clone(), rules.len());
-        rules.push(compile(raw)?);
+        let rule = compile(raw)?;
+        if rule.keywords.is_empty() {
+            if let Some(rate) = slow_regex(&rule) {
+                warnings.push(format!(
+                    "{}: rule \"{}\" has no keywords, so its regex runs over the whole of every file, and it is slow: about {rate} KB/s on a test text; add `keywords` (it then runs only on files holding one) or simplify the regex",
+                    raw.at(),
+                    raw.id
+                ));
+            }
+        }
+        rules.push(rule);
     }
     // Targeted global allow-lists join their rules' own.
     let mut global = Vec::new();
@@ -390,10 +401,12 @@ impl Lines<'_> {
             .enumerate()
             .skip(from.saturating_sub(1))
             .find(|(_, l)| {
-                let l = l.trim_start();
+                // Compared as bytes: the line may hold a multibyte character where the key
+                // would end, and a `str` slice there panics (found by fuzzing, issue 19 item 18).
+                let l = l.trim_start().as_bytes();
                 l.len() > key.len()
-                    && l[..key.len()].eq_ignore_ascii_case(key)
-                    && l[key.len()..].trim_start().starts_with('=')
+                    && l[..key.len()].eq_ignore_ascii_case(key.as_bytes())
+                    && l[key.len()..].trim_ascii_start().starts_with(b"=")
             })
             .map(|(i, _)| i + 1)
     }
@@ -921,10 +934,19 @@ fn literal_braces(pattern: &str) -> String {
         match c {
             '\\' => {
                 out.push(c);
-                if let Some(&n) = chars.get(i + 1) {
+                let n = chars.get(i + 1).copied();
+                if let Some(n) = n {
                     out.push(n);
                 }
                 i += 2;
+                // `\p{L}`, `\P{Greek}`, `\x{263a}`: the braces belong to the escape, copied as
+                // written (escaping them would turn a Unicode class into an error).
+                if matches!(n, Some('p' | 'P' | 'x')) && chars.get(i) == Some(&'{') {
+                    let end = chars[i..].iter().position(|&c| c == '}');
+                    let stop = end.map_or(chars.len(), |j| i + j + 1);
+                    out.extend(&chars[i..stop]);
+                    i = stop;
+                }
                 continue;
             }
             '[' if class && chars.get(i + 1) == Some(&':') => {
@@ -1093,12 +1115,80 @@ fn compile(raw: &RawRule) -> Result<Rule, LoadError> {
     })
 }
 
+/// A keyword-less rule's regex is slow when it takes this many times as long over
+/// [`probe_text`] as a plain pattern does (measured in the same process, so a debug build or a
+/// busy machine moves both), and at least [`PROBE_FLOOR`]. A usual pattern takes a few times as
+/// long; a pathological one (`([a-z0-9]*Q|[a-z])`, quadratic over a long run of letters, at
+/// 25 KB/s) hundreds of times (issue 19 item 18). Such a rule is loaded all the same, with a
+/// warning that names the fix: gitleaks would run it too, and what it finds is still wanted.
+const PROBE_RATIO: u32 = 50;
+const PROBE_FLOOR: std::time::Duration = std::time::Duration::from_millis(2);
+/// A timed pass stops here, so a pathological rule costs the load ~0.1 s at most.
+const PROBE_CAP: std::time::Duration = std::time::Duration::from_millis(30);
+
+/// The speed in KB/s of a rule's regex over the probe text, when it is slow (see
+/// [`PROBE_RATIO`]). The fastest of three passes counts, after a warm-up pass, so that one
+/// descheduled moment does not make a pattern slow.
+fn slow_regex(rule: &Rule) -> Option<u64> {
+    let text = probe_text();
+    let pass = |regex: &Regex| {
+        let started = std::time::Instant::now();
+        let mut searched = text.len();
+        for m in regex.find_iter(&text) {
+            if started.elapsed() > PROBE_CAP {
+                searched = m.end().max(1);
+                break;
+            }
+        }
+        (started.elapsed(), searched)
+    };
+    let fastest = |regex: &Regex| {
+        pass(regex);
+        (0..3).map(|_| pass(regex)).min().expect("three passes")
+    };
+    let plain = content_regex("[a-z0-9]{30}Q").expect("a plain pattern compiles");
+    let limit = (fastest(&plain).0 * PROBE_RATIO).max(PROBE_FLOOR);
+    let (elapsed, searched) = fastest(rule.regex());
+    (elapsed > limit).then(|| (searched as f64 / 1000.0 / elapsed.as_secs_f64()).round() as u64)
+}
+
+/// 16 KiB of what files hold: a long run of lower-case letters and digits (a minified line, a
+/// hex or base32 blob) and lines of code with assignments and quoted strings, the same on
+/// every run.
+fn probe_text() -> Vec<u8> {
+    const LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |alphabet: &[u8]| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        alphabet[(state % alphabet.len() as u64) as usize]
+    };
+    let mut text: Vec<u8> = (0..8192).map(|_| next(LOWER)).collect();
+    text.push(b'\n');
+    let mut i = 0;
+    while text.len() < 16384 {
+        let word: Vec<u8> = (0..12).map(|_| next(ALNUM)).collect();
+        let word = String::from_utf8(word).expect("ASCII");
+        text.extend_from_slice(
+            format!("    let value_{i} = config.get(\"key_{i}\") + \"{word}\"; // note {i}\n")
+                .as_bytes(),
+        );
+        i += 1;
+    }
+    text
+}
+
 /// The line where a rule's `id = "..."` is written.
 fn line_of_rule(text: &str, id: &str) -> Option<usize> {
     text.lines()
         .position(|l| {
             let l = l.trim_start();
-            l.len() > 2 && l[..2].eq_ignore_ascii_case("id") && l.contains(&format!("\"{id}\""))
+            l.as_bytes()
+                .get(..2)
+                .is_some_and(|k| k.eq_ignore_ascii_case(b"id"))
+                && l.contains(&format!("\"{id}\""))
         })
         .map(|i| i + 1)
 }
@@ -1116,6 +1206,10 @@ mod tests {
             ("[]{]{3}", "[]{]{3}"),
             ("[[:alpha:]{]{2}", "[[:alpha:]{]{2}"),
             ("\\{a{,2}", "\\{a\\{,2}"),
+            (
+                "\\p{L}{2}\\P{Greek}[\\p{Lu}]\\x{263a}{",
+                "\\p{L}{2}\\P{Greek}[\\p{Lu}]\\x{263a}\\{",
+            ),
         ];
         for (go, rust) in cases {
             assert_eq!(literal_braces(go), rust, "{go}");

@@ -3,6 +3,7 @@
 //! live in [`load`]; matching lives in `crate::detect`.
 
 pub mod check;
+pub mod example;
 pub mod gitleaks;
 pub mod load;
 

@@ -125,6 +125,46 @@ fn issue_10_ci_runs_readme_install_then_test_commands() {
     assert!(ci.contains("set -euo pipefail"), "{ci}");
 }
 
+/// Issue 19 item 18: the `config` fuzz target stopped compiling and nothing noticed, since the
+/// fuzz crate is outside the main build. `.ci/run` checks every fuzz target on stable Rust (with
+/// the fuzz crate's own lock file) before the tests, and every target fuzz/Cargo.toml declares
+/// is a file there.
+#[test]
+fn ci_checks_that_the_fuzz_targets_compile() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let ci = std::fs::read_to_string(format!("{root}/.ci/run")).unwrap();
+    let check = ci
+        .lines()
+        .position(|l| {
+            !l.trim_start().starts_with('#')
+                && l.contains("cargo check --locked --manifest-path fuzz/Cargo.toml --bins")
+        })
+        .expect(".ci/run checks the fuzz crate");
+    let test = ci
+        .lines()
+        .position(|l| l == "cargo test --locked")
+        .expect(".ci/run runs the tests");
+    assert!(check < test, "the fuzz check runs before the tests");
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(format!("{root}/fuzz/Cargo.toml")).unwrap())
+            .unwrap();
+    let bins = manifest["bin"]
+        .as_array()
+        .expect("fuzz/Cargo.toml has [[bin]]s");
+    let names: Vec<&str> = bins.iter().filter_map(|b| b["name"].as_str()).collect();
+    assert!(
+        names.contains(&"config") && names.contains(&"detector"),
+        "{names:?}"
+    );
+    for b in bins {
+        let path = b["path"].as_str().expect("a fuzz target's path");
+        assert!(
+            std::path::Path::new(&format!("{root}/fuzz/{path}")).is_file(),
+            "{path}"
+        );
+    }
+}
+
 /// Issue 10: the release binary was 54 MB, nearly all debug info. What `cargo install` builds
 /// (the release profile) is stripped and has no debug info, keeping LTO and codegen-units; a
 /// `profiling` profile keeps symbols for profilers.
@@ -154,4 +194,39 @@ fn issue_10_release_profile_ships_stripped_without_debug_info() {
     let profiling = &manifest["profile"]["profiling"];
     assert_eq!(profiling["inherits"].as_str(), Some("release"));
     assert_eq!(profiling["strip"].as_bool(), Some(false));
+}
+
+/// A skipped test passes (libtest has no "skipped"), and its SKIPPED line scrolls away among
+/// hundreds: the test binary ends with a tally naming each skipped test and why, after libtest's
+/// result line; a run that skipped nothing prints no tally; CI=true still fails the test
+/// (issue 19 item 29).
+#[test]
+fn skipped_tests_are_tallied_at_the_end_of_the_run() {
+    let test = "staged::issue_4_pre_commit_framework_runs_this_repository_hook";
+    let here = run_own_test(test, None);
+    assert_eq!(here.code, 0, "{}{}", here.stdout, here.stderr);
+    assert!(here.stdout.contains("1 passed"), "{}", here.stdout);
+    let tally: Vec<&str> = here
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("SKIPPED 1 test: counted as passed above"))
+        .collect();
+    assert_eq!(tally.len(), 3, "the tally ends stderr: {}", here.stderr);
+    assert!(
+        tally[1].contains(test) && tally[1].contains("pre-commit is not on PATH"),
+        "{}",
+        tally[1]
+    );
+    // The control: a test that runs prints no tally.
+    let ran = run_own_test("ci::ci_checks_that_the_fuzz_targets_compile", None);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(!ran.stderr.contains("SKIPPED"), "{}", ran.stderr);
+    let ci = run_own_test(test, Some("true"));
+    assert_ne!(ci.code, 0, "under CI a skip is a failure");
+    // The manifest keeps the integration tests last in `cargo test`.
+    let manifest: toml::Value = toml::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["lib"]["doctest"].as_bool(), Some(false));
 }

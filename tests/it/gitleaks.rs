@@ -499,3 +499,126 @@ fn readme_gitleaks_section_works_as_written() {
     let run = repo.keyhound(&["scan", "--format", "json"]);
     assert_eq!(found(&run, "rules_from"), want);
 }
+
+/// A gitleaks file whose lines start with multibyte characters (where a key name would end)
+/// loads or is refused with a message, never a panic; a rule in it still works (issue 19
+/// item 18: the fuzzer found a string slice at a non-character boundary).
+#[test]
+fn gitleaks_multibyte_keys_do_not_panic() {
+    let repo = TestRepo::git();
+    let mut r = Rng::new(1918);
+    let token = format!("uni_{}", r.string(LOWER_ALNUM, 24));
+    repo.write("app.env", format!("TOKEN={token}\n"));
+    // Quoted keys may hold any character; the comment line has a multibyte character where
+    // the unknown keys' names end, as the key search compares them.
+    let config = "\"r\u{20ac}gle\" = 2\n# \u{20ac}\u{20ac}\u{20ac} comment\n[[rules]]\nid = \"uni\"\n\"\u{e9}x\" = \"y\"\nregex = '''uni_[a-z0-9]{24}'''\nkeywords = [\"uni_\"]\n";
+    repo.write("gl.toml", config);
+    let run = repo.keyhound(&[
+        "scan",
+        "--format",
+        "json",
+        "--rules-from",
+        "gl.toml",
+        "app.env",
+    ]);
+    assert!(!run.stderr.contains("internal error"), "{}", run.stderr);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(found(&run, "scan"), set(&[("gitleaks.uni", "app.env")]));
+    assert!(
+        run.stderr.contains("unknown gitleaks key"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Unicode classes in a gitleaks pattern keep their meaning: `\p{L}` matches letters (also
+/// non-ASCII ones) and `\P{L}` what is not one (issue 19 item 18: the braces were escaped,
+/// which refused or changed the pattern).
+#[test]
+fn gitleaks_unicode_classes_keep_their_meaning() {
+    let repo = TestRepo::git();
+    let mut r = Rng::new(1919);
+    let body = r.string(LOWER_ALNUM, 20);
+    // A letter class: "pass_" + letters (one of them non-ASCII) + a digit run.
+    let letters = format!("pass_caf\u{e9}\u{e9}x{body}");
+    repo.write("a.env", format!("P={letters}\n"));
+    // Positive control for `\P{L}`: the separator between two parts is no letter.
+    let pair = format!("pair_{body}#{}", r.string(LOWER_ALNUM, 12));
+    repo.write("b.env", format!("Q={pair}\n"));
+    let config = "[[rules]]\nid = \"letters\"\nregex = '''pass_(\\p{L}{4,}[a-z0-9]{20})'''\nkeywords = [\"pass_\"]\n\n[[rules]]\nid = \"pair\"\nregex = '''pair_([a-z0-9]{20}\\P{L}[a-z0-9]{12})'''\nkeywords = [\"pair_\"]\n";
+    repo.write("gl.toml", config);
+    let run = repo.keyhound(&[
+        "scan",
+        "--format",
+        "json",
+        "--show-secrets",
+        "--rules-from",
+        "gl.toml",
+        "a.env",
+        "b.env",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut secrets: Vec<(String, String)> = run
+        .report()
+        .findings
+        .into_iter()
+        .map(|f| (f.rule, f.secret.unwrap_or_default()))
+        .collect();
+    secrets.sort();
+    assert_eq!(
+        secrets,
+        vec![
+            (
+                "gitleaks.letters".to_string(),
+                letters["pass_".len()..].to_string()
+            ),
+            (
+                "gitleaks.pair".to_string(),
+                pair["pair_".len()..].to_string()
+            ),
+        ]
+    );
+}
+
+/// A rule without keywords runs over every whole file; one whose regex is pathological
+/// (quadratic over a run of letters: a few KB/s) is loaded with a warning naming it and the fix
+/// (`keywords`), while an ordinary keyword-less rule in the same file gets none; both still find
+/// what they match (issue 19 item 18).
+#[test]
+fn gitleaks_slow_keywordless_rule_is_warned_at_load() {
+    let repo = TestRepo::git();
+    let mut r = Rng::new(1920);
+    let token = format!("gdg_{}", r.string(ALNUM, 30));
+    repo.write("app.env", format!("T={token}\nQ=ab12Q\n"));
+    let config = "[[rules]]\nid = \"quadratic\"\nregex = '''([a-z0-9]*Q|[a-z])'''\n\n[[rules]]\nid = \"gadget-token\"\nregex = '''gdg_[A-Za-z0-9]{30}'''\n";
+    repo.write("gl.toml", config);
+    let run = repo.keyhound(&[
+        "scan",
+        "--format",
+        "json",
+        "--rules-from",
+        "gl.toml",
+        "app.env",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let warned: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("has no keywords"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{}", run.stderr);
+    assert!(
+        warned[0].starts_with("keyhound: warning: gl.toml:1: rule \"quadratic\"")
+            && warned[0].contains("KB/s")
+            && warned[0].contains("add `keywords`"),
+        "{}",
+        warned[0]
+    );
+    assert_eq!(
+        found(&run, "scan"),
+        set(&[
+            ("gitleaks.gadget-token", "app.env"),
+            ("gitleaks.quadratic", "app.env")
+        ])
+    );
+}

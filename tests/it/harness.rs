@@ -400,8 +400,8 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
 }
 
-/// A test cannot run here: under CI a panic, elsewhere a `SKIPPED: <reason>` line on stderr.
-/// The caller returns after it.
+/// A test cannot run here: under CI a panic, elsewhere a `SKIPPED: <reason>` line on stderr,
+/// and the test joins the tally printed when the test binary exits. The caller returns after it.
 pub fn skip(reason: &str) {
     assert!(
         !in_ci(),
@@ -410,6 +410,54 @@ pub fn skip(reason: &str) {
     let mut err = std::io::stderr();
     // Written to the process's stderr, not through eprintln!, which a passing test's capture hides.
     let _ = writeln!(err, "SKIPPED: {} ({reason})", current_test());
+    record_skip(current_test(), reason);
+}
+
+// The tally of skipped tests (issue 19 item 29). libtest counts a skipped test as passed, and its
+// SKIPPED line scrolls away among hundreds of others, so the test binary ends, after libtest's
+// own `test result:` line, with the list of the tests that did not run and why. `it` is the last
+// test binary `cargo test` runs (the library has no doctests: `doctest = false`), so the tally is
+// the last thing a developer sees.
+
+static SKIPPED: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+fn record_skip(test: String, reason: &str) {
+    static AT_EXIT: std::sync::Once = std::sync::Once::new();
+    SKIPPED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((test, reason.to_string()));
+    // libtest returns from main, or calls `exit` when a test failed: both run C `atexit`
+    // handlers, after every test thread is done.
+    AT_EXIT.call_once(|| {
+        // SAFETY: registers a plain function; `atexit` has no other precondition.
+        unsafe {
+            libc::atexit(print_skipped);
+        }
+    });
+}
+
+/// The tally on stderr: how many tests were skipped (counted as passed above), each with its
+/// reason, and how to make them run.
+extern "C" fn print_skipped() {
+    let mut skipped = SKIPPED.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if skipped.is_empty() {
+        return;
+    }
+    skipped.sort();
+    let n = skipped.len();
+    let mut text = format!(
+        "\nSKIPPED {n} {}: counted as passed above, but {} not run:\n",
+        if n == 1 { "test" } else { "tests" },
+        if n == 1 { "it did" } else { "they did" }
+    );
+    for (test, reason) in &skipped {
+        text.push_str(&format!("  {test}: {reason}\n"));
+    }
+    text.push_str(
+        "Install what they need (.ci/run shows how; CI=true makes a skipped test fail).\n",
+    );
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 /// An outside tool: the path in `env_var` if that is set, else `name` on PATH. When it is missing

@@ -4,6 +4,7 @@ mod archives;
 mod audit;
 mod audit_safety;
 mod ci;
+mod cli;
 mod deploy;
 mod encodings;
 mod formats;
