@@ -41,6 +41,37 @@ pub struct Detector {
     prefilter: Prefilter,
     /// For each rule, the index of the rule named by its `requires_nearby`.
     requires: Vec<Option<usize>>,
+    /// Keywords that begin a rule's secret, found on first need ([`Detector::unglue`]).
+    secret_prefixes: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
+}
+
+/// Matches kept per blob at most (issue 19 item 11): a file of generated keys or a zip of
+/// repeated members would otherwise hold hundreds of thousands, and each becomes a finding with
+/// its snippet. The rest are counted ([`cap`]).
+pub const MAX_PER_BLOB: usize = 10_000;
+/// Occurrences of one secret (rule and bytes) kept per blob at most; the rest are counted.
+pub const MAX_PER_SECRET: usize = 100;
+
+/// Which of `matches` (in blob order) to keep: the first [`MAX_PER_SECRET`] of each secret and
+/// the first [`MAX_PER_BLOB`] in all; and how many are left out.
+pub fn cap(matches: &[Match]) -> (Vec<bool>, u64) {
+    if matches.len() <= MAX_PER_SECRET {
+        return (vec![true; matches.len()], 0);
+    }
+    let mut seen: std::collections::HashMap<(usize, &[u8]), usize> = Default::default();
+    let mut kept = 0;
+    let keep: Vec<bool> = matches
+        .iter()
+        .map(|m| {
+            let n = seen.entry((m.rule, &m.secret)).or_default();
+            *n += 1;
+            let keep = *n <= MAX_PER_SECRET && kept < MAX_PER_BLOB;
+            kept += usize::from(keep);
+            keep
+        })
+        .collect();
+    let more = (matches.len() - kept) as u64;
+    (keep, more)
 }
 
 /// Shortest base64 run that can hold a key worth decoding.
@@ -75,6 +106,60 @@ impl Detector {
             rules,
             prefilter,
             requires,
+            secret_prefixes: Default::default(),
+        }
+    }
+
+    /// In the printable runs of a binary blob, a key glued on its left to a byte of the binary
+    /// format (the length byte a sqlite record or a `.pyc` keeps before a string) would fail
+    /// its rule's boundary check: that byte becomes a line break when a keyword that begins a
+    /// rule's secret (`sk-proj-`, `AKIA`, as the rule's own examples show) follows it (issue 19
+    /// item 12). Context keywords (`token` in `access_token`) are never split.
+    pub fn unglue(&self, runs: &mut [u8]) {
+        let prefixes = self.secret_prefixes.get_or_init(|| {
+            let mut keywords: Vec<Vec<u8>> = Vec::new();
+            for rule in self.rules.rules.iter().filter(|r| r.boundary) {
+                for example in &rule.examples {
+                    let Some(caps) = rule.regex().captures(example.as_bytes()) else {
+                        continue;
+                    };
+                    let Some(secret) = rule.secret_of(&caps) else {
+                        continue;
+                    };
+                    let secret = secret.as_bytes();
+                    keywords.extend(rule.keywords.iter().map(|k| k.as_bytes().to_vec()).filter(
+                        |k| {
+                            k.len() >= 3
+                                && secret.len() > k.len()
+                                && secret[..k.len()].eq_ignore_ascii_case(k)
+                        },
+                    ));
+                    // A prefix up to a separator (`sk-proj-`, `github_pat_`, `xoxb-`).
+                    let head = &secret[..secret.len().min(12)];
+                    if let Some(at) = head.iter().rposition(|&b| b == b'-' || b == b'_') {
+                        if at >= 3 && at + 1 < secret.len() {
+                            keywords.push(secret[..=at].to_vec());
+                        }
+                    }
+                }
+            }
+            keywords.sort_unstable();
+            keywords.dedup();
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&keywords)
+                .ok()
+        });
+        let Some(prefixes) = prefixes else {
+            return;
+        };
+        let glued: Vec<usize> = prefixes
+            .find_overlapping_iter(&*runs)
+            .map(|m| m.start())
+            .filter(|&at| at > 0 && is_token_byte(runs[at - 1]) && is_token_byte(runs[at]))
+            .collect();
+        for at in glued {
+            runs[at - 1] = b'\n';
         }
     }
 

@@ -140,6 +140,7 @@ pub fn skip_text(s: &Skipped) -> String {
         SkipReason::Ignored => format!("{} (.keyhoundignore or allow.paths)", s.path),
         SkipReason::ArchiveLimit { limit } => format!("{} (archive {limit} limit)", s.path),
         SkipReason::ArchiveUnreadable { why } => format!("{} (archive unreadable: {why})", s.path),
+        SkipReason::NotListed { more } => format!("{} ({more} more findings not listed)", s.path),
     }
 }
 
@@ -289,11 +290,13 @@ pub fn summary_line(summary: &Summary) -> String {
                 SkipReason::ArchiveLimit { .. } | SkipReason::ArchiveUnreadable { .. }
             )
         });
+        let not_listed = count(|r| matches!(r, SkipReason::NotListed { .. }));
         let kinds: Vec<String> = [
             (summary.skipped_binary, "binary"),
             (summary.skipped_large, "over the size limit"),
             (ignored, "ignored"),
             (archive, "in archives (limits, damage)"),
+            (not_listed, "with more findings than listed"),
         ]
         .iter()
         .filter(|(n, _)| *n > 0)
