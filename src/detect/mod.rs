@@ -113,42 +113,20 @@ impl Detector {
     /// In the printable runs of a binary blob, a key glued on its left to a byte of the binary
     /// format (the length byte a sqlite record or a `.pyc` keeps before a string) would fail
     /// its rule's boundary check: that byte becomes a line break when a keyword that begins a
-    /// rule's secret (`sk-proj-`, `AKIA`, as the rule's own examples show) follows it (issue 19
-    /// item 12). Context keywords (`token` in `access_token`) are never split.
+    /// rule's secret (`sk-proj-`: the literal its pattern's capture group starts with) follows
+    /// it (issue 19 item 12). Context keywords (`token` in `access_token`) are never split.
     pub fn unglue(&self, runs: &mut [u8]) {
         let prefixes = self.secret_prefixes.get_or_init(|| {
-            let mut keywords: Vec<Vec<u8>> = Vec::new();
-            for rule in self.rules.rules.iter().filter(|r| r.boundary) {
-                for example in &rule.examples {
-                    let Some(caps) = rule.regex().captures(example.as_bytes()) else {
-                        continue;
-                    };
-                    let Some(secret) = rule.secret_of(&caps) else {
-                        continue;
-                    };
-                    let secret = secret.as_bytes();
-                    keywords.extend(rule.keywords.iter().map(|k| k.as_bytes().to_vec()).filter(
-                        |k| {
-                            k.len() >= 3
-                                && secret.len() > k.len()
-                                && secret[..k.len()].eq_ignore_ascii_case(k)
-                        },
-                    ));
-                    // A prefix up to a separator (`sk-proj-`, `github_pat_`, `xoxb-`).
-                    let head = &secret[..secret.len().min(12)];
-                    if let Some(at) = head.iter().rposition(|&b| b == b'-' || b == b'_') {
-                        if at >= 3 && at + 1 < secret.len() {
-                            keywords.push(secret[..=at].to_vec());
-                        }
-                    }
-                }
-            }
-            keywords.sort_unstable();
-            keywords.dedup();
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(&keywords)
-                .ok()
+            let mut prefixes: Vec<Vec<u8>> = self
+                .rules
+                .rules
+                .iter()
+                .filter(|r| r.boundary)
+                .filter_map(|r| secret_prefix(&r.pattern))
+                .collect();
+            prefixes.sort_unstable();
+            prefixes.dedup();
+            aho_corasick::AhoCorasick::new(&prefixes).ok()
         });
         let Some(prefixes) = prefixes else {
             return;
@@ -481,6 +459,36 @@ impl Detector {
     }
 }
 
+/// The literal a pattern's first capture group starts with (`sk-proj-` in
+/// `(sk-proj-[A-Za-z0-9_-]{74}...)`), when it is one of token characters, 3 or more long, and
+/// the pattern is case-sensitive. Read from the pattern's text, not by compiling it (a run
+/// would pay for compiling every rule's regex).
+fn secret_prefix(pattern: &str) -> Option<Vec<u8>> {
+    if pattern.contains("(?i") {
+        return None;
+    }
+    let verbose = pattern.contains("(?x");
+    let p = pattern.as_bytes();
+    let open = (0..p.len())
+        .find(|&i| p[i] == b'(' && p.get(i + 1) != Some(&b'?') && (i == 0 || p[i - 1] != b'\\'))?;
+    let mut out = Vec::new();
+    let mut j = open + 1;
+    while let Some(&c) = p.get(j) {
+        if verbose && c.is_ascii_whitespace() {
+        } else if is_token_byte(c) {
+            out.push(c);
+        } else {
+            if matches!(c, b'?' | b'*' | b'{' | b'+') {
+                // The last character is quantified: not part of the literal.
+                out.pop();
+            }
+            break;
+        }
+        j += 1;
+    }
+    (out.len() >= 3).then_some(out)
+}
+
 /// A match without the newlines at its ends (gitleaks' `match`).
 fn trim_newlines(b: &[u8]) -> &[u8] {
     let start = b.iter().position(|&c| c != b'\n').unwrap_or(b.len());
@@ -606,6 +614,22 @@ mod tests {
                 "case {case}"
             );
         }
+    }
+
+    #[test]
+    fn secret_prefixes_from_patterns() {
+        let prefix = |p: &str| secret_prefix(p).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(
+            prefix("(sk-proj-[A-Za-z0-9]{20})").as_deref(),
+            Some("sk-proj-")
+        );
+        assert_eq!(
+            prefix("(?x) ( ghp_ [A-Za-z0-9]{36} )").as_deref(),
+            Some("ghp_")
+        );
+        assert_eq!(prefix("key=(abcd?[0-9]+)").as_deref(), Some("abc"));
+        assert_eq!(prefix("((?:AKIA|ASIA)[A-Z0-9]{16})"), None);
+        assert_eq!(prefix("(?i)(token_[a-z]{9})"), None);
     }
 
     #[test]

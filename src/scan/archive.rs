@@ -10,8 +10,10 @@
 //! counted as they are produced, so a member's declared size is never trusted); each member's
 //! size (`--max-file-size`, as for a file); and the inflation ratio of a member past 1 MiB.
 //! Memory stays at one member per level, and a member's buffer grows as it is read instead of
-//! being allocated from the size its header declares. Binary members (class files, images) are
-//! passed over without a name, as they are the bulk of most archives.
+//! being allocated from the size its header declares, which is never trusted (issue 19 item
+//! 10): a member cut short by damage (a bad CRC or gzip trailer) or a limit is scanned for
+//! what inflated, and named. Binary members (class files) are scanned by their printable runs.
+//! The findings of one archive are capped as one blob's ([`Cap`]).
 //!
 //! It does not decide whether a blob is an archive by its name, and it does not read encrypted
 //! members or compression methods other than stored and deflate (a note names them).

@@ -3,14 +3,13 @@
 //! next by [`OVERLAP`] bytes; a finding belongs to the window its first byte is in before the
 //! overlap, so a key across a window's edge is found whole, once. Memory stays at one window.
 //! A binary blob (a NUL in its first 8 KiB: a sqlite database, a `.pyc`, a bundle) is scanned
-//! as its printable runs ([`printable_runs`]): the same bytes at the same offsets, with every
-//! byte outside a run of [`MIN_RUN`] printable characters replaced by a line break and spaces,
-//! so each run is a line of its own to the rules, and lines and columns are the blob's own.
+//! as its printable runs ([`printable_runs`]): each run of [`MIN_RUN`] printable characters or
+//! more, a line of its own to the rules, the rest (the bulk of compiled code) never reaching the
+//! detector; a finding is placed back at the blob's own offset, line and column.
 //!
 //! Archives keep their limits: one over `--max-file-size` is not expanded ([`Streamed::Archive`]:
 //! the caller names it as too large), as its members are inflated in memory.
 
-use std::borrow::Cow;
 use std::io::Read;
 
 use super::{decode_utf16, is_binary, Cap, Limits, SkipReason, Stats};
@@ -122,20 +121,18 @@ pub fn scan_stream(
     let mut findings = Vec::new();
     loop {
         let owned_to = if more { buf.len() - OVERLAP } else { buf.len() };
-        let text = if binary {
-            Cow::Owned(runs(detector, &buf, total > 0, more))
-        } else {
-            Cow::Borrowed(&buf[..])
-        };
-        let (found, left_out) = locate::findings_counted(detector, &text, provenance, None);
-        let lines = LineStarts::new(&text);
+        let runs = binary.then(|| runs(detector, &buf, total > 0, more));
+        let text: &[u8] = runs.as_ref().map_or(&buf[..], |r| &r.text[..]);
+        let (found, left_out) = locate::findings_counted(detector, text, provenance, None);
+        let lines = LineStarts::new(text);
+        let map = |t: usize| runs.as_ref().map_or(t, |r| r.original(t));
         let found: Vec<Finding> = found
             .into_iter()
             .filter_map(|f| {
-                let start = lines.offset(f.location.line, f.location.column);
+                let start = map(lines.offset(f.location.line, f.location.column));
                 (owned_from..owned_to)
                     .contains(&start)
-                    .then(|| place(f, &buf, &lines, origin))
+                    .then(|| place(f, &buf, &lines, origin, &map))
             })
             .collect();
         findings.extend(cap.admit(found, left_out, |f| f));
@@ -202,9 +199,15 @@ impl LineStarts {
 
 /// A finding of a window's text placed in the whole blob: lines and columns counted in the
 /// blob's own bytes (a binary blob's runs are lines of their own only to the rules).
-fn place(mut f: Finding, bytes: &[u8], lines: &LineStarts, origin: Origin) -> Finding {
+fn place(
+    mut f: Finding,
+    bytes: &[u8],
+    lines: &LineStarts,
+    origin: Origin,
+    map: &dyn Fn(usize) -> usize,
+) -> Finding {
     let at = |line: usize, column: usize| -> (usize, usize, usize) {
-        let offset = lines.offset(line, column);
+        let offset = map(lines.offset(line, column));
         let from = memchr::memrchr(b'\n', &bytes[..offset]).map_or(0, |i| i + 1);
         let line = memchr::memchr_iter(b'\n', &bytes[..from]).count() + 1;
         let column = offset - from + 1;
@@ -231,14 +234,15 @@ fn place(mut f: Finding, bytes: &[u8], lines: &LineStarts, origin: Origin) -> Fi
 }
 
 /// [`place`] the findings of a whole binary blob's printable `runs`.
-pub fn place_all(found: Vec<Finding>, bytes: &[u8], runs: &[u8]) -> Vec<Finding> {
+pub fn place_all(found: Vec<Finding>, bytes: &[u8], runs: &Runs) -> Vec<Finding> {
     if found.is_empty() {
         return found;
     }
-    let lines = LineStarts::new(runs);
+    let lines = LineStarts::new(&runs.text);
+    let map = |t: usize| runs.original(t);
     found
         .into_iter()
-        .map(|f| place(f, bytes, &lines, Origin::default()))
+        .map(|f| place(f, bytes, &lines, Origin::default(), &map))
         .collect()
 }
 
@@ -285,58 +289,94 @@ impl Utf16 {
 }
 
 /// [`printable_runs`], with keys glued to the binary format cut loose ([`Detector::unglue`]).
-pub fn runs(detector: &Detector, bytes: &[u8], continued: bool, cut: bool) -> Vec<u8> {
+pub fn runs(detector: &Detector, bytes: &[u8], continued: bool, cut: bool) -> Runs {
     let mut runs = printable_runs(bytes, continued, cut);
-    detector.unglue(&mut runs);
+    detector.unglue(&mut runs.text);
     runs
 }
 
-/// The printable runs of binary `bytes`, at their offsets: bytes of runs of at least
-/// [`MIN_RUN`] printable characters (ASCII graphic characters, space, tab, line breaks, and
-/// UTF-8 sequences) are kept; every other stretch becomes a line break followed by spaces. A run
-/// touching the start (when `continued`) or the end (when `cut`) may go on beyond this piece,
-/// so it is kept whatever its length.
-pub fn printable_runs(bytes: &[u8], continued: bool, cut: bool) -> Vec<u8> {
-    let mut keep = vec![false; bytes.len()];
+/// The printable runs of a binary blob: their text, one run a line, and where each run starts
+/// in the text and in the blob.
+#[derive(Debug, Default)]
+pub struct Runs {
+    pub text: Vec<u8>,
+    starts: Vec<(usize, usize)>,
+}
+
+impl Runs {
+    /// The blob's offset of the text's offset `t`.
+    pub fn original(&self, t: usize) -> usize {
+        let i = self.starts.partition_point(|&(at, _)| at <= t);
+        match i.checked_sub(1).map(|i| self.starts[i]) {
+            Some((at, from)) => from + (t - at),
+            None => t,
+        }
+    }
+}
+
+/// Printable ASCII: graphic characters, space, tab and line breaks.
+const PRINTABLE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        t[b] = true;
+        b += 1;
+    }
+    t[b'\t' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
+
+/// The runs of at least [`MIN_RUN`] printable characters (printable ASCII and UTF-8 sequences)
+/// of binary `bytes`. A run touching the start (when `continued`) or the end (when `cut`) may go
+/// on beyond this piece, so it is kept whatever its length.
+pub fn printable_runs(bytes: &[u8], continued: bool, cut: bool) -> Runs {
+    let mut runs = Runs::default();
+    let n = bytes.len();
     let mut i = 0;
-    while i < bytes.len() {
-        let start = i;
+    while i < n {
+        // Noise first: the bulk of compiled code, passed over in a tight loop.
+        let start = match bytes[i..]
+            .iter()
+            .position(|&b| PRINTABLE[b as usize] || b >= 0xC2)
+        {
+            Some(p) => i + p,
+            None => break,
+        };
+        i = start;
         let mut chars = 0;
         loop {
-            let n = printable_len(bytes, i);
-            if n == 0 {
-                break;
+            let stop = bytes[i..]
+                .iter()
+                .position(|&b| !PRINTABLE[b as usize])
+                .map_or(n, |p| i + p);
+            chars += stop - i;
+            i = stop;
+            match (i < n).then(|| utf8_len(bytes, i)) {
+                Some(len) if len > 0 => {
+                    i += len;
+                    chars += 1;
+                }
+                _ => break,
             }
-            i += n;
-            chars += 1;
         }
         if i == start {
             i += 1;
-        } else if chars >= MIN_RUN || (start == 0 && continued) || (i == bytes.len() && cut) {
-            keep[start..i].fill(true);
+            continue;
+        }
+        if chars >= MIN_RUN || (start == 0 && continued) || (i == n && cut) {
+            runs.starts.push((runs.text.len(), start));
+            runs.text.extend_from_slice(&bytes[start..i]);
+            runs.text.push(b'\n');
         }
     }
-    bytes
-        .iter()
-        .zip(&keep)
-        .enumerate()
-        .map(|(j, (&b, &kept))| match kept {
-            true => b,
-            false if j == 0 || keep[j - 1] => b'\n',
-            false => b' ',
-        })
-        .collect()
+    runs
 }
 
-/// The length of the printable character at `bytes[i]`, 0 when there is none.
-fn printable_len(bytes: &[u8], i: usize) -> usize {
-    let Some(&b) = bytes.get(i) else {
-        return 0;
-    };
-    if b.is_ascii_graphic() || matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-        return 1;
-    }
-    let n = match b {
+/// The length of the UTF-8 sequence of two bytes or more at `bytes[i]`, 0 when there is none.
+fn utf8_len(bytes: &[u8], i: usize) -> usize {
+    let n = match bytes[i] {
         0xC2..=0xDF => 2,
         0xE0..=0xEF => 3,
         0xF0..=0xF4 => 4,
@@ -353,18 +393,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn printable_runs_keep_offsets_and_long_runs_only() {
-        let bytes = b"\x00\x01key=abcdefgh\x00ab\x00\x02\x03token_value\x00";
-        let out = printable_runs(bytes, false, false);
-        assert_eq!(out.len(), bytes.len());
-        let text = String::from_utf8(out).unwrap();
-        let lines: Vec<&str> = text
-            .split('\n')
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        assert_eq!(lines, ["key=abcdefgh", "token_value"]);
-        assert_eq!(&text[2..14], "key=abcdefgh");
+    fn printable_runs_keep_long_runs_and_their_offsets() {
+        let bytes = b"\x00\x01key=abcdefgh\x00ab\x00\x02\x03token_v\xc3\xa9lue\x00";
+        let runs = printable_runs(bytes, false, false);
+        assert_eq!(runs.text, "key=abcdefgh\ntoken_v\u{e9}lue\n".as_bytes());
+        assert_eq!(runs.original(0), 2);
+        assert_eq!(runs.original(4), 6);
+        assert_eq!(runs.original(13), 20);
+        // A short run at an edge of a piece may continue beyond it.
+        assert_eq!(printable_runs(b"ab\x00cd", true, true).text, b"ab\ncd\n");
     }
 
     #[test]

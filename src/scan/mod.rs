@@ -1,8 +1,9 @@
 //! Sources of blobs: [`walk`] reads a working tree in parallel, [`stdin`] reads standard input,
 //! [`staged`] asks git for the index, [`history`] reads every blob of a repository. Each source
-//! finds out a blob's size before reading it ([`Limits::over`]), then hands the bytes to
-//! [`scan_blob`], the one function that applies the per-blob rules every source shares (UTF-16
-//! decoding, the binary sniff, counting) and runs the detector. Archives ([`archive`]: zip, jar,
+//! finds out a blob's size before reading it: one over `--max-file-size` is streamed through
+//! [`large::scan_stream`] in windows; the others' bytes go to [`scan_blob`], the one function
+//! that applies the per-blob rules every source shares (UTF-16 decoding, the binary sniff and a
+//! binary blob's printable runs, counting, the cap on findings, [`Cap`]) and runs the detector. Archives ([`archive`]: zip, jar,
 //! gzip, tar) and Jupyter notebooks ([`notebook`]) are recognised by their content, not their
 //! name, and their members are scanned instead ([`inspect`]), so every source, history's
 //! pack-order reader included, expands them. Nothing here formats output or decides what is
@@ -32,7 +33,8 @@ pub const BINARY_SNIFF: usize = 8192;
 /// The per-blob limits every source applies.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Blobs larger than this are skipped (`--max-file-size`).
+    /// Blobs larger than this are scanned in windows of this size, archives larger than this
+    /// are skipped (`--max-file-size`; see [`large`]).
     pub max_file_size: u64,
     /// Scan binary blobs too (`--binary`).
     pub binary: bool,
@@ -57,9 +59,11 @@ impl Limits {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum SkipReason {
-    /// Over `--max-file-size`.
+    /// An archive (or an archive's member) over `--max-file-size`: archives are expanded in
+    /// memory. Other blobs that large are scanned in windows ([`large`]).
     TooLarge { size: u64 },
-    /// A NUL byte in the first 8 KiB (and not UTF-16 text).
+    /// A NUL byte in the first 8 KiB: no longer given (binary blobs are scanned by their
+    /// printable runs since issue 19 item 12), kept to read older reports.
     Binary,
     /// Excluded by `.keyhoundignore` or `[allow] paths`.
     Ignored,
@@ -184,7 +188,7 @@ pub enum Inspected<'a> {
     Text(Cow<'a, [u8]>),
     /// A binary blob's printable runs ([`large::printable_runs`]): scanned as text, its
     /// findings placed at the blob's own lines ([`binary_findings`]).
-    Runs(Vec<u8>),
+    Runs(large::Runs),
     Members(Members),
 }
 
@@ -209,11 +213,11 @@ pub fn inspect<'a>(detector: &Detector, bytes: &'a [u8], limits: &Limits) -> Ins
 pub fn binary_findings(
     detector: &Detector,
     bytes: &[u8],
-    runs: &[u8],
+    runs: &large::Runs,
     provenance: &Provenance,
     clean: Option<&mut crate::detect::prefilter::CleanChunks>,
 ) -> (Vec<Finding>, u64) {
-    let (found, more) = locate::findings_counted(detector, runs, provenance, clean);
+    let (found, more) = locate::findings_counted(detector, &runs.text, provenance, clean);
     (large::place_all(found, bytes, runs), more)
 }
 
