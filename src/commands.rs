@@ -151,25 +151,18 @@ pub fn hook(cmd: HookCommand) -> Result<Outcome, Error> {
     Ok(Outcome::Clean)
 }
 
-/// The findings of the tree at `path` with no baseline applied (a baseline records, and prune
-/// compares against, every finding), the stats and the policy's root folder.
+/// A run over the tree at `path` with no baseline applied (a baseline records, and prune
+/// compares against, every finding); its root is the policy's folder.
 fn every_finding(
     path: std::path::PathBuf,
     mut common: crate::options::CommonOptions,
-) -> Result<
-    (
-        Vec<crate::finding::Finding>,
-        crate::scan::Stats,
-        std::path::PathBuf,
-    ),
-    Error,
-> {
+) -> Result<pipeline::Run, Error> {
     common.baseline = BaselineChoice::Off;
     let source = Source::Tree {
         paths: vec![path],
         no_ignore: false,
     };
-    pipeline::findings(source, &common)
+    pipeline::collect(source, &common)
 }
 
 /// The baseline a scan of `start` applies when none is named on its command line: the config's
@@ -196,10 +189,10 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
         } => {
             let config = common.config.clone();
             let start = path.clone();
-            let (findings, stats, root) = every_finding(path, common)?;
-            let applied = applied_baseline(config.as_deref(), &start, &root);
+            let run = every_finding(path, common)?;
+            let applied = applied_baseline(config.as_deref(), &start, &run.root);
             let output = output.unwrap_or_else(|| applied.clone());
-            let b = Baseline::from_findings(&findings);
+            let b = Baseline::from_findings(&run.findings);
             b.save(&output).map_err(Error::new)?;
             let entries = plural(b.entries.len(), "entry", "entries");
             // Only the default file is applied without being named (issue 19 item 26).
@@ -219,7 +212,7 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
                     out = output.display(),
                 )
             }));
-            Ok(if stats.is_incomplete() {
+            Ok(if run.summary.incomplete {
                 Outcome::Error
             } else {
                 Outcome::Clean
@@ -233,10 +226,12 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
         } => {
             let config = common.config.clone();
             let start = path.clone();
-            let (findings, stats, root) = every_finding(path, common)?;
-            let file = file.unwrap_or_else(|| applied_baseline(config.as_deref(), &start, &root));
+            let run = every_finding(path, common)?;
+            let findings = run.findings;
+            let file =
+                file.unwrap_or_else(|| applied_baseline(config.as_deref(), &start, &run.root));
             let mut b = Baseline::load(&file).map_err(Error::new)?;
-            if stats.is_incomplete() {
+            if run.summary.incomplete {
                 return Err(Error::new(
                     "the scan was incomplete; not pruning, since a missing file would look stale",
                 ));

@@ -71,7 +71,7 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
             },
             &common,
         ),
-        Command::Verify { from, common } => pipeline::run(Source::Report(from), &common),
+        Command::Verify { from, common } => pipeline::verify_report(&from, &common),
         Command::Audit(opts) => audit::run(opts),
         Command::Merge(opts) => audit::merge(opts),
         Command::Rules(cmd) => commands::rules(cmd),

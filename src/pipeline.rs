@@ -48,14 +48,22 @@ pub enum Source {
         /// `--state FILE`: read only what the audits recorded there did not.
         state: Option<PathBuf>,
     },
-    /// The findings of an earlier JSON report (made with `--show-secrets`), to verify again.
-    Report(PathBuf),
 }
 
 /// What the source found, before the policy.
 struct Scanned {
     findings: Vec<Finding>,
     /// History: blobs at branch tips and the commits walked, for the audit summary.
+    history: Option<history::HistoryResult>,
+}
+
+/// Findings after the policy, before the steps every run shares ([`conclude`]: verification,
+/// `--only-live`, order, summary).
+struct Decided {
+    reported: Vec<Finding>,
+    suppressed: Vec<Finding>,
+    notices: Vec<crate::policy::Notice>,
+    /// History: what the audit summary is made from.
     history: Option<history::HistoryResult>,
     /// `verify --from`: the report's summary, whose coverage, secrets and audit record the
     /// verified report keeps (issue 13: an organisation's merged report, verified).
@@ -85,6 +93,8 @@ pub struct Run {
     /// With `--fail-on live`: whether the keys fail the run, judged before `--only-live` hid
     /// any (issue 19 item 4); `None`: [`finish`] judges the reported findings.
     pub judged: Option<bool>,
+    /// The folder the policy's paths are relative to (where `baseline create` writes).
+    pub root: PathBuf,
 }
 
 /// Run a scanning command from source to outcome.
@@ -116,33 +126,12 @@ fn settle(
     common: &CommonOptions,
     started: Instant,
 ) -> Result<Run, Error> {
-    diag::set_quiet(common.quiet);
-    // Issue 19 item 26: alone, the flag did nothing, silently.
-    if common.allow_unknown && !common.fail_on_live {
-        return Err(Error::new(
-            "--allow-unknown only changes what --fail-on live counts; add --fail-on live (without it, every finding fails the run)",
-        ));
-    }
+    check(common)?;
     let stats = Stats::default();
     let scanned = scan_source(&source, &prepared, common, &stats)?;
-    let ranged = matches!(source, Source::History { range: Some(_), .. });
-    let coverage = match (&scanned.history, &scanned.earlier) {
-        (Some(h), _) => h.coverage.clone(),
-        (None, Some(earlier)) => earlier.coverage.clone(),
-        (None, None) => Vec::new(),
-    };
-    let (mut reported, suppressed) = match &source {
-        // Keys handed over from a report are checked as they are; what the report marks as
-        // silenced (made with --show-suppressed) stays silenced (issue 19 item 26: it was
-        // checked and failed the run, while `verify --show-suppressed` did nothing).
-        Source::Report(_) => scanned
-            .findings
-            .into_iter()
-            .partition(|f| f.suppressed.is_none()),
-        _ => prepared.policy.apply(scanned.findings, &prepared.base),
-    };
+    let (mut reported, suppressed) = prepared.policy.apply(scanned.findings, &prepared.base);
     let mut notices = prepared.policy.notices().to_vec();
-    if ranged {
+    if matches!(source, Source::History { range: Some(_), .. }) {
         crate::policy::note_inline_allows(&suppressed, &mut notices);
     }
     if let Source::History {
@@ -151,8 +140,84 @@ fn settle(
     {
         history::group(&mut reported, *all_occurrences);
     }
+    let decided = Decided {
+        reported,
+        suppressed,
+        notices,
+        history: scanned.history,
+        earlier: None,
+    };
+    let root = prepared.policy.root().to_path_buf();
+    let rules = prepared.detector.rules().clone();
+    Ok(conclude(decided, &stats, rules, root, common, started))
+}
+
+/// `keyhound verify --from REPORT`: the findings of an earlier JSON report (made with
+/// `--show-secrets`), checked with their providers and reported again under the current
+/// directory's rules; the report's coverage, secrets and audit record are kept.
+pub fn verify_report(path: &Path, common: &CommonOptions) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let here = PathBuf::from(".");
+    let policy = Policy::from_work_tree(&here, common.config.as_deref(), &common.baseline)?
+        .import_rules(&common.rules_from)?;
+    let rules = policy.rules()?;
+    check(common)?;
+    let read = report::json::read(path, &rules)?;
+    // Keys handed over from a report are checked as they are; what the report marks as
+    // silenced (made with --show-suppressed) stays silenced (issue 19 item 26: it was checked
+    // and failed the run, while `verify --show-suppressed` did nothing).
+    let (reported, suppressed) = read
+        .findings
+        .into_iter()
+        .partition(|f| f.suppressed.is_none());
+    let decided = Decided {
+        reported,
+        suppressed,
+        notices: policy.notices().to_vec(),
+        history: None,
+        earlier: Some(read.summary),
+    };
+    let root = policy.root().to_path_buf();
+    let run = conclude(decided, &Stats::default(), rules, root, common, started);
+    finish(run, common)
+}
+
+/// What every run checks of its options before it starts.
+fn check(common: &CommonOptions) -> Result<(), Error> {
+    diag::set_quiet(common.quiet);
+    // Issue 19 item 26: alone, the flag did nothing, silently.
+    if common.allow_unknown && !common.fail_on_live {
+        return Err(Error::new(
+            "--allow-unknown only changes what --fail-on live counts; add --fail-on live (without it, every finding fails the run)",
+        ));
+    }
+    Ok(())
+}
+
+/// The steps every run shares after the policy: verification, `--fail-on live`'s judgement,
+/// `--only-live`, report order and the summary.
+fn conclude(
+    decided: Decided,
+    stats: &Stats,
+    rules: RuleSet,
+    root: PathBuf,
+    common: &CommonOptions,
+    started: Instant,
+) -> Run {
+    let Decided {
+        mut reported,
+        mut suppressed,
+        notices,
+        history,
+        earlier,
+    } = decided;
+    let coverage = match (&history, &earlier) {
+        (Some(h), _) => h.coverage.clone(),
+        (None, Some(earlier)) => earlier.coverage.clone(),
+        (None, None) => Vec::new(),
+    };
     if let Some(opts) = &common.verify {
-        let verdicts = verify::verify(&reported, prepared.detector.rules(), opts);
+        let verdicts = verify::verify(&reported, &rules, opts);
         for (f, v) in reported.iter_mut().zip(verdicts) {
             f.verification = Some(v);
         }
@@ -184,10 +249,8 @@ fn settle(
                 .map_or(Status::Unknown, |v| v.status)
         });
     }
-    let secrets = match (&scanned.history, &scanned.earlier) {
-        (Some(result), _) => {
-            history::audit(&reported, result, prepared.detector.rules(), history::now())
-        }
+    let secrets = match (&history, &earlier) {
+        (Some(result), _) => history::audit(&reported, result, &rules, history::now()),
         (None, Some(earlier)) => earlier.secrets.clone(),
         (None, None) => Vec::new(),
     };
@@ -214,17 +277,17 @@ fn settle(
         secrets,
         coverage,
         notices,
-        audit: scanned.earlier.as_ref().and_then(|e| e.audit.clone()),
+        audit: earlier.as_ref().and_then(|e| e.audit.clone()),
     };
-    let mut suppressed = suppressed;
     suppressed.sort_by_cached_key(Finding::sort_key);
-    Ok(Run {
+    Run {
         findings: reported,
         suppressed,
         summary,
-        rules: prepared.detector.rules().clone(),
+        rules,
         judged,
-    })
+        root,
+    }
 }
 
 /// Write the report of a run and say on stderr what it found; the outcome: 2 when something
@@ -236,6 +299,7 @@ pub fn finish(run: Run, common: &CommonOptions) -> Result<Outcome, Error> {
         summary,
         rules,
         judged,
+        root: _,
     } = run;
     let failing = judged.unwrap_or_else(|| failing(&reported, common));
     let mut shown = reported;
@@ -284,22 +348,6 @@ pub fn finish(run: Run, common: &CommonOptions) -> Result<Outcome, Error> {
     })
 }
 
-/// The findings of a source after the policy (without verification or a report), for
-/// `keyhound baseline create|prune`: sorted, with the run's stats and the policy's root folder
-/// (where the baseline belongs).
-pub fn findings(
-    source: Source,
-    common: &CommonOptions,
-) -> Result<(Vec<Finding>, Stats, PathBuf), Error> {
-    diag::set_quiet(common.quiet);
-    let stats = Stats::default();
-    let prepared = prepare(&source, common)?;
-    let scanned = scan_source(&source, &prepared, common, &stats)?;
-    let (mut reported, _) = prepared.policy.apply(scanned.findings, &prepared.base);
-    reported.sort_by_cached_key(Finding::sort_key);
-    Ok((reported, stats, prepared.policy.root().to_path_buf()))
-}
-
 /// Build the policy and detector for a source.
 fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
     let (policy, base) = match source {
@@ -313,7 +361,7 @@ fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
             };
             (policy, root)
         }
-        Source::Stdin | Source::Report(_) => {
+        Source::Stdin => {
             let here = PathBuf::from(".");
             (
                 Policy::from_work_tree(&here, common.config.as_deref(), &common.baseline)?,
@@ -456,22 +504,12 @@ fn scan_source(
             return Ok(Scanned {
                 findings,
                 history: Some(result),
-                earlier: None,
-            });
-        }
-        Source::Report(path) => {
-            let read = report::json::read(path, detector.rules())?;
-            return Ok(Scanned {
-                findings: read.findings,
-                history: None,
-                earlier: Some(read.summary),
             });
         }
     };
     Ok(Scanned {
         findings,
         history: None,
-        earlier: None,
     })
 }
 

@@ -424,6 +424,7 @@ fn render(part: Part, rules: RuleSet, common: &CommonOptions) -> Result<Outcome,
         summary: part.summary,
         rules,
         judged: None,
+        root: PathBuf::from("."),
     };
     // An audit does not verify: any finding fails it, whatever --fail-on says. `--output` is
     // written whole or not at all (`crate::output`), so a pod killed midway leaves no report
