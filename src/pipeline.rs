@@ -5,7 +5,6 @@
 //! what happened into an [`Outcome`]. Every command that scans goes through here, so "is this
 //! finding reported?" and "what is the exit code?" have one answer each.
 
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -15,7 +14,7 @@ use crate::error::{Error, Outcome};
 use crate::finding::{Finding, Status};
 use crate::options::CommonOptions;
 use crate::policy::Policy;
-use crate::report::{self, ReportOptions, Summary, VerificationCounts};
+use crate::report::{self, Summary, VerificationCounts};
 use crate::rules::RuleSet;
 use crate::scan::{self, history, Stats};
 use crate::verify;
@@ -309,9 +308,20 @@ pub fn finish(run: Run, common: &CommonOptions) -> Result<Outcome, Error> {
     // A whole-list audit report leaves out what depends on how the audit was split (times,
     // blobs and bytes read), so one audit gives the same bytes however it was split; the summary
     // line below still tells the work done.
+    let emit = |summary: &Summary| {
+        report::emit(
+            common.output.as_deref(),
+            &shown,
+            &rules,
+            summary,
+            common.format,
+            common.show_secrets,
+            common.color,
+        )
+    };
     let written = match summary.whole_list_audit() {
-        true => write_report(&shown, &rules, &summary.without_run_statistics(), common),
-        false => write_report(&shown, &rules, &summary, common),
+        true => emit(&summary.without_run_statistics()),
+        false => emit(&summary),
     };
     match written {
         // The reader went away (`keyhound scan . | head -1`): the run's outcome still stands,
@@ -496,7 +506,7 @@ fn scan_source(
                 all_occurrences: *all_occurrences,
                 limits: common.limits(),
                 threads: common.threads.unwrap_or(0),
-                progress: !common.quiet && std::io::stderr().is_terminal(),
+                progress: diag::Progress::new(common.quiet),
                 state: state.clone(),
             };
             let mut result = history::scan(detector, &opts, stats);
@@ -620,34 +630,4 @@ fn failing(reported: &[Finding], common: &CommonOptions) -> bool {
         }
     }
     live > 0 || (unchecked > 0 && !common.allow_unknown)
-}
-
-/// Write the report to `--output` or stdout.
-pub(crate) fn write_report(
-    findings: &[Finding],
-    rules: &crate::rules::RuleSet,
-    summary: &Summary,
-    common: &CommonOptions,
-) -> Result<(), Error> {
-    let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
-    let opts = ReportOptions {
-        format: common.format,
-        show_secrets: common.show_secrets,
-        color: report::style::use_color(common.color, to_terminal, |k| std::env::var_os(k)),
-    };
-    match &common.output {
-        // Whole or not at all, a device or FIFO in place, 0600 with secrets in full (issue 19
-        // item 17).
-        Some(path) => crate::output::write(path, common.show_secrets, |out| {
-            report::write(out, findings, rules, summary, &opts)
-        })
-        .map_err(Error::new)?,
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            report::write(&mut out, findings, rules, summary, &opts)?;
-            out.flush()?;
-        }
-    }
-    Ok(())
 }

@@ -63,8 +63,8 @@ pub struct HistoryOptions {
     pub all_occurrences: bool,
     pub limits: Limits,
     pub threads: usize,
-    /// Show a progress line on stderr (the caller decides: only on a terminal).
-    pub progress: bool,
+    /// The progress line (the caller decides: only on a terminal, not quiet).
+    pub progress: crate::diag::Progress,
     /// `--state FILE`: read only what earlier audits recorded there did not, and record this
     /// one (a whole history only: not with `range`, `since` or `all_occurrences`); one record
     /// per repository in the file, by `RepoArg::name`.
@@ -220,7 +220,7 @@ fn pass(
     reader: &read::Reader,
     plan: &attribute::Plan,
     threads: usize,
-    progress: bool,
+    progress: crate::diag::Progress,
     known: Option<State>,
     mut shared: Option<&mut many::Shared>,
 ) -> Result<(Vec<Finding>, attribute::Attribution), HistoryError> {
@@ -248,9 +248,9 @@ fn pass(
     let done_count = AtomicU64::new(0);
     let done = AtomicBool::new(false);
     let (found, early) = std::thread::scope(|scope| {
-        if progress {
+        if progress.is_on() {
             let (total, done_count, done) = (&total, &done_count, &done);
-            scope.spawn(move || read::progress(reader.stats, total, done_count, done));
+            scope.spawn(move || read::progress(progress, reader.stats, total, done_count, done));
         }
         let early = whole.then(|| {
             let (total, done_count) = (&total, &done_count);
@@ -427,7 +427,15 @@ fn before_base(
         unreachable: false,
         keep_seen: false,
     };
-    match pass(repo, &reader, &plan, threads, false, None, None) {
+    match pass(
+        repo,
+        &reader,
+        &plan,
+        threads,
+        crate::diag::Progress::off(),
+        None,
+        None,
+    ) {
         Ok((mut found, _)) => {
             let wanted: HashSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
             found.retain(|f| wanted.contains(f.fingerprint.as_str()));
