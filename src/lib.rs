@@ -52,25 +52,14 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
             Ok(outcome)
         }
         Command::History {
-            repos,
+            mut request,
             repos_from,
-            range,
-            since,
-            unreachable,
-            all_occurrences,
-            state,
             common,
-        } => pipeline::run(
-            Source::History {
-                repos: history_repos(repos, repos_from.as_deref())?,
-                range,
-                since,
-                unreachable,
-                all_occurrences,
-                state,
-            },
-            &common,
-        ),
+        } => {
+            let given = std::mem::take(&mut request.repos);
+            request.repos = history_repos(given, repos_from.as_deref())?;
+            pipeline::run(Source::History(request), &common)
+        }
         Command::Verify { from, common } => pipeline::verify_report(&from, &common),
         Command::Audit(opts) => audit::run(opts),
         Command::Merge(opts) => audit::merge(opts),
@@ -84,11 +73,11 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
 /// The repositories of `keyhound history`: those given, then those `--repos-from` lists, each
 /// once; the current directory when there are none.
 fn history_repos(
-    repos: Vec<std::path::PathBuf>,
+    given: Vec<scan::history::RepoArg>,
     from: Option<&std::path::Path>,
 ) -> Result<Vec<scan::history::RepoArg>, Error> {
     use scan::history::{repos_from, RepoArg};
-    let mut all: Vec<RepoArg> = repos.into_iter().map(RepoArg::from_path).collect();
+    let mut all = given;
     if let Some(file) = from {
         let listed = repos_from(file).map_err(|e| Error::new(e.to_string()))?;
         if listed.is_empty() {

@@ -37,16 +37,8 @@ pub enum Source {
     /// `--config` or the current directory, as for standard input (one rule set for the run,
     /// since a blob is scanned once for all). `range` goes with one repository only. The
     /// report's summary has a coverage record per repository; findings carry their
-    /// repository when there are several. Build it with [`history::RepoArg`]s and call [`run`].
-    History {
-        repos: Vec<history::RepoArg>,
-        range: Option<String>,
-        since: Option<String>,
-        unreachable: bool,
-        all_occurrences: bool,
-        /// `--state FILE`: read only what the audits recorded there did not.
-        state: Option<PathBuf>,
-    },
+    /// repository when there are several. The request goes to `history::run` as it is.
+    History(history::Request),
 }
 
 /// What the source found, before the policy.
@@ -130,14 +122,11 @@ fn settle(
     let scanned = scan_source(&source, &prepared, common, &stats)?;
     let (mut reported, suppressed) = prepared.policy.apply(scanned.findings, &prepared.base);
     let mut notices = prepared.policy.notices().to_vec();
-    if matches!(source, Source::History { range: Some(_), .. }) {
-        crate::policy::note_inline_allows(&suppressed, &mut notices);
-    }
-    if let Source::History {
-        all_occurrences, ..
-    } = &source
-    {
-        history::group(&mut reported, *all_occurrences);
+    if let Source::History(request) = &source {
+        if request.range.is_some() {
+            crate::policy::note_inline_allows(&suppressed, &mut notices);
+        }
+        history::group(&mut reported, request.all_occurrences);
     }
     let decided = Decided {
         reported,
@@ -385,13 +374,13 @@ fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
                 root,
             )
         }
-        Source::History { repos, range, .. } if repos.len() != 1 => {
-            if range.is_some() {
+        Source::History(request) if request.repos.len() != 1 => {
+            if request.range.is_some() {
                 return Err(Error::new(
                     "--range names revisions of one repository; give one repository with it",
                 ));
             }
-            if repos.is_empty() {
+            if request.repos.is_empty() {
                 return Err(Error::new("no repository to audit"));
             }
             let here = PathBuf::from(".");
@@ -400,8 +389,8 @@ fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
                 here,
             )
         }
-        Source::History { repos, range, .. } => {
-            let repo = &repos[0].path;
+        Source::History(request) => {
+            let (repo, range) = (&request.repos[0].path, &request.range);
             // A repository that cannot be opened still gets its coverage record (with the
             // error) and exit 2, under the current directory's policy, unless a range needs
             // its base revision.
@@ -484,32 +473,14 @@ fn scan_source(
             scan::staged::scan(detector, &opts, stats)
                 .map_err(|e| Error::new(format!("cannot scan the staged changes: {e}")))?
         }
-        Source::History {
-            repos,
-            range,
-            since,
-            unreachable,
-            all_occurrences,
-            state,
-        } => {
-            let since = match since {
-                None => None,
-                Some(s) => {
-                    Some(history::since(s, history::now()).map_err(|e| Error::new(e.to_string()))?)
-                }
-            };
-            let opts = history::HistoryOptions {
-                repos: repos.clone(),
-                range: range.clone(),
-                since,
-                unreachable: *unreachable,
-                all_occurrences: *all_occurrences,
+        Source::History(request) => {
+            let settings = history::Settings {
                 limits: common.limits(),
                 threads: common.threads.unwrap_or(0),
                 progress: diag::Progress::new(common.quiet),
-                state: state.clone(),
             };
-            let mut result = history::scan(detector, &opts, stats);
+            let mut result = history::run(detector, request, settings, stats)
+                .map_err(|e| Error::new(e.to_string()))?;
             let findings = std::mem::take(&mut result.findings);
             return Ok(Scanned {
                 findings,
