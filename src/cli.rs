@@ -635,8 +635,7 @@ impl Cli {
                 common,
                 no_ignore,
             } => Command::Scan {
-                paths,
-                no_ignore,
+                request: keyhound::scan::walk::Request { paths, no_ignore },
                 common: common.into_options(),
             },
             CliCommand::History { history, common } => Command::History {

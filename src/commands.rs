@@ -154,10 +154,10 @@ fn every_finding(
     mut common: crate::options::CommonOptions,
 ) -> Result<pipeline::Run, Error> {
     common.baseline = BaselineChoice::Off;
-    let source = Source::Tree {
+    let source = Source::Tree(crate::scan::walk::Request {
         paths: vec![path],
         no_ignore: false,
-    };
+    });
     pipeline::collect(source, &common)
 }
 

@@ -35,12 +35,8 @@ use pipeline::Source;
 /// Run a command.
 pub fn run(command: Command) -> Result<Outcome, Error> {
     match command {
-        Command::Scan {
-            paths,
-            no_ignore,
-            common,
-        } => {
-            let source = tree_or_stdin(paths, no_ignore)?;
+        Command::Scan { request, common } => {
+            let source = tree_or_stdin(request)?;
             let outcome = pipeline::run(source, &common)?;
             Ok(outcome)
         }
@@ -102,7 +98,8 @@ fn history_repos(
 }
 
 /// `keyhound scan PATH...`: `-` alone is standard input; every other path must exist.
-fn tree_or_stdin(paths: Vec<std::path::PathBuf>, no_ignore: bool) -> Result<Source, Error> {
+fn tree_or_stdin(request: scan::walk::Request) -> Result<Source, Error> {
+    let paths = &request.paths;
     let stdin = paths.iter().any(|p| p.as_os_str() == "-");
     if stdin {
         if paths.len() > 1 {
@@ -112,7 +109,7 @@ fn tree_or_stdin(paths: Vec<std::path::PathBuf>, no_ignore: bool) -> Result<Sour
         }
         return Ok(Source::Stdin);
     }
-    for p in &paths {
+    for p in paths {
         if std::fs::symlink_metadata(p).is_err() {
             return Err(Error::new(format!(
                 "{}: no such file or directory",
@@ -120,5 +117,5 @@ fn tree_or_stdin(paths: Vec<std::path::PathBuf>, no_ignore: bool) -> Result<Sour
             )));
         }
     }
-    Ok(Source::Tree { paths, no_ignore })
+    Ok(Source::Tree(request))
 }

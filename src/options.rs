@@ -86,8 +86,8 @@ impl CommonOptions {
 #[derive(Debug, Clone)]
 pub enum Command {
     Scan {
-        paths: Vec<PathBuf>,
-        no_ignore: bool,
+        /// What the tree source is asked (a path `-` alone: standard input).
+        request: crate::scan::walk::Request,
         common: CommonOptions,
     },
     /// Scan what is staged; `hook` adds the blocking message for the pre-commit hook.

@@ -23,10 +23,7 @@ use crate::verify;
 #[derive(Debug, Clone)]
 pub enum Source {
     /// Files and folders of a working tree.
-    Tree {
-        paths: Vec<PathBuf>,
-        no_ignore: bool,
-    },
+    Tree(scan::walk::Request),
     /// Standard input, as one blob named `-`.
     Stdin,
     /// What the index holds for the next commit (only the lines it adds).
@@ -350,10 +347,10 @@ pub fn finish(run: Run, common: &CommonOptions) -> Result<Outcome, Error> {
 /// Build the policy and detector for a source.
 fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
     let (policy, base) = match source {
-        Source::Tree { paths, no_ignore } => {
-            let root = tree_root(paths);
+        Source::Tree(request) => {
+            let root = tree_root(&request.paths);
             let policy = Policy::from_work_tree(&root, common.config.as_deref(), &common.baseline)?;
-            let policy = if *no_ignore {
+            let policy = if request.no_ignore {
                 policy.without_paths()
             } else {
                 policy
@@ -449,15 +446,10 @@ fn scan_source(
     let detector = &prepared.detector;
     let base = &prepared.base;
     let findings = match source {
-        Source::Tree { paths, no_ignore } => {
+        Source::Tree(request) => {
             let opts = scan::walk::WalkOptions {
-                paths: if paths.is_empty() {
-                    vec![PathBuf::from(".")]
-                } else {
-                    paths.clone()
-                },
+                request,
                 root: base.clone(),
-                no_ignore: *no_ignore,
                 limits: common.limits(),
                 threads: common.threads.unwrap_or(0),
                 exclude: prepared.policy.path_filter().cloned(),
