@@ -3,7 +3,8 @@
 //! source for findings (`crate::scan`), lets the policy decide what is reported, checks keys with
 //! their providers when asked (`crate::verify`), writes the report (`crate::report`) and turns
 //! what happened into an [`Outcome`]. Every command that scans goes through here, so "is this
-//! finding reported?" and "what is the exit code?" have one answer each.
+//! finding reported?" and "what is the exit code?" have one answer each. `verify --from`
+//! ([`verify_report`]) joins after the policy, with the findings of an earlier report.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
