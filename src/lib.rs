@@ -26,6 +26,7 @@ pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod summary;
 pub mod verify;
 
 pub use error::{Error, Outcome};

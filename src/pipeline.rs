@@ -15,9 +15,10 @@ use crate::error::{Error, Outcome};
 use crate::finding::{Finding, Status};
 use crate::options::CommonOptions;
 use crate::policy::Policy;
-use crate::report::{self, ReportOptions, Summary, VerificationCounts};
+use crate::report::{self, ReportOptions};
 use crate::rules::RuleSet;
 use crate::scan::{self, history, Stats};
+use crate::summary::{SkipReason, Skipped, Summary, VerificationCounts};
 use crate::verify;
 
 /// What a run scans.
@@ -198,11 +199,11 @@ fn settle(
         bytes: Stats::get(&stats.bytes),
         skipped_binary: skipped
             .iter()
-            .filter(|s| s.reason == scan::SkipReason::Binary)
+            .filter(|s| s.reason == SkipReason::Binary)
             .count() as u64,
         skipped_large: skipped
             .iter()
-            .filter(|s| matches!(s.reason, scan::SkipReason::TooLarge { .. }))
+            .filter(|s| matches!(s.reason, SkipReason::TooLarge { .. }))
             .count() as u64,
         skipped,
         errors: Stats::get(&stats.errors),
@@ -478,15 +479,15 @@ fn scan_source(
 /// Skipped blobs one per path and kind of reason, sorted by path (a history meets every version
 /// of a file: the list names it once, and the one over the size limit keeps its largest size),
 /// so `history` and `audit` of one repository count alike (issue 19 item 23).
-pub(crate) fn one_per_path(skipped: &mut Vec<scan::Skipped>) {
+pub(crate) fn one_per_path(skipped: &mut Vec<Skipped>) {
     // The variant's name (any variant, so a new reason needs no change here).
-    let kind = |s: &scan::Skipped| {
+    let kind = |s: &Skipped| {
         let text = format!("{:?}", s.reason);
         let end = text.find([' ', '{', '(']).unwrap_or(text.len());
         text[..end].to_string()
     };
-    let size = |s: &scan::Skipped| match s.reason {
-        scan::SkipReason::TooLarge { size } => size,
+    let size = |s: &Skipped| match s.reason {
+        SkipReason::TooLarge { size } => size,
         _ => 0,
     };
     skipped.sort_by_cached_key(|s| (s.path.clone(), kind(s), std::cmp::Reverse(size(s))));

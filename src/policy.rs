@@ -24,33 +24,10 @@ pub use crate::finding::Suppression;
 use crate::finding::{Finding, Provenance};
 use crate::rules::{LoadError, RuleSet};
 use crate::scan::history::{BaseFiles, Pinned};
+use crate::summary::Notice;
 
 /// The ignore file read next to the config (or at the scanned root).
 pub const IGNORE_FILE: &str = ".keyhoundignore";
-
-/// Something a reviewer of a range should see beside the findings (issue 19 item 22): a
-/// policy file the range changes, or a `keyhound:allow` it adds. Printed on stderr as it is
-/// found, and carried to the reports (`github` annotations, SARIF notifications, GitLab
-/// `scan.messages`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct Notice {
-    /// What happened, in one line (no secret: a redacted one at most).
-    pub message: String,
-    /// The file it is about, relative to the repository.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-}
-
-impl Notice {
-    /// Print the notice on stderr and keep it.
-    pub fn say(self, into: &mut Vec<Notice>) {
-        diag::notice(&self.message);
-        into.push(self);
-    }
-}
 
 /// Which baseline applies.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -15,13 +15,14 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::{AuditRecord, KEYHOUND};
+use super::KEYHOUND;
 use crate::error::Error;
 use crate::finding::Finding;
-use crate::report::{Coverage, SecretSummary, Summary, VerificationCounts};
 use crate::rules::RuleSet;
 use crate::scan::history::SecretTable;
-use crate::scan::SkipReason;
+use crate::summary::{
+    AuditRecord, Coverage, SecretSummary, SkipReason, Summary, VerificationCounts,
+};
 
 /// One audit report: a shard's, or a whole list's.
 #[derive(Debug, Clone)]

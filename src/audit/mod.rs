@@ -26,17 +26,16 @@ pub mod shard;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
 use crate::diag;
 use crate::error::{Error, Outcome};
 use crate::finding::Finding;
 use crate::options::CommonOptions;
 use crate::pipeline::{self, Source};
 use crate::policy::Policy;
-use crate::report::{json, Coverage, Summary};
+use crate::report::json;
 use crate::rules::RuleSet;
 use crate::scan::history::RepoArg;
+use crate::summary::{AuditRecord, Coverage, ShardRecord, Summary};
 use list::{List, Location};
 use merge::Part;
 
@@ -45,37 +44,6 @@ pub const KEYHOUND: &str = env!("CARGO_PKG_VERSION");
 
 /// The environment variable a Kubernetes Indexed Job sets in each pod: its 0-based index.
 pub const INDEX_VARIABLE: &str = "JOB_COMPLETION_INDEX";
-
-/// What an audit report says about the audit itself (`summary.audit` in JSON).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditRecord {
-    /// The list's identity: `sha256:` of the repository names in order.
-    pub list: String,
-    /// Every repository of the list, in order, as reports name them (credentials redacted).
-    pub repositories: Vec<String>,
-    /// `--since` as given, when given: shards of one audit must agree on it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub since: Option<String>,
-    /// `--unreachable`.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub unreachable: bool,
-    /// Only in a shard's report: which part of the list it audited.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<ShardRecord>,
-}
-
-/// A shard of an audit.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShardRecord {
-    /// 0-based, as `JOB_COMPLETION_INDEX`.
-    pub index: usize,
-    pub count: usize,
-    /// The shard of each repository of the list, as this shard planned it.
-    pub plan: Vec<usize>,
-    /// The keyhound that audited it.
-    pub keyhound: String,
-    pub elapsed_ms: u64,
-}
 
 /// Which part of the list to audit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

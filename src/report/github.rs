@@ -19,9 +19,10 @@
 
 use std::io::{self, Write};
 
-use super::{ReportOptions, Summary};
+use super::ReportOptions;
 use crate::finding::{Finding, Provenance, Status};
 use crate::rules::{RuleSet, Severity};
+use crate::summary::Summary;
 
 /// Annotations of one level GitHub shows for a step.
 pub const SHOWN_PER_LEVEL: usize = 10;

@@ -27,9 +27,10 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{ReportOptions, Summary};
+use super::ReportOptions;
 use crate::finding::{Finding, Status};
 use crate::rules::{Rule, RuleSet, Severity};
+use crate::summary::Summary;
 
 /// The schema version the report declares. GitLab 17.0 and later validate 15.1.x; a report
 /// declaring a MINOR it does not vendor is not ingested, so this moves only with GitLab.

@@ -6,9 +6,10 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ReportOptions, Summary};
+use super::ReportOptions;
 use crate::finding::{CommitInfo, Finding, Location, Provenance, Suppression};
 use crate::rules::RuleSet;
+use crate::summary::Summary;
 
 /// Version of the JSON report shape.
 pub const VERSION: u32 = 1;

@@ -26,9 +26,10 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::{ReportOptions, Summary};
+use super::ReportOptions;
 use crate::finding::{Finding, Provenance};
 use crate::rules::{Rule, RuleSet, Severity};
+use crate::summary::Summary;
 
 /// Key of `partialFingerprints`; bump the suffix if the fingerprint's definition changes.
 /// (v2: the fingerprint became Argon2id, issue 19 item 3.)
@@ -189,7 +190,7 @@ fn result_entry(f: &Finding, rule: &Rule, rule_index: usize, ordinal: usize) -> 
 }
 
 /// A notice as a SARIF `notification` (§3.58): a warning, at its file (and line) when it has one.
-fn notification(notice: &crate::policy::Notice) -> Value {
+fn notification(notice: &crate::summary::Notice) -> Value {
     let mut n = json!({
         "level": "warning",
         "message": {"text": notice.message},

@@ -20,9 +20,10 @@ use std::cell::Cell;
 use std::io::{Cursor, Read};
 use std::rc::Rc;
 
-use super::{decode, notebook, Limits, Members, SkipReason};
+use super::{decode, notebook, Limits, Members};
 use crate::detect::{locate, Detector};
 use crate::finding::Provenance;
+use crate::summary::SkipReason;
 
 /// Members read from one archive at most; the rest is a note.
 pub const MAX_ENTRIES: usize = 20_000;

@@ -19,10 +19,9 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
-
 use crate::detect::{locate, Detector};
 use crate::finding::{Finding, Provenance};
+use crate::summary::{SkipReason, Skipped};
 
 /// Bytes sniffed for a NUL to call a file binary.
 pub const BINARY_SNIFF: usize = 8192;
@@ -49,33 +48,6 @@ impl Limits {
         }
         false
     }
-}
-
-/// Why a blob was not scanned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "reason", rename_all = "snake_case")]
-pub enum SkipReason {
-    /// Over `--max-file-size`.
-    TooLarge { size: u64 },
-    /// A NUL byte in the first 8 KiB (and not UTF-16 text).
-    Binary,
-    /// Excluded by `.keyhoundignore` or `[allow] paths`.
-    Ignored,
-    /// Part of an archive was not expanded: a limit against archive bombs was reached. `limit`
-    /// names it: `depth`, `entries`, `inflated_size` or `ratio` (see [`archive`]).
-    ArchiveLimit { limit: String },
-    /// An archive, or a member of one, could not be read: damaged, encrypted, or compressed
-    /// with a method keyhound does not read. A note, not an error: repositories keep broken
-    /// archives as test fixtures.
-    ArchiveUnreadable { why: String },
-}
-
-/// One blob that was not scanned, by name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Skipped {
-    pub path: String,
-    #[serde(flatten)]
-    pub reason: SkipReason,
 }
 
 /// Counters shared by the threads of one scan, and the names of what was skipped.

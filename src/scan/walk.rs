@@ -9,11 +9,12 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::{decode_utf16, is_binary, scan_blob, Limits, SkipReason, Stats, BINARY_SNIFF};
+use super::{decode_utf16, is_binary, scan_blob, Limits, Stats, BINARY_SNIFF};
 use crate::detect::Detector;
 use crate::diag;
 use crate::finding::{Finding, Provenance};
 use crate::policy::PathFilter;
+use crate::summary::SkipReason;
 
 /// What to walk and how.
 #[derive(Debug, Clone)]

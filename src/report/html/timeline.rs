@@ -7,8 +7,9 @@ use std::io::{self, Write};
 
 use super::{esc, plural, Totals, Verdict};
 use crate::finding::Finding;
-use crate::report::{secret_label, ReportOptions, SecretSummary};
+use crate::report::{secret_label, ReportOptions};
 use crate::scan::history::{parse_since, rfc3339};
+use crate::summary::SecretSummary;
 
 /// The timeline draws this many secrets (still present first, then longest exposed); the
 /// findings list has them all.

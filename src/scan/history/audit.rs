@@ -10,8 +10,8 @@ use git2::Oid;
 
 use super::HistoryResult;
 use crate::finding::Finding;
-use crate::report::{SecretLocation, SecretSummary};
 use crate::rules::RuleSet;
+use crate::summary::{SecretLocation, SecretSummary};
 
 /// Group findings: one per (repository, secret, path), the earliest commit kept, unless every
 /// occurrence was asked for.

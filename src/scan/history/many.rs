@@ -23,8 +23,8 @@ use super::{
 use crate::detect::Detector;
 use crate::diag;
 use crate::finding::Finding;
-use crate::report::Coverage;
 use crate::scan::Stats;
+use crate::summary::Coverage;
 
 /// A repository to audit.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -45,7 +45,7 @@ use git2::{Oid, Repository};
 use super::{Limits, Stats};
 use crate::diag;
 use crate::finding::Finding;
-use crate::report::Coverage;
+use crate::summary::Coverage;
 
 /// What to scan.
 #[derive(Debug, Clone)]
