@@ -12,8 +12,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::locate::legacy_fingerprint;
 use crate::finding::Finding;
+use crate::fingerprint::legacy_fingerprint;
 
 /// The default baseline file name.
 pub const FILE_NAME: &str = ".keyhound-baseline.json";

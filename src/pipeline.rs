@@ -186,9 +186,12 @@ fn settle(
         });
     }
     let secrets = match (&scanned.history, &scanned.earlier) {
-        (Some(result), _) => {
-            history::audit(&reported, result, prepared.detector.rules(), history::now())
-        }
+        (Some(result), _) => history::audit(
+            &reported,
+            result,
+            prepared.detector.rules(),
+            crate::dates::now(),
+        ),
         (None, Some(earlier)) => earlier.secrets.clone(),
         (None, None) => Vec::new(),
     };
@@ -437,9 +440,10 @@ fn scan_source(
         } => {
             let since = match since {
                 None => None,
-                Some(s) => {
-                    Some(history::since(s, history::now()).map_err(|e| Error::new(e.to_string()))?)
-                }
+                Some(s) => Some(
+                    crate::dates::since(s, crate::dates::now())
+                        .map_err(|e| Error::new(e.to_string()))?,
+                ),
             };
             let opts = history::HistoryOptions {
                 repos: repos.clone(),

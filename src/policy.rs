@@ -14,7 +14,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::gitignore::GitignoreBuilder;
 
 use crate::baseline::{self, Baseline};
 use crate::config::{self, Config};
@@ -22,6 +22,7 @@ use crate::diag;
 use crate::error::Error;
 pub use crate::finding::Suppression;
 use crate::finding::{Finding, Provenance};
+use crate::paths::PathFilter;
 use crate::rules::{LoadError, RuleSet};
 use crate::scan::history::{BaseFiles, Pinned};
 use crate::summary::Notice;
@@ -40,38 +41,6 @@ pub enum BaselineChoice {
     File(PathBuf),
     /// `--no-baseline`, and `keyhound baseline create|prune`, which must see every finding.
     Off,
-}
-
-/// Path exclusions (`[allow] paths` and `.keyhoundignore`), anchored at one folder. Cheap to
-/// clone and shareable with the walker's threads.
-#[derive(Debug, Clone)]
-pub struct PathFilter {
-    root: PathBuf,
-    cwd: PathBuf,
-    matcher: Gitignore,
-}
-
-impl PathFilter {
-    /// True when `path` (relative to the current directory, or absolute) is excluded. A path
-    /// outside the anchor folder is never excluded.
-    pub fn excludes(&self, path: &Path, is_dir: bool) -> bool {
-        let abs = if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            self.cwd.join(path)
-        };
-        let Ok(rel) = abs.strip_prefix(&self.root) else {
-            return false;
-        };
-        // Rebuilt from its components: `docs/./a.md` (a walk from `.`) becomes `docs/a.md`.
-        let rel: PathBuf = rel.components().collect();
-        if rel.as_os_str().is_empty() {
-            return false;
-        }
-        self.matcher
-            .matched_path_or_any_parents(&rel, is_dir)
-            .is_ignore()
-    }
 }
 
 /// Everything that decides whether a finding is reported, for one run.
@@ -326,7 +295,7 @@ impl Policy {
             || (!self.fingerprints.is_empty()
                 && self
                     .fingerprints
-                    .contains(&crate::detect::locate::legacy_fingerprint(
+                    .contains(&crate::fingerprint::legacy_fingerprint(
                         &finding.rule_id,
                         finding.secret.as_bytes(),
                     )))
@@ -531,10 +500,7 @@ fn path_filter(
             message: format!("allow.paths: {e}"),
         })
     })?;
-    Ok(Some(PathFilter {
-        root: root.to_path_buf(),
-        cwd: std::env::current_dir()
-            .map_err(|e| Error::new(format!("cannot read the current directory: {e}")))?,
-        matcher,
-    }))
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::new(format!("cannot read the current directory: {e}")))?;
+    Ok(Some(PathFilter::new(root.to_path_buf(), cwd, matcher)))
 }

@@ -96,7 +96,7 @@ pub fn mirror(cache: &Path, url: &str, timeout: Duration) -> Result<Mirror, Stri
             Ok(()) => Mirror { path, stale: None },
             Err(why) => {
                 let when = fetched_at(&path, &remote)
-                    .map(|t| crate::scan::history::rfc3339(t, 0))
+                    .map(|t| crate::dates::rfc3339(t, 0))
                     .unwrap_or_else(|| "an earlier run".into());
                 Mirror {
                     stale: Some(format!(
@@ -344,7 +344,7 @@ fn fetch(dir: &Path, remote: &Remote, deadline: &Deadline) -> Result<(), String>
         remote,
         deadline,
     )?;
-    let now = crate::scan::history::now().to_string();
+    let now = crate::dates::now().to_string();
     let _ = git(
         Some(dir),
         &["config", "keyhound.fetched", &now],

@@ -367,7 +367,7 @@ fn audit_history(
 /// when a repository was not fully audited, else 1 with findings, else 0.
 fn render(part: Part, rules: RuleSet, common: &CommonOptions) -> Result<Outcome, Error> {
     let mut part = part;
-    merge::canonical(&mut part, &rules, crate::scan::history::now());
+    merge::canonical(&mut part, &rules, crate::dates::now());
     let summary = &part.summary;
     for c in summary.coverage.iter().filter(|c| c.incomplete) {
         diag::warn(&format!(

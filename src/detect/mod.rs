@@ -41,7 +41,7 @@ pub struct Detector {
     prefilter: Prefilter,
     /// For each rule, the index of the rule named by its `requires_nearby`.
     requires: Vec<Option<usize>>,
-    /// For each rule, its known prefixes ([`locate::known_prefixes`]), worked out on first use.
+    /// For each rule, its known prefixes ([`crate::rules::prefix::known_prefixes`]), worked out on first use.
     prefixes: Vec<std::sync::OnceLock<Vec<String>>>,
 }
 
@@ -82,9 +82,10 @@ impl Detector {
         }
     }
 
-    /// What every secret of rule `index` starts with, public (see [`locate::known_prefixes`]).
+    /// What every secret of rule `index` starts with, public (see [`crate::rules::prefix::known_prefixes`]).
     pub fn known_prefixes(&self, index: usize) -> &[String] {
-        self.prefixes[index].get_or_init(|| locate::known_prefixes(&self.rules.rules[index]))
+        self.prefixes[index]
+            .get_or_init(|| crate::rules::prefix::known_prefixes(&self.rules.rules[index]))
     }
 
     pub fn rules(&self) -> &RuleSet {

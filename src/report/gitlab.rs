@@ -175,7 +175,7 @@ pub fn vulnerability_id(f: &Finding) -> String {
 
 /// `yyyy-mm-ddThh:mm:ss` in UTC, the only form the schema's `start_time`/`end_time` accept.
 pub fn schema_time(secs: i64) -> String {
-    let full = crate::scan::history::rfc3339(secs, 0);
+    let full = crate::dates::rfc3339(secs, 0);
     full.trim_end_matches("+00:00").to_string()
 }
 
@@ -332,7 +332,7 @@ pub fn write(
     summary: &Summary,
     _opts: &ReportOptions,
 ) -> io::Result<()> {
-    write_at(out, findings, rules, summary, crate::scan::history::now())
+    write_at(out, findings, rules, summary, crate::dates::now())
 }
 
 #[cfg(test)]

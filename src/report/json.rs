@@ -48,7 +48,7 @@ pub struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoke_url: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verification: Option<&'a crate::verify::Verdict>,
+    pub verification: Option<&'a crate::finding::Verdict>,
     /// Only with `--show-suppressed`: what silenced it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppression>,
@@ -177,7 +177,7 @@ struct ReadFinding {
     #[serde(default)]
     commit: Option<CommitInfo>,
     #[serde(default)]
-    verification: Option<crate::verify::Verdict>,
+    verification: Option<crate::finding::Verdict>,
     #[serde(default)]
     suppressed: Option<Suppression>,
 }
@@ -281,19 +281,19 @@ pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::
             (_, Some(mut commit)) => {
                 // The time orders commits (the earliest introduction of a secret); the date
                 // written is the author date, to the second.
-                commit.time = crate::scan::history::parse_since(&commit.date, 0).unwrap_or(0);
+                commit.time = crate::dates::parse_since(&commit.date, 0).unwrap_or(0);
                 Provenance::Commit { path, commit }
             }
             _ => Provenance::File { path },
         };
         let prefixes = prefixes
             .entry(rule)
-            .or_insert_with(|| crate::detect::locate::known_prefixes(&rules.rules[rule]));
-        let prefix = crate::detect::locate::known_prefix(prefixes, &secret);
+            .or_insert_with(|| crate::rules::prefix::known_prefixes(&rules.rules[rule]));
+        let prefix = crate::rules::prefix::known_prefix(prefixes, &secret);
         findings.push(Finding {
             rule,
             provider: rules.rules[rule].provider.clone(),
-            fingerprint: crate::detect::locate::fingerprint(&f.rule, secret.as_bytes()),
+            fingerprint: crate::fingerprint::fingerprint(&f.rule, secret.as_bytes()),
             redacted: crate::redact::redact_after(&secret, prefix),
             rule_id: f.rule,
             secret,

@@ -13,7 +13,7 @@ use super::{decode_utf16, is_binary, scan_blob, Limits, Stats, BINARY_SNIFF};
 use crate::detect::Detector;
 use crate::diag;
 use crate::finding::{Finding, Provenance};
-use crate::policy::PathFilter;
+use crate::paths::PathFilter;
 use crate::summary::SkipReason;
 
 /// What to walk and how.

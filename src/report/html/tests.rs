@@ -37,7 +37,7 @@ fn finding(rules: &RuleSet, key: &str, path: &str, c: Option<CommitInfo>) -> Fin
         rule_id: "openai.project-key".into(),
         provider: "openai".into(),
         secret: key.into(),
-        fingerprint: crate::detect::locate::fingerprint("openai.project-key", key.as_bytes()),
+        fingerprint: crate::fingerprint::fingerprint("openai.project-key", key.as_bytes()),
         redacted: redact(key),
         location: Location {
             line: 3,

@@ -1,6 +1,6 @@
-//! [`HistoryError`]: why history could not be scanned at all (no repository, a bad range, a bad
-//! `--since`, git failing before anything was read). One unreadable object is not one of these:
-//! it is a warning and the scan goes on.
+//! [`HistoryError`]: why history could not be scanned at all (no repository, a bad range, git
+//! failing before anything was read). One unreadable object is not one of these: it is a
+//! warning and the scan goes on. A bad `--since` is `crate::dates::BadDate`.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -8,22 +8,9 @@ use std::path::PathBuf;
 /// Why history could not be scanned at all.
 #[derive(Debug)]
 pub enum HistoryError {
-    NotARepository {
-        path: PathBuf,
-        message: String,
-    },
-    BadRange {
-        range: String,
-        message: String,
-    },
-    Git {
-        what: String,
-        message: String,
-    },
-    /// `--since` names no date or age this module reads.
-    BadDate {
-        value: String,
-    },
+    NotARepository { path: PathBuf, message: String },
+    BadRange { range: String, message: String },
+    Git { what: String, message: String },
 }
 
 impl fmt::Display for HistoryError {
@@ -39,11 +26,6 @@ impl fmt::Display for HistoryError {
                 "--range {range}: {message}; expected BASE..HEAD with revisions this repository has"
             ),
             HistoryError::Git { what, message } => write!(f, "{what}: {message}"),
-            HistoryError::BadDate { value } => write!(
-                f,
-                "--since {value}: not a date; use {}, or any date `git log --since` reads (\"2.weeks.ago\", \"last tuesday\")",
-                super::dates::SINCE_FORMS
-            ),
         }
     }
 }

@@ -13,7 +13,7 @@
 //! (issue 12). A range or `--since` reads only what attribution wants, after it. In a range
 //! audit with findings, a second pass dates them in the base's history. `state` keeps what an
 //! audit read for the next (`--state`). [`BaseFiles`] reads the policy files of a range's base;
-//! `dates` formats and parses dates; `audit` groups findings and builds the per-secret summary;
+//! `audit` groups findings and builds the per-secret summary;
 //! `error` holds [`HistoryError`]. It does not format output and does not filter findings by
 //! policy (config, ignore file, baseline: the caller's, see `crate::pipeline`).
 
@@ -21,7 +21,6 @@ mod attribute;
 mod audit;
 mod base;
 mod batch;
-mod dates;
 mod error;
 mod many;
 mod read;
@@ -30,7 +29,6 @@ mod state;
 
 pub use audit::{audit, group, SecretTable};
 pub use base::{BaseFiles, Pinned};
-pub use dates::{now, parse_since, rfc3339, since, SINCE_FORMS};
 use error::git_err;
 pub use error::HistoryError;
 pub use many::{repos_from, scan, RepoArg};
@@ -56,7 +54,7 @@ pub struct HistoryOptions {
     pub range: Option<String>,
     /// Only commits at or after this time (seconds since the epoch, committer date, as
     /// `git log --since`); every blob, at every path, of an older commit is known, not new, even
-    /// if a newer commit brings it back. See [`parse_since`].
+    /// if a newer commit brings it back. See `crate::dates::parse_since`.
     pub since: Option<i64>,
     pub unreachable: bool,
     /// Attribute each (blob, path) pair, not each blob, so every path a secret had is listed.

@@ -64,7 +64,7 @@ impl RuleKey {
         h.update(format!("{}\0{}", limits.max_file_size, limits.binary).as_bytes());
         h.update(format!("\0{}", limits.archive_depth).as_bytes());
         // The findings kept are named by fingerprint: another definition, another state.
-        h.update(crate::detect::locate::FINGERPRINT_VERSION.as_bytes());
+        h.update(crate::fingerprint::FINGERPRINT_VERSION.as_bytes());
         RuleKey(format!("{:x}", h.finalize()))
     }
 }

@@ -1,0 +1,46 @@
+//! [`PathFilter`]: the path exclusions (`[allow] paths` and `.keyhoundignore`, gitignore
+//! syntax) anchored at one folder, shared by the policy, which decides with it, and the walk,
+//! which prunes excluded folders with the same value before reading them. A leaf: it does not
+//! read config files (`crate::policy` builds it from them).
+
+use std::path::{Path, PathBuf};
+
+use ignore::gitignore::Gitignore;
+
+/// Path exclusions (`[allow] paths` and `.keyhoundignore`), anchored at one folder. Cheap to
+/// clone and shareable with the walker's threads.
+#[derive(Debug, Clone)]
+pub struct PathFilter {
+    root: PathBuf,
+    cwd: PathBuf,
+    matcher: Gitignore,
+}
+
+impl PathFilter {
+    /// The exclusions `matcher` holds, its patterns relative to `root`; relative paths asked
+    /// about are relative to `cwd`.
+    pub fn new(root: PathBuf, cwd: PathBuf, matcher: Gitignore) -> PathFilter {
+        PathFilter { root, cwd, matcher }
+    }
+
+    /// True when `path` (relative to the current directory, or absolute) is excluded. A path
+    /// outside the anchor folder is never excluded.
+    pub fn excludes(&self, path: &Path, is_dir: bool) -> bool {
+        let abs = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.cwd.join(path)
+        };
+        let Ok(rel) = abs.strip_prefix(&self.root) else {
+            return false;
+        };
+        // Rebuilt from its components: `docs/./a.md` (a walk from `.`) becomes `docs/a.md`.
+        let rel: PathBuf = rel.components().collect();
+        if rel.as_os_str().is_empty() {
+            return false;
+        }
+        self.matcher
+            .matched_path_or_any_parents(&rel, is_dir)
+            .is_ignore()
+    }
+}
