@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use keyhound::audit::{AuditOptions, MergeOptions, ShardChoice};
+use keyhound::options::{AuditOptions, MergeOptions, ShardChoice};
 use keyhound::policy::BaselineChoice;
 use keyhound::report::{ColorChoice, Format};
 use keyhound::{BaselineCommand, Command, CommonOptions, HookCommand, RulesCommand};

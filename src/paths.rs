@@ -1,7 +1,9 @@
-//! [`PathFilter`]: the path exclusions (`[allow] paths` and `.keyhoundignore`, gitignore
-//! syntax) anchored at one folder, shared by the policy, which decides with it, and the walk,
-//! which prunes excluded folders with the same value before reading them. A leaf: it does not
-//! read config files (`crate::policy` builds it from them).
+//! Paths the policy and the sources share. [`PathFilter`]: the path exclusions (`[allow] paths`
+//! and `.keyhoundignore`, gitignore syntax) anchored at one folder, shared by the policy, which
+//! decides with it, and the walk, which prunes excluded folders with the same value before
+//! reading them. [`Pinned`]: where a range audit reads one policy file from (the base
+//! revision's text, or disk), as history's `BaseFiles` finds it and the policy reads it. A leaf:
+//! it does not read config files (`crate::policy` builds and reads from these values).
 
 use std::path::{Path, PathBuf};
 
@@ -43,4 +45,24 @@ impl PathFilter {
             .matched_path_or_any_parents(&rel, is_dir)
             .is_ignore()
     }
+}
+
+/// Where a range audit reads one policy file from (`path`s are relative to the repository).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pinned {
+    /// As the base revision has it; `origin` names it (`BASE:path`), `changed` when the range
+    /// changes it.
+    Base {
+        path: String,
+        origin: String,
+        text: String,
+        changed: bool,
+    },
+    /// The range adds it (the base has no such file): `path` relative to the repository.
+    Added { path: String },
+    /// The base has no such file, nor does the range: `path` names it relative to the
+    /// repository. A file the range deletes is `Base`.
+    Absent { path: String },
+    /// Outside the repository, or untracked (the CI job's own file): read from disk.
+    Disk(PathBuf),
 }

@@ -364,9 +364,14 @@ fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
                     let base = history::BaseFiles::read(repo, range)
                         .map_err(|e| Error::new(e.to_string()))?;
                     let config = common.config.as_deref();
+                    let pin = |path: &Path| base.pin(path);
+                    let revision = crate::policy::BaseRevision {
+                        name: &base.base,
+                        pin: &pin,
+                    };
                     let policy = Policy::from_revision(
                         &root,
-                        &base,
+                        &revision,
                         config,
                         &common.rules_from,
                         &common.baseline,

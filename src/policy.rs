@@ -22,13 +22,22 @@ use crate::diag;
 use crate::error::Error;
 pub use crate::finding::Suppression;
 use crate::finding::{Finding, Provenance};
-use crate::paths::PathFilter;
+use crate::paths::{PathFilter, Pinned};
 use crate::rules::{LoadError, RuleSet};
-use crate::scan::history::{BaseFiles, Pinned};
 use crate::summary::Notice;
 
 /// The ignore file read next to the config (or at the scanned root).
 pub const IGNORE_FILE: &str = ".keyhoundignore";
+
+/// The base revision of a range, as [`Policy::from_revision`] reads it: its name as given
+/// (for messages) and where each file is read from (`scan::history::BaseFiles::pin` in a
+/// repository: the base's text, or disk).
+pub struct BaseRevision<'a> {
+    /// The base revision as given (`A` of `A..B`).
+    pub name: &'a str,
+    /// Where to read one file (absolute, or relative to the current directory) from.
+    pub pin: &'a dyn Fn(&Path) -> Result<Pinned, String>,
+}
 
 /// Which baseline applies.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -110,7 +119,7 @@ impl Policy {
     /// named in a notice; one the range adds is not used.
     pub fn from_revision(
         repo_root: &Path,
-        base: &BaseFiles,
+        base: &BaseRevision,
         config: Option<&Path>,
         rules_from: &[PathBuf],
         baseline: &BaselineChoice,
@@ -155,7 +164,7 @@ impl Policy {
                         line: None,
                         message: format!(
                             "rules_from names {name}, which the base revision {} does not have",
-                            base.base
+                            base.name
                         ),
                     }))
                 }
@@ -389,11 +398,11 @@ pub fn note_inline_allows(suppressed: &[Finding], notices: &mut Vec<Notice>) {
 /// file); `None` when there is no such file, or the range adds it (a notice says so). A file
 /// the range changes is named in a notice.
 fn read_pinned(
-    base: &BaseFiles,
+    base: &BaseRevision,
     notices: &std::cell::RefCell<Vec<Notice>>,
     path: &Path,
 ) -> Result<Option<(String, String)>, Error> {
-    match base.pin(path).map_err(Error::new)? {
+    match (base.pin)(path).map_err(Error::new)? {
         Pinned::Base {
             path,
             origin,
@@ -432,7 +441,7 @@ fn read_pinned(
 /// `[extend] path` names are read the same way, relative to its folder.
 fn import_pinned(
     config: &mut Config,
-    base: &BaseFiles,
+    base: &BaseRevision,
     notices: &std::cell::RefCell<Vec<Notice>>,
     path: &Path,
     origin: &str,
@@ -449,7 +458,7 @@ fn import_pinned(
             Ok(Some(found)) => Ok(found),
             Ok(None) => Err(fail(format!(
                 "extend.path: {name} is not in the base revision {}",
-                base.base
+                base.name
             ))),
             Err(e) => Err(fail(format!("extend.path: {e}"))),
         }

@@ -29,7 +29,7 @@ use std::time::Instant;
 use crate::diag;
 use crate::error::{Error, Outcome};
 use crate::finding::Finding;
-use crate::options::CommonOptions;
+use crate::options::{AuditOptions, CommonOptions, MergeOptions, ShardChoice};
 use crate::pipeline::{self, Source};
 use crate::policy::Policy;
 use crate::report::json;
@@ -44,41 +44,6 @@ pub const KEYHOUND: &str = env!("CARGO_PKG_VERSION");
 
 /// The environment variable a Kubernetes Indexed Job sets in each pod: its 0-based index.
 pub const INDEX_VARIABLE: &str = "JOB_COMPLETION_INDEX";
-
-/// Which part of the list to audit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShardChoice {
-    /// The whole list, one report.
-    Whole,
-    /// `--shard K/N`.
-    Fixed { index: usize, count: usize },
-    /// `--shards N`: K from `JOB_COMPLETION_INDEX`.
-    FromEnv { count: usize },
-}
-
-/// `keyhound audit`.
-#[derive(Debug, Clone)]
-pub struct AuditOptions {
-    /// `--repos-from LIST` (`-` for standard input).
-    pub list: PathBuf,
-    pub shard: ShardChoice,
-    /// `--cache-dir`: where URL mirrors live.
-    pub cache_dir: Option<PathBuf>,
-    /// `--fetch-timeout`: how long one repository's clone or fetch may take.
-    pub fetch_timeout: std::time::Duration,
-    pub since: Option<String>,
-    pub unreachable: bool,
-    /// `--verify` was asked for: refused, with the way to do it.
-    pub verify: bool,
-    pub common: CommonOptions,
-}
-
-/// `keyhound merge REPORT...`.
-#[derive(Debug, Clone)]
-pub struct MergeOptions {
-    pub reports: Vec<PathBuf>,
-    pub common: CommonOptions,
-}
 
 /// Run `keyhound audit`.
 pub fn run(opts: AuditOptions) -> Result<Outcome, Error> {

@@ -3,9 +3,9 @@
 //! `--rules-from`, `--baseline` and the config's `rules_from`), so a pull request cannot
 //! allow-list its own keys (issue 7; issue 19 item 2 for the files named on the command line,
 //! which CI jobs point at the repository's own files). A file inside the repository is read as
-//! the base revision A has it ([`Pinned::Base`]); one the range adds is not used
-//! ([`Pinned::Added`]); one outside the repository, or in none of its commits in question (a
-//! file the CI job wrote), is read from disk ([`Pinned::Disk`]). It does not parse these files
+//! the base revision A has it (`Pinned::Base`); one the range adds is not used
+//! (`Pinned::Added`); one outside the repository, or in none of its commits in question (a
+//! file the CI job wrote), is read from disk (`Pinned::Disk`). It does not parse these files
 //! (see `crate::policy`, `crate::config`, `crate::baseline`).
 
 use std::path::{Path, PathBuf};
@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use git2::{Oid, Repository};
 
 use super::{git_err, open, parse_range, HistoryError};
+use crate::paths::Pinned;
 
 /// The trees a range audit reads its policy files from.
 #[derive(Debug)]
@@ -27,26 +28,6 @@ pub struct BaseFiles {
     /// the pull request's, not the CI job's.
     head_trees: Vec<Oid>,
     git_dir: PathBuf,
-}
-
-/// Where a range audit reads one policy file from (`path`s are relative to the repository).
-#[derive(Debug, PartialEq, Eq)]
-pub enum Pinned {
-    /// As the base revision has it; `origin` names it (`BASE:path`), `changed` when the range
-    /// changes it.
-    Base {
-        path: String,
-        origin: String,
-        text: String,
-        changed: bool,
-    },
-    /// The range adds it (the base has no such file): `path` relative to the repository.
-    Added { path: String },
-    /// The base has no such file, nor does the range: `path` names it relative to the
-    /// repository. A file the range deletes is `Base`.
-    Absent { path: String },
-    /// Outside the repository, or untracked (the CI job's own file): read from disk.
-    Disk(PathBuf),
 }
 
 impl BaseFiles {

@@ -28,7 +28,7 @@ mod seen;
 mod state;
 
 pub use audit::{audit, group, SecretTable};
-pub use base::{BaseFiles, Pinned};
+pub use base::BaseFiles;
 use error::git_err;
 pub use error::HistoryError;
 pub use many::{repos_from, scan, RepoArg};
