@@ -192,12 +192,12 @@ enum CliAgent {
     Codex,
 }
 
-impl From<CliAgent> for keyhound::agent::Agent {
+impl From<CliAgent> for keyhound::options::Agent {
     fn from(a: CliAgent) -> Self {
         match a {
-            CliAgent::ClaudeCode => keyhound::agent::Agent::ClaudeCode,
-            CliAgent::Cursor => keyhound::agent::Agent::Cursor,
-            CliAgent::Codex => keyhound::agent::Agent::Codex,
+            CliAgent::ClaudeCode => keyhound::options::Agent::ClaudeCode,
+            CliAgent::Cursor => keyhound::options::Agent::Cursor,
+            CliAgent::Codex => keyhound::options::Agent::Codex,
         }
     }
 }

@@ -120,7 +120,7 @@ pub enum Command {
     Rules(RulesCommand),
     Hook(HookCommand),
     /// `keyhound agent-hook --agent A`: answer one coding-agent hook event (issue 14).
-    AgentHook(crate::agent::Agent),
+    AgentHook(Agent),
     Baseline(BaselineCommand),
 }
 
@@ -129,9 +129,9 @@ pub enum HookCommand {
     Install,
     Uninstall,
     /// `hook install --agent A`: the agent's project hook file (issue 14).
-    InstallAgent(crate::agent::Agent),
+    InstallAgent(Agent),
     /// `hook uninstall --agent A`.
-    UninstallAgent(crate::agent::Agent),
+    UninstallAgent(Agent),
 }
 
 #[derive(Debug, Clone)]
@@ -201,4 +201,23 @@ pub struct AuditOptions {
 pub struct MergeOptions {
     pub reports: Vec<PathBuf>,
     pub common: CommonOptions,
+}
+
+/// A coding agent whose hooks keyhound speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agent {
+    ClaudeCode,
+    Cursor,
+    Codex,
+}
+
+impl Agent {
+    /// The name on the command line (`--agent NAME`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Agent::ClaudeCode => "claude-code",
+            Agent::Cursor => "cursor",
+            Agent::Codex => "codex",
+        }
+    }
 }

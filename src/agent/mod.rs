@@ -39,30 +39,12 @@ use serde_json::{json, Value};
 use crate::detect::{locate, Detector};
 use crate::error::{Error, Outcome};
 use crate::finding::{Finding, Provenance};
+use crate::options::Agent;
 use crate::policy::{BaselineChoice, Policy};
 use crate::redact::redact;
 
 /// Largest event read from stdin (a tool output can be long; a key past this is not seen).
 const MAX_EVENT: u64 = 16 << 20;
-
-/// A coding agent whose hooks keyhound speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Agent {
-    ClaudeCode,
-    Cursor,
-    Codex,
-}
-
-impl Agent {
-    /// The name on the command line (`--agent NAME`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Agent::ClaudeCode => "claude-code",
-            Agent::Cursor => "cursor",
-            Agent::Codex => "codex",
-        }
-    }
-}
 
 /// What kind of text an event carries, which decides the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
