@@ -192,15 +192,15 @@ pub struct ReadBack {
 
 /// Read a keyhound JSON report (made with `--show-secrets`) whole. Any other JSON, a report
 /// without secrets, or a rule this run does not know is an error.
-pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::Error> {
+pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::error::Error> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
-        .map_err(|e| crate::Error::new(format!("{shown}: cannot read report: {e}")))?;
+        .map_err(|e| crate::error::Error::new(format!("{shown}: cannot read report: {e}")))?;
     // Each problem in words a user knows, never serde's (`invalid length 0, expected struct
     // ReadReport with 3 elements` for `[]`, issue 19 item 26) nor the file's content (a
     // parser's message can quote a value: a secret).
     let not_report = |why: String| {
-        crate::Error::new(format!(
+        crate::error::Error::new(format!(
             "{shown}: not a keyhound JSON report: {why} (make one with `keyhound scan --format json --show-secrets`)"
         ))
     };
@@ -233,7 +233,7 @@ pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::
             ))
         }
         Some(Some(v)) => {
-            return Err(crate::Error::new(format!(
+            return Err(crate::error::Error::new(format!(
                 "{shown}: keyhound JSON report version {v} is not supported (this keyhound reads version {VERSION})"
             )))
         }
@@ -257,13 +257,13 @@ pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::
     let mut prefixes: std::collections::HashMap<usize, Vec<String>> = Default::default();
     for (i, f) in report.findings.into_iter().enumerate() {
         let Some(secret) = f.secret else {
-            return Err(crate::Error::new(format!(
+            return Err(crate::error::Error::new(format!(
                 "{shown}: finding {} has no secret; make the report with --show-secrets",
                 i + 1
             )));
         };
         let Some(rule) = rules.index_of(&f.rule) else {
-            return Err(crate::Error::new(format!(
+            return Err(crate::error::Error::new(format!(
                 "{shown}: finding {} names rule \"{}\", which is no rule",
                 i + 1,
                 f.rule
