@@ -25,7 +25,7 @@ const FINGERPRINT_PASSES: u32 = 1;
 const FINGERPRINT_SALT: &[u8] = b"keyhound secret fingerprint v2";
 /// What a fingerprint's definition is, for files that keep fingerprints across runs (the
 /// `--state` file's rule key, SARIF's `partialFingerprints` key): change it with the definition.
-pub const FINGERPRINT_VERSION: &str = "argon2id-m2048-t1-p1-v2";
+pub(crate) const FINGERPRINT_VERSION: &str = "argon2id-m2048-t1-p1-v2";
 
 /// Stable hash of rule id and secret, independent of position: the key of baselines,
 /// `[allow] fingerprints`, SARIF and GitLab identities and audit summaries. 32 hex digits of
@@ -33,7 +33,7 @@ pub const FINGERPRINT_VERSION: &str = "argon2id-m2048-t1-p1-v2";
 /// holding a report milliseconds of a CPU core and 2 MiB of memory, so a fingerprint cannot
 /// confirm guesses cheaply the way a plain SHA-256 could. Computed once per distinct (rule,
 /// secret) in a process (memoized): an audit has many findings of few secrets.
-pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
+pub(crate) fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
     static MEMO: OnceLock<Mutex<Memo>> = OnceLock::new();
     // The memo's key is a hash, so the table holds no secret.
     let key: [u8; 32] = {
@@ -89,7 +89,7 @@ fn slow_fingerprint(rule_id: &str, secret: &[u8]) -> String {
 /// The fingerprint of keyhound before issue 19 (truncated, unsalted SHA-256 of rule id and
 /// secret). Computed in memory only, to let baselines and `[allow] fingerprints` written then
 /// keep suppressing their findings; never written to any output.
-pub fn legacy_fingerprint(rule_id: &str, secret: &[u8]) -> String {
+pub(crate) fn legacy_fingerprint(rule_id: &str, secret: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(rule_id.as_bytes());
     h.update([0]);

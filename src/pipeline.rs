@@ -23,7 +23,7 @@ use crate::verify;
 
 /// What a run scans.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub(crate) enum Source {
     /// Files and folders of a working tree.
     Tree {
         paths: Vec<PathBuf>,
@@ -75,7 +75,7 @@ struct Prepared {
 /// of its repositories and renders the organisation's report through [`finish`]; nothing writes
 /// a report to a file to read it back.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     /// Reported findings, in report order (verified when asked; `--only-live` applied).
     pub findings: Vec<Finding>,
     /// Findings the policy silenced, in report order (listed with `--show-suppressed`).
@@ -89,14 +89,14 @@ pub struct Run {
 }
 
 /// Run a scanning command from source to outcome.
-pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
+pub(crate) fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
     let run = collect(source, common)?;
     finish(run, common)
 }
 
 /// Scan a source and settle its findings: the policy, history's grouping, verification and
 /// `--only-live`, in report order, with the run's summary. Writes no report.
-pub fn collect(source: Source, common: &CommonOptions) -> Result<Run, Error> {
+pub(crate) fn collect(source: Source, common: &CommonOptions) -> Result<Run, Error> {
     let started = Instant::now();
     let prepared = prepare(&source, common)?;
     settle(source, prepared, common, started)
@@ -104,7 +104,11 @@ pub fn collect(source: Source, common: &CommonOptions) -> Result<Run, Error> {
 
 /// [`collect`] under a policy built by the caller (an organisation's, for `audit`), rooted at
 /// the current directory.
-pub fn collect_under(source: Source, policy: Policy, common: &CommonOptions) -> Result<Run, Error> {
+pub(crate) fn collect_under(
+    source: Source,
+    policy: Policy,
+    common: &CommonOptions,
+) -> Result<Run, Error> {
     let started = Instant::now();
     let prepared = with_detector(policy, PathBuf::from("."), common)?;
     settle(source, prepared, common, started)
@@ -233,7 +237,7 @@ fn settle(
 
 /// Write the report of a run and say on stderr what it found; the outcome: 2 when something
 /// could not be read, else 1 when a reported finding fails the run, else 0.
-pub fn finish(run: Run, common: &CommonOptions) -> Result<Outcome, Error> {
+pub(crate) fn finish(run: Run, common: &CommonOptions) -> Result<Outcome, Error> {
     let Run {
         findings: reported,
         suppressed,
@@ -291,7 +295,7 @@ pub fn finish(run: Run, common: &CommonOptions) -> Result<Outcome, Error> {
 /// The findings of a source after the policy (without verification or a report), for
 /// `keyhound baseline create|prune`: sorted, with the run's stats and the policy's root folder
 /// (where the baseline belongs).
-pub fn findings(
+pub(crate) fn findings(
     source: Source,
     common: &CommonOptions,
 ) -> Result<(Vec<Finding>, Stats, PathBuf), Error> {

@@ -8,12 +8,12 @@
 //! pack-order reader included, expands them. Nothing here formats output or decides what is
 //! reported (see `crate::policy`).
 
-pub mod archive;
-pub mod history;
-pub mod notebook;
-pub mod staged;
-pub mod stdin;
-pub mod walk;
+pub(crate) mod archive;
+pub(crate) mod history;
+pub(crate) mod notebook;
+pub(crate) mod staged;
+pub(crate) mod stdin;
+pub(crate) mod walk;
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,7 +24,7 @@ use crate::finding::{Finding, Provenance};
 use crate::summary::{SkipReason, Skipped};
 
 /// Bytes sniffed for a NUL to call a file binary.
-pub const BINARY_SNIFF: usize = 8192;
+pub(crate) const BINARY_SNIFF: usize = 8192;
 
 /// The per-blob limits every source applies.
 #[derive(Debug, Clone, Copy)]
@@ -132,7 +132,7 @@ impl Stats {
 /// The bytes of a blob to scan: UTF-16 text decoded; `None` for a binary blob (unless
 /// `--binary`). Pure, no counting: the one rule every source applies to text content
 /// ([`scan_blob`] counts; history counts once it knows which blobs it wants).
-pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Option<Cow<'a, [u8]>> {
+pub(crate) fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Option<Cow<'a, [u8]>> {
     let text = match decode_utf16(bytes) {
         Some(decoded) => Cow::Owned(decoded),
         None => Cow::Borrowed(bytes),
@@ -143,14 +143,14 @@ pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Option<Cow<'a, [u8]>> {
 /// What a blob's content is, before it has a name: text to scan, a binary blob to pass over, or
 /// an archive or notebook whose members were already scanned. History inspects blobs in pack
 /// order and names them later; the other sources at once ([`scan_blob`]).
-pub enum Inspected<'a> {
+pub(crate) enum Inspected<'a> {
     Text(Cow<'a, [u8]>),
     Binary,
     Members(Members),
 }
 
 /// Tell text, binary, archive and notebook apart by content, and expand the last two.
-pub fn inspect<'a>(detector: &Detector, bytes: &'a [u8], limits: &Limits) -> Inspected<'a> {
+pub(crate) fn inspect<'a>(detector: &Detector, bytes: &'a [u8], limits: &Limits) -> Inspected<'a> {
     if limits.archive_depth > 0 {
         if let Some(kind) = archive::kind(bytes) {
             return Inspected::Members(archive::expand(detector, bytes, kind, limits));
@@ -168,7 +168,7 @@ pub fn inspect<'a>(detector: &Detector, bytes: &'a [u8], limits: &Limits) -> Ins
 /// What the members of an archive or the cells of a notebook gave, each named by its suffix to
 /// the blob's own path (`!inner/path`, `!b.tar.gz!c.env`, `#cell-3`).
 #[derive(Debug, Default)]
-pub struct Members {
+pub(crate) struct Members {
     /// Members scanned as text, and their bytes.
     pub files: u64,
     pub bytes: u64,
@@ -180,7 +180,7 @@ pub struct Members {
 
 impl Members {
     /// Count the members and name the skipped ones, under the blob's name `what`.
-    pub fn record(&self, what: &str, limits: &Limits, stats: &Stats) {
+    pub(crate) fn record(&self, what: &str, limits: &Limits, stats: &Stats) {
         stats.add_files(self.files, self.bytes);
         for (suffix, reason) in &self.skipped {
             stats.skip(
@@ -192,7 +192,7 @@ impl Members {
     }
 
     /// The findings, seen in the blob at `outer`.
-    pub fn findings_at(&self, outer: &Provenance) -> Vec<Finding> {
+    pub(crate) fn findings_at(&self, outer: &Provenance) -> Vec<Finding> {
         self.findings
             .iter()
             .map(|(suffix, f)| Finding {
@@ -206,7 +206,7 @@ impl Members {
 /// Scan one blob: [`inspect`] it, count it (or name it as skipped), run the detector; each
 /// finding carries `provenance` (with an archive member's or notebook cell's suffix) and, from
 /// git sources, the blob id.
-pub fn scan_blob(
+pub(crate) fn scan_blob(
     detector: &Detector,
     bytes: &[u8],
     provenance: &Provenance,
@@ -239,7 +239,7 @@ pub fn scan_blob(
 /// Text in UTF-16 (a byte-order mark says so, as PowerShell and some Windows editors write it)
 /// decoded to UTF-8, so its keys are found. A mark alone is not enough: `FF FE` also starts
 /// Latin-1 text, so the first block must hold the NULs of ASCII in UTF-16 too.
-pub fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
     let little = match bytes {
         [0xFF, 0xFE, ..] => true,
         [0xFE, 0xFF, ..] => false,
@@ -262,7 +262,7 @@ pub fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// True when the first bytes hold a NUL: the file is binary.
-pub fn is_binary(bytes: &[u8]) -> bool {
+pub(crate) fn is_binary(bytes: &[u8]) -> bool {
     memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF)]).is_some()
 }
 

@@ -9,7 +9,11 @@ use crate::detect::Detector;
 use crate::finding::{Finding, Provenance};
 
 /// Read stdin to the end and scan it (nothing when it is over the size limit).
-pub fn scan(detector: &Detector, limits: &Limits, stats: &Stats) -> std::io::Result<Vec<Finding>> {
+pub(crate) fn scan(
+    detector: &Detector,
+    limits: &Limits,
+    stats: &Stats,
+) -> std::io::Result<Vec<Finding>> {
     let mut bytes = Vec::new();
     let mut input = std::io::stdin().lock();
     (&mut input)

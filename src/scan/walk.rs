@@ -18,7 +18,7 @@ use crate::summary::SkipReason;
 
 /// What to walk and how.
 #[derive(Debug, Clone)]
-pub struct WalkOptions {
+pub(crate) struct WalkOptions {
     pub paths: Vec<PathBuf>,
     /// Paths are reported relative to this directory when they are under it.
     pub root: PathBuf,
@@ -31,7 +31,7 @@ pub struct WalkOptions {
 }
 
 /// Walk every path and return the findings (unsorted).
-pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Finding> {
+pub(crate) fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Finding> {
     let findings = Mutex::new(Vec::new());
     // Paths given by name are not seen by the walker's filter: the policy is checked here (the
     // pre-commit framework passes every file by name).
@@ -130,7 +130,7 @@ pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Findi
 }
 
 /// Scan one regular file; problems become diagnostics.
-pub fn scan_file(
+pub(crate) fn scan_file(
     detector: &Detector,
     opts: &WalkOptions,
     stats: &Stats,
@@ -193,7 +193,7 @@ fn read_text(path: &Path, size: u64, limits: &Limits) -> std::io::Result<Option<
 }
 
 /// `path` relative to `root` with `/` separators, or as given when it is outside `root`.
-pub fn display_path(root: &Path, path: &Path) -> String {
+pub(crate) fn display_path(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     let rel = rel.strip_prefix("./").unwrap_or(rel);
     let s = rel.to_string_lossy();

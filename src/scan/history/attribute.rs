@@ -92,7 +92,7 @@ impl Attribution {
     }
 
     /// The provenance an origin stands for.
-    pub fn provenance(&self, origin: &Origin) -> Provenance {
+    pub(super) fn provenance(&self, origin: &Origin) -> Provenance {
         match origin.commit {
             Some(i) => Provenance::Commit {
                 path: origin.path.to_string(),

@@ -17,7 +17,7 @@ use crate::paths::Pinned;
 
 /// The trees a range audit reads its policy files from.
 #[derive(Debug)]
-pub struct BaseFiles {
+pub(crate) struct BaseFiles {
     /// The base revision as given.
     pub base: String,
     /// The folder paths in the trees are relative to (the work tree's top; a bare repository's
@@ -32,7 +32,7 @@ pub struct BaseFiles {
 
 impl BaseFiles {
     /// Open the repository at `repo_path` and resolve the ends of `range` (`A..B`).
-    pub fn read(repo_path: &Path, range: &str) -> Result<BaseFiles, HistoryError> {
+    pub(crate) fn read(repo_path: &Path, range: &str) -> Result<BaseFiles, HistoryError> {
         let repo = open(repo_path)?;
         let (from, to) = parse_range(&repo, range)?;
         let base_tree = from.peel_to_tree().map_err(git_err("base revision"))?.id();
@@ -59,7 +59,7 @@ impl BaseFiles {
     }
 
     /// Where to read `path` (absolute, or relative to the current directory) from.
-    pub fn pin(&self, path: &Path) -> Result<Pinned, String> {
+    pub(crate) fn pin(&self, path: &Path) -> Result<Pinned, String> {
         let Some(rel) = self.inside(path) else {
             return Ok(Pinned::Disk(path.to_path_buf()));
         };

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 /// Why history could not be scanned at all.
 #[derive(Debug)]
-pub enum HistoryError {
+pub(crate) enum HistoryError {
     NotARepository { path: PathBuf, message: String },
     BadRange { range: String, message: String },
     Git { what: String, message: String },

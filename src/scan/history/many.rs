@@ -28,7 +28,7 @@ use crate::summary::Coverage;
 
 /// A repository to audit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RepoArg {
+pub(crate) struct RepoArg {
     /// As the user named it (a path as typed, or the URL a clone was made from): what the
     /// reports show (`repository`), and the key of its record in a `--state` file.
     pub name: String,
@@ -38,7 +38,7 @@ pub struct RepoArg {
 
 impl RepoArg {
     /// A repository named `name` (e.g. a URL) that is on disk at `path` (e.g. its clone).
-    pub fn new(name: impl Into<String>, path: impl Into<PathBuf>) -> RepoArg {
+    pub(crate) fn new(name: impl Into<String>, path: impl Into<PathBuf>) -> RepoArg {
         RepoArg {
             name: name.into(),
             path: path.into(),
@@ -46,7 +46,7 @@ impl RepoArg {
     }
 
     /// A repository named by its path, as given.
-    pub fn from_path(path: impl Into<PathBuf>) -> RepoArg {
+    pub(crate) fn from_path(path: impl Into<PathBuf>) -> RepoArg {
         let path = path.into();
         RepoArg {
             name: path.display().to_string(),
@@ -58,7 +58,7 @@ impl RepoArg {
 /// The repositories listed in `file`: one path a line, relative to the current directory (as
 /// on the command line); blank lines and lines starting with `#` are ignored, and so is
 /// whitespace around a path.
-pub fn repos_from(file: &Path) -> Result<Vec<RepoArg>, HistoryError> {
+pub(crate) fn repos_from(file: &Path) -> Result<Vec<RepoArg>, HistoryError> {
     let text = std::fs::read_to_string(file).map_err(|e| HistoryError::Git {
         what: format!("--repos-from {}", file.display()),
         message: format!("cannot read the list of repositories: {e}"),
@@ -81,7 +81,7 @@ pub(super) struct Shared {
 impl Shared {
     /// Remember a blob read for this repository, unless it could not be read (another
     /// repository may have it intact).
-    pub fn remember(&mut self, blob: Oid, outcome: &Outcome) {
+    pub(super) fn remember(&mut self, blob: Oid, outcome: &Outcome) {
         if outcome.failed() {
             return;
         }
@@ -94,7 +94,7 @@ impl Shared {
     }
 
     /// The outcome of a blob read for an earlier repository: `None` when none read it.
-    pub fn outcome(&self, blob: &Oid) -> Option<Outcome> {
+    pub(super) fn outcome(&self, blob: &Oid) -> Option<Outcome> {
         if !self.ids.contains(blob) {
             return None;
         }
@@ -163,7 +163,7 @@ pub(super) fn shallow_missing(repo: &Repository) -> u64 {
 /// per repository. A repository that cannot be audited at all (not a repository, a bad range, a
 /// walk that fails) is reported on stderr and in its record, the run is incomplete (exit 2),
 /// and the others are still audited.
-pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> HistoryResult {
+pub(crate) fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> HistoryResult {
     tune_libgit2();
     let key = RuleKey::new(detector.rules(), &opts.limits);
     let mut states = opts.state.as_deref().map(|path| load_state(path, &key));

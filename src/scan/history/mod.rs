@@ -27,11 +27,11 @@ mod read;
 mod seen;
 mod state;
 
-pub use audit::{audit, group, SecretTable};
-pub use base::BaseFiles;
+pub(crate) use audit::{audit, group, SecretTable};
+pub(crate) use base::BaseFiles;
 use error::git_err;
-pub use error::HistoryError;
-pub use many::{repos_from, scan, RepoArg};
+pub(crate) use error::HistoryError;
+pub(crate) use many::{repos_from, scan, RepoArg};
 use state::State;
 
 use std::collections::{HashMap, HashSet};
@@ -47,7 +47,7 @@ use crate::summary::Coverage;
 
 /// What to scan.
 #[derive(Debug, Clone)]
-pub struct HistoryOptions {
+pub(crate) struct HistoryOptions {
     /// The repositories, audited in this order; a blob an earlier one read is not read again.
     pub repos: Vec<RepoArg>,
     /// `A..B`: only blobs introduced by commits in B and not in A, and not in A's tree.
@@ -71,7 +71,7 @@ pub struct HistoryOptions {
 
 /// Where a repository lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RepoPaths {
+pub(crate) struct RepoPaths {
     /// The git directory (`.git`, or the repository itself when bare).
     pub git_dir: PathBuf,
     /// The top of the work tree, where `.keyhound.toml` lives; `None` for a bare repository.
@@ -82,7 +82,7 @@ pub struct RepoPaths {
 /// directory below it, a git directory or a bare repository. `GIT_DIR` (and `GIT_WORK_TREE`), when
 /// set, name the repository instead, relative to `path` as with `git -C path`; the upward search
 /// stops at `GIT_CEILING_DIRECTORIES` and at file-system boundaries.
-pub fn discover(path: &Path) -> Result<RepoPaths, HistoryError> {
+pub(crate) fn discover(path: &Path) -> Result<RepoPaths, HistoryError> {
     let repo = open(path)?;
     let work_tree = match std::env::var_os("GIT_WORK_TREE").filter(|v| !v.is_empty()) {
         Some(dir) => Some(path.join(dir)),
@@ -158,7 +158,7 @@ fn parse_range<'r>(
 
 /// What the scan found beyond the findings: for the audit summary.
 #[derive(Debug, Default)]
-pub struct HistoryResult {
+pub(crate) struct HistoryResult {
     /// Each finding carries the id of its blob.
     pub findings: Vec<Finding>,
     /// In a range audit, where the history of the base already had a secret the range reports:
