@@ -18,9 +18,9 @@
 //! organisation's audit of itself (and a mirror has no work tree to hold them). It does not
 //! verify, and it formats nothing itself (`crate::report` does).
 
-pub mod list;
-pub mod merge;
-pub mod mirror;
+pub(crate) mod list;
+pub(crate) mod merge;
+pub(crate) mod mirror;
 pub mod shard;
 
 use std::path::{Path, PathBuf};

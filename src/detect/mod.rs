@@ -6,11 +6,11 @@
 //! It knows nothing of paths, commits or formats (see `crate::scan` and `crate::report`).
 
 pub mod checksum;
-pub mod entropy;
+pub(crate) mod entropy;
 pub mod filter;
 pub mod locate;
-pub mod prefilter;
-pub mod unescape;
+pub(crate) mod prefilter;
+pub(crate) mod unescape;
 
 use std::collections::HashSet;
 

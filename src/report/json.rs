@@ -12,11 +12,11 @@ use crate::rules::RuleSet;
 use crate::summary::Summary;
 
 /// Version of the JSON report shape.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// One finding as written in JSON.
 #[derive(Serialize)]
-pub struct JsonFinding<'a> {
+pub(crate) struct JsonFinding<'a> {
     pub rule: &'a str,
     pub provider: &'a str,
     pub name: &'a str,
@@ -57,7 +57,7 @@ pub struct JsonFinding<'a> {
 }
 
 impl<'a> JsonFinding<'a> {
-    pub fn new(f: &'a Finding, rules: &'a RuleSet, show_secrets: bool) -> JsonFinding<'a> {
+    pub(crate) fn new(f: &'a Finding, rules: &'a RuleSet, show_secrets: bool) -> JsonFinding<'a> {
         let rule = &rules.rules[f.rule];
         use crate::finding::Provenance::*;
         JsonFinding {
@@ -103,7 +103,7 @@ struct JsonReport<'a> {
     summary: &'a Summary,
 }
 
-pub fn write(
+pub(crate) fn write(
     out: &mut dyn Write,
     findings: &[Finding],
     rules: &RuleSet,
@@ -122,7 +122,7 @@ pub fn write(
     writeln!(out)
 }
 
-pub fn write_lines(
+pub(crate) fn write_lines(
     out: &mut dyn Write,
     findings: &[Finding],
     rules: &RuleSet,
@@ -185,14 +185,17 @@ struct ReadFinding {
 /// A keyhound JSON report read back whole: its findings (with their commit, repository,
 /// verdict and suppression) and its summary.
 #[derive(Debug)]
-pub struct ReadBack {
+pub(crate) struct ReadBack {
     pub findings: Vec<Finding>,
     pub summary: Summary,
 }
 
 /// Read a keyhound JSON report (made with `--show-secrets`) whole. Any other JSON, a report
 /// without secrets, or a rule this run does not know is an error.
-pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::error::Error> {
+pub(crate) fn read(
+    path: &std::path::Path,
+    rules: &RuleSet,
+) -> Result<ReadBack, crate::error::Error> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| crate::error::Error::new(format!("{shown}: cannot read report: {e}")))?;

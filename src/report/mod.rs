@@ -3,13 +3,13 @@
 //! summary on stderr. Formats never read files or scan; they get
 //! findings, the rules that made them and a [`Summary`].
 
-pub mod github;
-pub mod gitlab;
-pub mod html;
-pub mod human;
-pub mod json;
-pub mod sarif;
-pub mod style;
+pub(crate) mod github;
+pub(crate) mod gitlab;
+pub(crate) mod html;
+pub(crate) mod human;
+pub(crate) mod json;
+pub(crate) mod sarif;
+pub(crate) mod style;
 
 use std::io::{self, Write};
 

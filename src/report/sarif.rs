@@ -52,7 +52,7 @@ fn security_severity(severity: Severity) -> &'static str {
 }
 
 /// Percent-encode a relative path for a SARIF `uri` (RFC 3986: keep unreserved and `/`).
-pub fn uri(path: &str) -> String {
+pub(crate) fn uri(path: &str) -> String {
     let mut out = String::new();
     for b in path.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
@@ -213,14 +213,14 @@ fn notification(notice: &crate::summary::Notice) -> Value {
 /// more limits" and "SARIF file is too large"): at most 25,000 results per run, of which only the
 /// top 5,000 are stored; at most 1,000 locations per result (we write one); 10 MB gzip-compressed.
 /// We keep the 5,000 ourselves, so the note of what was left out is exact.
-pub const MAX_RESULTS: usize = 5_000;
+pub(crate) const MAX_RESULTS: usize = 5_000;
 
 /// Bytes of the written file. Bounding the uncompressed size bounds the gzip one below 10 MB.
-pub const MAX_BYTES: usize = 10_000_000;
+pub(crate) const MAX_BYTES: usize = 10_000_000;
 
 /// What a capped report left out, by level.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct LeftOut {
+pub(crate) struct LeftOut {
     pub error: usize,
     pub warning: usize,
     pub note: usize,
@@ -237,7 +237,7 @@ fn rank(result: &Value, f: &Finding) -> u8 {
     level + if f.suppressed.is_some() { 3 } else { 0 }
 }
 
-pub fn write(
+pub(crate) fn write(
     out: &mut dyn Write,
     findings: &[Finding],
     rules: &RuleSet,
@@ -327,7 +327,7 @@ pub fn write(
 }
 
 /// The stderr note of a capped SARIF report.
-pub fn left_out_note(findings: usize, kept: usize, left: LeftOut) -> String {
+pub(crate) fn left_out_note(findings: usize, kept: usize, left: LeftOut) -> String {
     format!(
         "SARIF holds {kept} of {findings} findings (GitHub code scanning stores at most {MAX_RESULTS} per upload and accepts at most 10 MB); left out: {} error, {} warning, {} note (highest level kept first; run.properties.keyhound lists the counts; --format json writes every finding)",
         left.error, left.warning, left.note

@@ -135,7 +135,7 @@ impl<'a> Totals<'a> {
 }
 
 /// Write the page.
-pub fn write(
+pub(crate) fn write(
     out: &mut dyn Write,
     findings: &[Finding],
     rules: &RuleSet,
