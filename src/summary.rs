@@ -204,9 +204,11 @@ pub struct ShardRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum SkipReason {
-    /// Over `--max-file-size`.
+    /// An archive (or an archive's member) over `--max-file-size`: archives are expanded in
+    /// memory. Other blobs that large are scanned in windows (`crate::scan::large`).
     TooLarge { size: u64 },
-    /// A NUL byte in the first 8 KiB (and not UTF-16 text).
+    /// A NUL byte in the first 8 KiB: no longer given (binary blobs are scanned by their
+    /// printable runs since issue 19 item 12), kept to read older reports.
     Binary,
     /// Excluded by `.keyhoundignore` or `[allow] paths`.
     Ignored,
@@ -217,6 +219,9 @@ pub enum SkipReason {
     /// with a method keyhound does not read. A note, not an error: repositories keep broken
     /// archives as test fixtures.
     ArchiveUnreadable { why: String },
+    /// Scanned, but `more` of its findings are not listed: past `detect::MAX_PER_SECRET` occurrences
+    /// of one secret or `detect::MAX_PER_BLOB` in all (issue 19 item 11: the report stays bounded).
+    NotListed { more: u64 },
 }
 
 /// One blob that was not scanned, by name.
