@@ -185,6 +185,24 @@ fn imports_go_down_the_floors_and_form_no_circle() {
     );
 }
 
+#[test]
+fn the_layering_reader_expands_use_trees_and_skips_comments_and_strings() {
+    let text = code(
+        "use crate::{a as b, c::{d, self}};\n// crate::commented::out\nfn f() { let s = \"crate::in_a_string\"; let c = '\"'; super::e::f(); crate::g::H::new() }\n#[cfg(test)]\nmod tests { use crate::only_in_tests; }",
+    );
+    let found: Vec<String> = paths(&text).iter().map(|p| p.join("::")).collect();
+    assert_eq!(
+        found,
+        [
+            "crate::a",
+            "crate::c::d",
+            "crate::c::self",
+            "super::e::f",
+            "crate::g::H::new"
+        ]
+    );
+}
+
 /// Every module of the library under `src`, by path (`scan::history::batch`; the crate root is
 /// ""), with its file. `main.rs` and `cli.rs` are the binary's.
 fn modules(src: &Path) -> BTreeMap<String, PathBuf> {
@@ -399,6 +417,14 @@ fn tree(s: &str, prefix: Vec<String>) -> (Vec<Vec<String>>, usize) {
         if after.starts_with("::") {
             i = s.len() - after.len() + 2;
             continue;
+        }
+        // `a as b`: the name it is imported under is no path.
+        if let Some(alias) = after.strip_prefix("as ") {
+            let alias = alias.trim_start();
+            let end = alias
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(alias.len());
+            i = s.len() - alias.len() + end;
         }
         return (vec![path], i);
     }
