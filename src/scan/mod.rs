@@ -10,12 +10,12 @@
 //! reported (see `crate::policy`).
 
 pub(crate) mod archive;
-pub(crate) mod history;
+pub mod history;
 pub(crate) mod large;
 pub(crate) mod notebook;
 pub(crate) mod staged;
 pub(crate) mod stdin;
-pub(crate) mod walk;
+pub mod walk;
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

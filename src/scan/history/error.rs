@@ -1,6 +1,6 @@
 //! [`HistoryError`]: why history could not be scanned at all (no repository, a bad range, git
 //! failing before anything was read). One unreadable object is not one of these: it is a
-//! warning and the scan goes on. A bad `--since` is `crate::dates::BadDate`.
+//! warning and the scan goes on. A bad `--since` is a `crate::dates::BadDate`.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -8,9 +8,26 @@ use std::path::PathBuf;
 /// Why history could not be scanned at all.
 #[derive(Debug)]
 pub(crate) enum HistoryError {
-    NotARepository { path: PathBuf, message: String },
-    BadRange { range: String, message: String },
-    Git { what: String, message: String },
+    NotARepository {
+        path: PathBuf,
+        message: String,
+    },
+    BadRange {
+        range: String,
+        message: String,
+    },
+    Git {
+        what: String,
+        message: String,
+    },
+    /// `--since` names no date.
+    BadDate(crate::dates::BadDate),
+}
+
+impl From<crate::dates::BadDate> for HistoryError {
+    fn from(e: crate::dates::BadDate) -> HistoryError {
+        HistoryError::BadDate(e)
+    }
 }
 
 impl fmt::Display for HistoryError {
@@ -26,6 +43,7 @@ impl fmt::Display for HistoryError {
                 "--range {range}: {message}; expected BASE..HEAD with revisions this repository has"
             ),
             HistoryError::Git { what, message } => write!(f, "{what}: {message}"),
+            HistoryError::BadDate(e) => write!(f, "{e}"),
         }
     }
 }
