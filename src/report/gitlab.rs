@@ -73,7 +73,6 @@ struct Tool {
     id: &'static str,
     name: &'static str,
     version: &'static str,
-    url: &'static str,
     vendor: Vendor,
 }
 
@@ -277,7 +276,6 @@ pub(crate) fn write_at(
         id: "keyhound",
         name: "keyhound",
         version: env!("CARGO_PKG_VERSION"),
-        url: "https://github.com/keyhound/keyhound",
         vendor: Vendor { name: "keyhound" },
     };
     let mut messages = Vec::new();
