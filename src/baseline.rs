@@ -12,15 +12,15 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::locate::legacy_fingerprint;
 use crate::finding::Finding;
+use crate::fingerprint::legacy_fingerprint;
 
 /// The default baseline file name.
-pub const FILE_NAME: &str = ".keyhound-baseline.json";
+pub(crate) const FILE_NAME: &str = ".keyhound-baseline.json";
 
 /// One accepted finding. `path`, `line` and `redacted` are for the reader only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub rule: String,
     pub fingerprint: String,
     #[serde(default)]
@@ -33,14 +33,14 @@ pub struct Entry {
 
 /// A baseline file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Baseline {
+pub(crate) struct Baseline {
     pub version: u32,
     pub entries: Vec<Entry>,
 }
 
 impl Baseline {
     /// A baseline accepting every finding given (one entry per rule and fingerprint).
-    pub fn from_findings(findings: &[Finding]) -> Baseline {
+    pub(crate) fn from_findings(findings: &[Finding]) -> Baseline {
         let mut seen = HashSet::new();
         let entries = findings
             .iter()
@@ -60,14 +60,14 @@ impl Baseline {
     }
 
     /// Read a baseline; the error names the file and, for bad JSON, the line.
-    pub fn load(path: &Path) -> Result<Baseline, String> {
+    pub(crate) fn load(path: &Path) -> Result<Baseline, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read baseline: {e}", path.display()))?;
         Baseline::parse(&text, &path.display().to_string())
     }
 
     /// Parse baseline text; `origin` names it in errors.
-    pub fn parse(text: &str, origin: &str) -> Result<Baseline, String> {
+    pub(crate) fn parse(text: &str, origin: &str) -> Result<Baseline, String> {
         serde_json::from_str(text).map_err(|e| {
             format!(
                 "{origin}:{}: not a keyhound baseline: {}",
@@ -77,7 +77,7 @@ impl Baseline {
         })
     }
 
-    pub fn save(&self, path: &Path) -> Result<(), String> {
+    pub(crate) fn save(&self, path: &Path) -> Result<(), String> {
         let mut text = serde_json::to_string_pretty(self).expect("a baseline serializes");
         text.push('\n');
         std::fs::write(path, text)
@@ -85,7 +85,7 @@ impl Baseline {
     }
 
     /// True when the baseline accepts this finding (by its fingerprint, or by the old form).
-    pub fn accepts(&self, f: &Finding) -> bool {
+    pub(crate) fn accepts(&self, f: &Finding) -> bool {
         let mut legacy = None;
         self.entries.iter().any(|e| {
             e.rule == f.rule_id
@@ -100,7 +100,7 @@ impl Baseline {
     /// Rewrite the entries in the old fingerprint form that match one of `findings` in the
     /// current form (and its redaction), dropping any that then repeat an entry; returns how
     /// many were rewritten.
-    pub fn upgrade(&mut self, findings: &[Finding]) -> usize {
+    pub(crate) fn upgrade(&mut self, findings: &[Finding]) -> usize {
         let by_legacy: std::collections::HashMap<(&str, String), &Finding> = findings
             .iter()
             .map(|f| {
@@ -125,7 +125,7 @@ impl Baseline {
     }
 
     /// Entries that match none of `findings`.
-    pub fn stale(&self, findings: &[Finding]) -> Vec<Entry> {
+    pub(crate) fn stale(&self, findings: &[Finding]) -> Vec<Entry> {
         let mut live: HashSet<(&str, String)> = HashSet::new();
         for f in findings {
             live.insert((f.rule_id.as_str(), f.fingerprint.clone()));

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use keyhound::audit::{AuditOptions, MergeOptions, ShardChoice};
+use keyhound::options::{AuditOptions, MergeOptions, ShardChoice};
 use keyhound::policy::BaselineChoice;
 use keyhound::report::{ColorChoice, Format};
 use keyhound::scan::history::{RepoArg, Request};
@@ -170,12 +170,12 @@ enum CliAgent {
     Codex,
 }
 
-impl From<CliAgent> for keyhound::agent::Agent {
+impl From<CliAgent> for keyhound::options::Agent {
     fn from(a: CliAgent) -> Self {
         match a {
-            CliAgent::ClaudeCode => keyhound::agent::Agent::ClaudeCode,
-            CliAgent::Cursor => keyhound::agent::Agent::Cursor,
-            CliAgent::Codex => keyhound::agent::Agent::Codex,
+            CliAgent::ClaudeCode => keyhound::options::Agent::ClaudeCode,
+            CliAgent::Cursor => keyhound::options::Agent::Cursor,
+            CliAgent::Codex => keyhound::options::Agent::Codex,
         }
     }
 }

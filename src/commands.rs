@@ -20,7 +20,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
+pub(crate) fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
     match cmd {
         RulesCommand::List { config, markdown } => {
             let mut set = RuleSet::builtin()?;
@@ -103,7 +103,7 @@ pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
 /// The provider list of docs/providers.md: one Markdown table row a provider, in name order,
 /// with what its rules find and whether `--verify` has a live check for it. Generated, so it
 /// cannot drift from the rules (`tests/it/readme.rs` compares that copy with this text).
-pub fn provider_table(set: &RuleSet) -> String {
+pub(crate) fn provider_table(set: &RuleSet) -> String {
     let mut by_provider: std::collections::BTreeMap<&str, Vec<&crate::rules::Rule>> =
         std::collections::BTreeMap::new();
     for r in &set.rules {
@@ -129,7 +129,7 @@ pub fn provider_table(set: &RuleSet) -> String {
     text
 }
 
-pub fn hook(cmd: HookCommand) -> Result<Outcome, Error> {
+pub(crate) fn hook(cmd: HookCommand) -> Result<Outcome, Error> {
     let message = match cmd {
         HookCommand::Install => {
             let exe = std::env::current_exe()
@@ -176,7 +176,7 @@ fn applied_baseline(config: Option<&Path>, start: &Path, root: &Path) -> std::pa
     root.join(named.as_deref().unwrap_or(baseline::FILE_NAME))
 }
 
-pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
+pub(crate) fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
     match cmd {
         BaselineCommand::Create {
             path,

@@ -90,6 +90,12 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+impl From<ConfigError> for crate::error::Error {
+    fn from(e: ConfigError) -> crate::error::Error {
+        crate::error::Error::new(e.to_string())
+    }
+}
+
 impl Config {
     /// Load `explicit` if given (it must exist), else the config [`Config::find`] finds from
     /// `start`, else an empty config.

@@ -61,15 +61,3 @@ impl From<std::io::Error> for Error {
         }
     }
 }
-
-impl From<crate::config::ConfigError> for Error {
-    fn from(e: crate::config::ConfigError) -> Error {
-        Error::new(e.to_string())
-    }
-}
-
-impl From<crate::rules::LoadError> for Error {
-    fn from(e: crate::rules::LoadError) -> Error {
-        Error::new(e.to_string())
-    }
-}

@@ -117,7 +117,7 @@ pub struct Finding {
     pub provider: String,
     /// The raw secret. Only reports with `--show-secrets` print it.
     pub secret: String,
-    /// Stable hash of rule id + secret, independent of position (`detect::locate::fingerprint`).
+    /// Stable hash of rule id + secret, independent of position (`crate::fingerprint`).
     pub fingerprint: String,
     /// The secret as reports show it without `--show-secrets`: its rule's known prefix and a
     /// little of the rest (`crate::redact`).

@@ -20,7 +20,7 @@ use std::process::{Command, Stdio};
 
 /// `git` with no program-running setting of the repository in effect, no pager, no prompt on
 /// stdin (stdin is empty unless the caller pipes it).
-pub fn command() -> Command {
+pub(crate) fn command() -> Command {
     let mut cmd = command_with_hooks();
     cmd.args(["-c", "core.hooksPath=/dev/null"]);
     cmd
@@ -28,7 +28,7 @@ pub fn command() -> Command {
 
 /// [`command`] with `core.hooksPath` as configured, for asking git where the hooks live
 /// (`git rev-parse --git-path hooks`); never for a command that runs hooks.
-pub fn command_with_hooks() -> Command {
+pub(crate) fn command_with_hooks() -> Command {
     let mut cmd = Command::new("git");
     cmd.args([
         "--no-pager",

@@ -12,7 +12,7 @@ const MARKER: &str = "# keyhound pre-commit hook";
 const CHAINED: &str = "pre-commit.keyhound-chained";
 
 /// The hooks directory of the repository at `dir`.
-pub fn hooks_dir(dir: &Path) -> Result<PathBuf, String> {
+pub(crate) fn hooks_dir(dir: &Path) -> Result<PathBuf, String> {
     let out = crate::git::command_with_hooks()
         .current_dir(dir)
         .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
@@ -29,7 +29,7 @@ pub fn hooks_dir(dir: &Path) -> Result<PathBuf, String> {
 }
 
 /// The hook script. `exe` is the keyhound binary that installed it, tried before PATH.
-pub fn script(exe: &Path) -> String {
+pub(crate) fn script(exe: &Path) -> String {
     let exe = exe.display().to_string().replace('\'', "'\\''");
     format!(
         r#"#!/bin/sh
@@ -59,7 +59,7 @@ exit $status
 }
 
 /// Install the hook; returns what was done, for the user.
-pub fn install(dir: &Path, exe: &Path) -> Result<String, String> {
+pub(crate) fn install(dir: &Path, exe: &Path) -> Result<String, String> {
     let hooks = hooks_dir(dir)?;
     std::fs::create_dir_all(&hooks).map_err(|e| format!("{}: {e}", hooks.display()))?;
     let hook = hooks.join("pre-commit");
@@ -94,7 +94,7 @@ pub fn install(dir: &Path, exe: &Path) -> Result<String, String> {
 }
 
 /// Remove our hook and put back a chained one.
-pub fn uninstall(dir: &Path) -> Result<String, String> {
+pub(crate) fn uninstall(dir: &Path) -> Result<String, String> {
     let hooks = hooks_dir(dir)?;
     let hook = hooks.join("pre-commit");
     match std::fs::read_to_string(&hook) {
@@ -135,7 +135,7 @@ fn make_executable(_: &Path) -> Result<(), String> {
 /// the pre-commit framework when keyhound runs under it (it sets `PRE_COMMIT=1` in the hook's
 /// environment), where keyhound is in the framework's own environment, not on PATH, and a hook
 /// is skipped by its id (issue 19 item 21).
-pub fn block_message() -> String {
+pub(crate) fn block_message() -> String {
     if std::env::var_os("PRE_COMMIT").is_some_and(|v| v == "1") {
         let exe = std::env::current_exe().ok();
         let venv = std::env::var_os("VIRTUAL_ENV").map(std::path::PathBuf::from);

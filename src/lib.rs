@@ -6,26 +6,31 @@
 //! line itself (clap) lives in the binary.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
+#![warn(unreachable_pub)]
 
-pub mod agent;
+pub(crate) mod agent;
 pub mod audit;
-pub mod baseline;
-pub mod commands;
+pub(crate) mod baseline;
+pub(crate) mod commands;
 pub mod config;
+pub(crate) mod dates;
 pub mod detect;
 pub mod diag;
 pub mod error;
 pub mod finding;
-pub mod git;
-pub mod hook;
+pub(crate) mod fingerprint;
+pub(crate) mod git;
+pub(crate) mod hook;
 pub mod options;
-pub mod output;
-pub mod pipeline;
+pub(crate) mod output;
+pub(crate) mod paths;
+pub(crate) mod pipeline;
 pub mod policy;
 pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub(crate) mod summary;
 pub mod verify;
 
 pub use error::{Error, Outcome};

@@ -110,13 +110,13 @@ pub enum Command {
         common: CommonOptions,
     },
     /// `keyhound audit --repos-from LIST`: an organisation's repositories, or one shard of them.
-    Audit(crate::audit::AuditOptions),
+    Audit(AuditOptions),
     /// `keyhound merge REPORT...`: shard reports joined into the whole audit's report.
-    Merge(crate::audit::MergeOptions),
+    Merge(MergeOptions),
     Rules(RulesCommand),
     Hook(HookCommand),
     /// `keyhound agent-hook --agent A`: answer one coding-agent hook event (issue 14).
-    AgentHook(crate::agent::Agent),
+    AgentHook(Agent),
     Baseline(BaselineCommand),
 }
 
@@ -125,9 +125,9 @@ pub enum HookCommand {
     Install,
     Uninstall,
     /// `hook install --agent A`: the agent's project hook file (issue 14).
-    InstallAgent(crate::agent::Agent),
+    InstallAgent(Agent),
     /// `hook uninstall --agent A`.
-    UninstallAgent(crate::agent::Agent),
+    UninstallAgent(Agent),
 }
 
 #[derive(Debug, Clone)]
@@ -162,4 +162,59 @@ pub enum RulesCommand {
         rule: String,
         config: Option<PathBuf>,
     },
+}
+
+/// Which part of the list to audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardChoice {
+    /// The whole list, one report.
+    Whole,
+    /// `--shard K/N`.
+    Fixed { index: usize, count: usize },
+    /// `--shards N`: K from `JOB_COMPLETION_INDEX`.
+    FromEnv { count: usize },
+}
+
+/// `keyhound audit`.
+#[derive(Debug, Clone)]
+pub struct AuditOptions {
+    /// `--repos-from LIST` (`-` for standard input).
+    pub list: PathBuf,
+    pub shard: ShardChoice,
+    /// `--cache-dir`: where URL mirrors live.
+    pub cache_dir: Option<PathBuf>,
+    /// `--fetch-timeout`: how long one repository's clone or fetch may take.
+    pub fetch_timeout: std::time::Duration,
+    /// What the history source is asked (`--since`, `--unreachable`); its repositories are
+    /// this shard's part of the list.
+    pub history: crate::scan::history::Request,
+    /// `--verify` was asked for: refused, with the way to do it.
+    pub verify: bool,
+    pub common: CommonOptions,
+}
+
+/// `keyhound merge REPORT...`.
+#[derive(Debug, Clone)]
+pub struct MergeOptions {
+    pub reports: Vec<PathBuf>,
+    pub common: CommonOptions,
+}
+
+/// A coding agent whose hooks keyhound speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agent {
+    ClaudeCode,
+    Cursor,
+    Codex,
+}
+
+impl Agent {
+    /// The name on the command line (`--agent NAME`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Agent::ClaudeCode => "claude-code",
+            Agent::Cursor => "cursor",
+            Agent::Codex => "codex",
+        }
+    }
 }

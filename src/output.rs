@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Write `path` with what `body` writes (see the module documentation). The error is the
 /// message for the user, naming the file.
-pub fn write(
+pub(crate) fn write(
     path: &Path,
     private: bool,
     body: impl FnOnce(&mut dyn Write) -> io::Result<()>,

@@ -15,14 +15,15 @@ use crate::error::{Error, Outcome};
 use crate::finding::{Finding, Status};
 use crate::options::CommonOptions;
 use crate::policy::Policy;
-use crate::report::{self, Summary, VerificationCounts};
+use crate::report;
 use crate::rules::RuleSet;
 use crate::scan::{self, history, Stats};
+use crate::summary::{SkipReason, Skipped, Summary, VerificationCounts};
 use crate::verify;
 
 /// What a run scans.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub(crate) enum Source {
     /// Files and folders of a working tree.
     Tree(scan::walk::Request),
     /// Standard input, as one blob named `-`.
@@ -51,7 +52,7 @@ struct Scanned {
 struct Decided {
     reported: Vec<Finding>,
     suppressed: Vec<Finding>,
-    notices: Vec<crate::policy::Notice>,
+    notices: Vec<crate::summary::Notice>,
     /// History: what the audit summary is made from.
     history: Option<history::HistoryResult>,
     /// `verify --from`: the report's summary, whose coverage, secrets and audit record the
@@ -71,7 +72,7 @@ struct Prepared {
 /// of its repositories and renders the organisation's report through [`finish`]; nothing writes
 /// a report to a file to read it back.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     /// Reported findings, in report order (verified when asked; `--only-live` applied).
     pub findings: Vec<Finding>,
     /// Findings the policy silenced, in report order (listed with `--show-suppressed`).
@@ -87,14 +88,14 @@ pub struct Run {
 }
 
 /// Run a scanning command from source to outcome.
-pub fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
+pub(crate) fn run(source: Source, common: &CommonOptions) -> Result<Outcome, Error> {
     let run = collect(source, common)?;
     finish(run, common)
 }
 
 /// Scan a source and settle its findings: the policy, history's grouping, verification and
 /// `--only-live`, in report order, with the run's summary. Writes no report.
-pub fn collect(source: Source, common: &CommonOptions) -> Result<Run, Error> {
+pub(crate) fn collect(source: Source, common: &CommonOptions) -> Result<Run, Error> {
     let started = Instant::now();
     let prepared = prepare(&source, common)?;
     settle(source, prepared, common, started)
@@ -102,7 +103,11 @@ pub fn collect(source: Source, common: &CommonOptions) -> Result<Run, Error> {
 
 /// [`collect`] under a policy built by the caller (an organisation's, for `audit`), rooted at
 /// the current directory.
-pub fn collect_under(source: Source, policy: Policy, common: &CommonOptions) -> Result<Run, Error> {
+pub(crate) fn collect_under(
+    source: Source,
+    policy: Policy,
+    common: &CommonOptions,
+) -> Result<Run, Error> {
     let started = Instant::now();
     let prepared = with_detector(policy, PathBuf::from("."), common)?;
     settle(source, prepared, common, started)
@@ -141,7 +146,7 @@ fn settle(
 /// `keyhound verify --from REPORT`: the findings of an earlier JSON report (made with
 /// `--show-secrets`), checked with their providers and reported again under the current
 /// directory's rules; the report's coverage, secrets and audit record are kept.
-pub fn verify_report(path: &Path, common: &CommonOptions) -> Result<Outcome, Error> {
+pub(crate) fn verify_report(path: &Path, common: &CommonOptions) -> Result<Outcome, Error> {
     let started = Instant::now();
     let here = PathBuf::from(".");
     let policy = Policy::from_work_tree(&here, common.config.as_deref(), &common.baseline)?
@@ -236,7 +241,7 @@ fn conclude(
         });
     }
     let secrets = match (&history, &earlier) {
-        (Some(result), _) => history::audit(&reported, result, &rules, history::now()),
+        (Some(result), _) => history::audit(&reported, result, &rules, crate::dates::now()),
         (None, Some(earlier)) => earlier.secrets.clone(),
         (None, None) => Vec::new(),
     };
@@ -247,11 +252,11 @@ fn conclude(
         bytes: Stats::get(&stats.bytes),
         skipped_binary: skipped
             .iter()
-            .filter(|s| s.reason == scan::SkipReason::Binary)
+            .filter(|s| s.reason == SkipReason::Binary)
             .count() as u64,
         skipped_large: skipped
             .iter()
-            .filter(|s| matches!(s.reason, scan::SkipReason::TooLarge { .. }))
+            .filter(|s| matches!(s.reason, SkipReason::TooLarge { .. }))
             .count() as u64,
         skipped,
         errors: Stats::get(&stats.errors),
@@ -278,7 +283,7 @@ fn conclude(
 
 /// Write the report of a run and say on stderr what it found; the outcome: 2 when something
 /// could not be read, else 1 when a reported finding fails the run, else 0.
-pub fn finish(run: Run, common: &CommonOptions) -> Result<Outcome, Error> {
+pub(crate) fn finish(run: Run, common: &CommonOptions) -> Result<Outcome, Error> {
     let Run {
         findings: reported,
         suppressed,
@@ -405,9 +410,14 @@ fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
                     let base = history::BaseFiles::read(repo, range)
                         .map_err(|e| Error::new(e.to_string()))?;
                     let config = common.config.as_deref();
+                    let pin = |path: &Path| base.pin(path);
+                    let revision = crate::policy::BaseRevision {
+                        name: &base.base,
+                        pin: &pin,
+                    };
                     let policy = Policy::from_revision(
                         &root,
-                        &base,
+                        &revision,
                         config,
                         &common.rules_from,
                         &common.baseline,
@@ -490,15 +500,15 @@ fn scan_source(
 /// Skipped blobs one per path and kind of reason, sorted by path (a history meets every version
 /// of a file: the list names it once, and the one over the size limit keeps its largest size),
 /// so `history` and `audit` of one repository count alike (issue 19 item 23).
-pub(crate) fn one_per_path(skipped: &mut Vec<scan::Skipped>) {
+pub(crate) fn one_per_path(skipped: &mut Vec<Skipped>) {
     // The variant's name (any variant, so a new reason needs no change here).
-    let kind = |s: &scan::Skipped| {
+    let kind = |s: &Skipped| {
         let text = format!("{:?}", s.reason);
         let end = text.find([' ', '{', '(']).unwrap_or(text.len());
         text[..end].to_string()
     };
-    let size = |s: &scan::Skipped| match s.reason {
-        scan::SkipReason::TooLarge { size } => size,
+    let size = |s: &Skipped| match s.reason {
+        SkipReason::TooLarge { size } => size,
         _ => 0,
     };
     // History names a version by its blob (`a.gz (blob 1f2e…)`): one entry per path, as an

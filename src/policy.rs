@@ -14,7 +14,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::gitignore::GitignoreBuilder;
 
 use crate::baseline::{self, Baseline};
 use crate::config::{self, Config};
@@ -22,34 +22,21 @@ use crate::diag;
 use crate::error::Error;
 pub use crate::finding::Suppression;
 use crate::finding::{Finding, Provenance};
+use crate::paths::{PathFilter, Pinned};
 use crate::rules::{LoadError, RuleSet};
-use crate::scan::history::{BaseFiles, Pinned};
+use crate::summary::Notice;
 
 /// The ignore file read next to the config (or at the scanned root).
 pub const IGNORE_FILE: &str = ".keyhoundignore";
 
-/// Something a reviewer of a range should see beside the findings (issue 19 item 22): a
-/// policy file the range changes, or a `keyhound:allow` it adds. Printed on stderr as it is
-/// found, and carried to the reports (`github` annotations, SARIF notifications, GitLab
-/// `scan.messages`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct Notice {
-    /// What happened, in one line (no secret: a redacted one at most).
-    pub message: String,
-    /// The file it is about, relative to the repository.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-}
-
-impl Notice {
-    /// Print the notice on stderr and keep it.
-    pub fn say(self, into: &mut Vec<Notice>) {
-        diag::notice(&self.message);
-        into.push(self);
-    }
+/// The base revision of a range, as [`Policy::from_revision`] reads it: its name as given
+/// (for messages) and where each file is read from (`scan::history::BaseFiles::pin` in a
+/// repository: the base's text, or disk).
+pub struct BaseRevision<'a> {
+    /// The base revision as given (`A` of `A..B`).
+    pub name: &'a str,
+    /// Where to read one file (absolute, or relative to the current directory) from.
+    pub pin: &'a dyn Fn(&Path) -> Result<Pinned, String>,
 }
 
 /// Which baseline applies.
@@ -63,54 +50,6 @@ pub enum BaselineChoice {
     File(PathBuf),
     /// `--no-baseline`, and `keyhound baseline create|prune`, which must see every finding.
     Off,
-}
-
-/// Path exclusions (`[allow] paths` and `.keyhoundignore`), anchored at one folder. Cheap to
-/// clone and shareable with the walker's threads.
-#[derive(Debug, Clone)]
-pub struct PathFilter {
-    root: PathBuf,
-    cwd: PathBuf,
-    matcher: Gitignore,
-}
-
-impl PathFilter {
-    /// True when `path` (relative to the current directory, or absolute) is excluded. A path
-    /// outside the anchor folder is never excluded.
-    pub fn excludes(&self, path: &Path, is_dir: bool) -> bool {
-        let abs = if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            self.cwd.join(path)
-        };
-        // `..` is resolved in the path's own words (issue 19 item 18): `src/../secrets.env` is
-        // `secrets.env`, which `src/**` must not allow (nor `/secrets.env` miss), and
-        // `docs/examples/../../secrets.env` must not pass for `docs/examples/**`. `./` goes
-        // too: `docs/./a.md` (a walk from `.`) is `docs/a.md`.
-        let mut parts: Vec<std::path::Component> = Vec::new();
-        for part in abs.components() {
-            match part {
-                std::path::Component::ParentDir => {
-                    if matches!(parts.last(), Some(std::path::Component::Normal(_))) {
-                        parts.pop();
-                    }
-                }
-                std::path::Component::CurDir => {}
-                other => parts.push(other),
-            }
-        }
-        let abs: PathBuf = parts.into_iter().collect();
-        let Ok(rel) = abs.strip_prefix(&self.root) else {
-            return false;
-        };
-        let rel = rel.to_path_buf();
-        if rel.as_os_str().is_empty() {
-            return false;
-        }
-        self.matcher
-            .matched_path_or_any_parents(&rel, is_dir)
-            .is_ignore()
-    }
 }
 
 /// Everything that decides whether a finding is reported, for one run.
@@ -180,7 +119,7 @@ impl Policy {
     /// named in a notice; one the range adds is not used.
     pub fn from_revision(
         repo_root: &Path,
-        base: &BaseFiles,
+        base: &BaseRevision,
         config: Option<&Path>,
         rules_from: &[PathBuf],
         baseline: &BaselineChoice,
@@ -225,7 +164,7 @@ impl Policy {
                         line: None,
                         message: format!(
                             "rules_from names {name}, which the base revision {} does not have",
-                            base.base
+                            base.name
                         ),
                     }))
                 }
@@ -365,7 +304,7 @@ impl Policy {
             || (!self.fingerprints.is_empty()
                 && self
                     .fingerprints
-                    .contains(&crate::detect::locate::legacy_fingerprint(
+                    .contains(&crate::fingerprint::legacy_fingerprint(
                         &finding.rule_id,
                         finding.secret.as_bytes(),
                     )))
@@ -459,11 +398,11 @@ pub fn note_inline_allows(suppressed: &[Finding], notices: &mut Vec<Notice>) {
 /// file); `None` when there is no such file, or the range adds it (a notice says so). A file
 /// the range changes is named in a notice.
 fn read_pinned(
-    base: &BaseFiles,
+    base: &BaseRevision,
     notices: &std::cell::RefCell<Vec<Notice>>,
     path: &Path,
 ) -> Result<Option<(String, String)>, Error> {
-    match base.pin(path).map_err(Error::new)? {
+    match (base.pin)(path).map_err(Error::new)? {
         Pinned::Base {
             path,
             origin,
@@ -502,7 +441,7 @@ fn read_pinned(
 /// `[extend] path` names are read the same way, relative to its folder.
 fn import_pinned(
     config: &mut Config,
-    base: &BaseFiles,
+    base: &BaseRevision,
     notices: &std::cell::RefCell<Vec<Notice>>,
     path: &Path,
     origin: &str,
@@ -519,7 +458,7 @@ fn import_pinned(
             Ok(Some(found)) => Ok(found),
             Ok(None) => Err(fail(format!(
                 "extend.path: {name} is not in the base revision {}",
-                base.base
+                base.name
             ))),
             Err(e) => Err(fail(format!("extend.path: {e}"))),
         }
@@ -570,10 +509,7 @@ fn path_filter(
             message: format!("allow.paths: {e}"),
         })
     })?;
-    Ok(Some(PathFilter {
-        root: root.to_path_buf(),
-        cwd: std::env::current_dir()
-            .map_err(|e| Error::new(format!("cannot read the current directory: {e}")))?,
-        matcher,
-    }))
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::new(format!("cannot read the current directory: {e}")))?;
+    Ok(Some(PathFilter::new(root.to_path_buf(), cwd, matcher)))
 }

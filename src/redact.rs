@@ -7,7 +7,7 @@
 //! body), never more than a quarter of the body; and nothing at all of a secret shorter than
 //! [`MIN_SHOWN`] characters (passwords). A PEM block shows its header line only. No guessing of
 //! a "prefix" from where `-` or `_` happen to fall: a body holding them showed most of itself.
-//! Together with the slow fingerprint (`detect::locate::fingerprint`) what a report shows never
+//! Together with the slow fingerprint (`crate::fingerprint`) what a report shows never
 //! narrows a key to a space that can be searched.
 
 /// Secrets shorter than this (in characters) show nothing.
@@ -22,7 +22,7 @@ pub fn redact(secret: &str) -> String {
 }
 
 /// Show the first `prefix` bytes of `secret` (its rule's known prefix, see
-/// `detect::locate::known_prefix`), then at most four characters from each end of the body and
+/// `rules::prefix::known_prefix`), then at most four characters from each end of the body and
 /// never more than a quarter of it: `sk-proj-AbCd…wxyz`. A secret under [`MIN_SHOWN`]
 /// characters shows as `…` alone; a PEM block as its header and `…`.
 pub fn redact_after(secret: &str, prefix: usize) -> String {

@@ -28,7 +28,7 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use super::Agent;
 
 /// The hook file of `agent` in the project at `dir`.
-pub fn file(agent: Agent, dir: &Path) -> PathBuf {
+pub(crate) fn file(agent: Agent, dir: &Path) -> PathBuf {
     match agent {
         Agent::ClaudeCode => dir.join(".claude").join("settings.json"),
         Agent::Cursor => dir.join(".cursor").join("hooks.json"),
@@ -41,7 +41,7 @@ pub fn file(agent: Agent, dir: &Path) -> PathBuf {
 /// is not a repository), refuse with exit 2 and a message when `keyhound` is not on PATH, and
 /// turn any other failure of keyhound into exit 2. An exit of 127 (command not found) or 1
 /// would let the action through: the agents block only on exit 2.
-pub fn command(agent: Agent) -> String {
+pub(crate) fn command(agent: Agent) -> String {
     let name = agent.name();
     format!(
         "cd \"$(git rev-parse --show-toplevel 2>/dev/null || pwd)\" || exit 2; \
@@ -62,7 +62,7 @@ fn marker(agent: Agent) -> String {
 /// `Value` sorts keys unless its `preserve_order` feature is on, which would change the key
 /// order of every JSON report keyhound writes.)
 #[derive(Debug, Clone, PartialEq)]
-pub enum Json {
+pub(crate) enum Json {
     Null,
     Bool(bool),
     Number(serde_json::Number),
@@ -302,7 +302,7 @@ fn remove_ours(root: &mut Vec<(String, Json)>, agent: Agent) -> Result<usize, St
 }
 
 /// Write keyhound's entries into `agent`'s hook file in the project at `dir`.
-pub fn install(agent: Agent, dir: &Path) -> Result<String, String> {
+pub(crate) fn install(agent: Agent, dir: &Path) -> Result<String, String> {
     let path = file(agent, dir);
     let mut root = load(&path)?;
     let existed = remove_ours(&mut root, agent).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -334,7 +334,7 @@ pub fn install(agent: Agent, dir: &Path) -> Result<String, String> {
 }
 
 /// Remove keyhound's entries from `agent`'s hook file in the project at `dir`.
-pub fn uninstall(agent: Agent, dir: &Path) -> Result<String, String> {
+pub(crate) fn uninstall(agent: Agent, dir: &Path) -> Result<String, String> {
     let path = file(agent, dir);
     if !path.exists() {
         return Ok(format!(

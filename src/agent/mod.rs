@@ -29,7 +29,7 @@
 //!
 //! Main types: [`Agent`], [`Event`] (what one hook event asks keyhound to check), [`Verdict`].
 
-pub mod install;
+pub(crate) mod install;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -39,34 +39,16 @@ use serde_json::{json, Value};
 use crate::detect::{locate, Detector};
 use crate::error::{Error, Outcome};
 use crate::finding::{Finding, Provenance};
+use crate::options::Agent;
 use crate::policy::{BaselineChoice, Policy};
 use crate::redact::redact;
 
 /// Largest event read from stdin (a tool output can be long; a key past this is not seen).
 const MAX_EVENT: u64 = 16 << 20;
 
-/// A coding agent whose hooks keyhound speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Agent {
-    ClaudeCode,
-    Cursor,
-    Codex,
-}
-
-impl Agent {
-    /// The name on the command line (`--agent NAME`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Agent::ClaudeCode => "claude-code",
-            Agent::Cursor => "cursor",
-            Agent::Codex => "codex",
-        }
-    }
-}
-
 /// What kind of text an event carries, which decides the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A file write or edit about to happen: deny it.
     Write,
     /// A shell command about to run: deny it.
@@ -85,14 +67,14 @@ pub enum Kind {
 
 /// One piece of text to check, with the file it belongs to, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Text {
+pub(crate) struct Text {
     pub path: Option<String>,
     pub text: String,
 }
 
 /// What one hook event asks keyhound to check.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Event {
+pub(crate) struct Event {
     pub kind: Kind,
     /// The hook event's name as the agent spells it (`PreToolUse`, `beforeShellExecution`).
     pub name: String,
@@ -120,7 +102,7 @@ fn strings(v: &Value, out: &mut Vec<String>) {
 }
 
 /// Read one hook event. `None`: an event keyhound has nothing to check in (it is allowed).
-pub fn parse(agent: Agent, event: &Value) -> Option<Event> {
+pub(crate) fn parse(agent: Agent, event: &Value) -> Option<Event> {
     let name = str_at(event, "hook_event_name")?.to_string();
     match agent {
         Agent::ClaudeCode | Agent::Codex => parse_tool_event(name, event),
@@ -324,14 +306,14 @@ fn parse_cursor(name: String, event: &Value) -> Option<Event> {
 
 /// The outcome of checking one event.
 #[derive(Debug)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// The findings the policy reports (empty: allowed).
     pub findings: Vec<Finding>,
 }
 
 /// Check every text of `event` with `detector`, then let `policy` (when there is one) silence
 /// what it allows. Paths are taken relative to the policy's root, or to `cwd`.
-pub fn check(event: &Event, detector: &Detector, policy: Option<&Policy>) -> Verdict {
+pub(crate) fn check(event: &Event, detector: &Detector, policy: Option<&Policy>) -> Verdict {
     let mut findings = Vec::new();
     for t in &event.texts {
         let provenance = match &t.path {
@@ -366,7 +348,7 @@ fn env_var(provider: &str) -> String {
 }
 
 /// The message for the agent: what was found, where, and what to do instead.
-pub fn message(event: &Event, findings: &[Finding]) -> String {
+pub(crate) fn message(event: &Event, findings: &[Finding]) -> String {
     let what = match event.kind {
         Kind::Write => "this file write was blocked",
         Kind::Command => "this shell command was blocked",
@@ -429,7 +411,7 @@ fn redacted(value: &Value, secrets: &[&str]) -> Value {
 
 /// The agent's answer to an event whose check found `findings` (non-empty): JSON for stdout.
 /// `None` when the agent has no way to refuse this event (the message goes to stderr).
-pub fn answer(agent: Agent, event: &Event, findings: &[Finding]) -> Option<Value> {
+pub(crate) fn answer(agent: Agent, event: &Event, findings: &[Finding]) -> Option<Value> {
     let msg = message(event, findings);
     match (agent, &event.kind) {
         (Agent::ClaudeCode | Agent::Codex, Kind::Output) => {
@@ -473,7 +455,7 @@ pub fn answer(agent: Agent, event: &Event, findings: &[Finding]) -> Option<Value
 /// An event that is not JSON, or a project config that cannot be read, is an error (exit 2,
 /// which Claude Code and Codex treat as a refusal with the message on stderr): the guard fails
 /// closed and says why.
-pub fn run(agent: Agent) -> Result<Outcome, Error> {
+pub(crate) fn run(agent: Agent) -> Result<Outcome, Error> {
     let mut input = Vec::new();
     std::io::stdin()
         .lock()

@@ -39,13 +39,13 @@ pub struct Entry {
 
 /// The list, in the order given, each repository once.
 #[derive(Debug, Clone, Default)]
-pub struct List {
+pub(crate) struct List {
     pub entries: Vec<Entry>,
 }
 
 impl List {
     /// Parse a list; `origin` names it in errors (`repos.txt:12: ...`).
-    pub fn parse(text: &str, origin: &str) -> Result<List, Error> {
+    pub(crate) fn parse(text: &str, origin: &str) -> Result<List, Error> {
         let mut entries: Vec<Entry> = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
@@ -87,7 +87,7 @@ impl List {
     }
 
     /// Read the list from a file, or standard input for `-`.
-    pub fn read(path: &std::path::Path) -> Result<List, Error> {
+    pub(crate) fn read(path: &std::path::Path) -> Result<List, Error> {
         let shown = path.display().to_string();
         let text = if path.as_os_str() == "-" {
             std::io::read_to_string(std::io::stdin())
@@ -108,7 +108,7 @@ impl List {
 
     /// The list's identity: SHA-256 of the display names in order. Every shard computes the
     /// same from the same list; credentials do not enter it.
-    pub fn identity(&self) -> String {
+    pub(crate) fn identity(&self) -> String {
         let mut h = Sha256::new();
         for e in &self.entries {
             h.update(e.name.as_bytes());
@@ -118,7 +118,7 @@ impl List {
     }
 
     /// The display names, in list order.
-    pub fn names(&self) -> Vec<String> {
+    pub(crate) fn names(&self) -> Vec<String> {
         self.entries.iter().map(|e| e.name.clone()).collect()
     }
 }
@@ -150,7 +150,7 @@ fn split_hint(line: &str) -> Result<(&str, Option<u64>), String> {
 /// Whether a list entry is a URL rather than a local path, by git's own rule: a scheme
 /// (`https://`, `file://`...), or scp-like `[user@]host:path` where no `/` comes before the
 /// first `:` (`./a:b` and `/srv/a:b` are paths).
-pub fn is_url(s: &str) -> bool {
+pub(crate) fn is_url(s: &str) -> bool {
     if let Some((scheme, _)) = s.split_once("://") {
         return !scheme.is_empty()
             && scheme
@@ -168,7 +168,7 @@ pub fn is_url(s: &str) -> bool {
 /// `scheme://user:password@host/...`, and for http(s) the user alone too (a token given as the
 /// user name, as GitHub accepts). `ssh://git@host/...` and `git@host:path` keep their user: it
 /// names an account, not a secret. Text that is not a URL comes back unchanged.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
@@ -190,7 +190,7 @@ pub fn redact_url(url: &str) -> String {
 
 /// `text` (a message from git, which may quote the URL) with the credentials of `url` removed:
 /// the URL itself, its user information and the password alone are all replaced.
-pub fn redact_in(text: &str, url: &str) -> String {
+pub(crate) fn redact_in(text: &str, url: &str) -> String {
     let clean = redact_url(url);
     if clean == url {
         return text.to_string();

@@ -15,17 +15,18 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::{AuditRecord, KEYHOUND};
+use super::KEYHOUND;
 use crate::error::Error;
 use crate::finding::Finding;
-use crate::report::{Coverage, SecretSummary, Summary, VerificationCounts};
 use crate::rules::RuleSet;
 use crate::scan::history::SecretTable;
-use crate::scan::SkipReason;
+use crate::summary::{
+    AuditRecord, Coverage, SecretSummary, SkipReason, Summary, VerificationCounts,
+};
 
 /// One audit report: a shard's, or a whole list's.
 #[derive(Debug, Clone)]
-pub struct Part {
+pub(crate) struct Part {
     /// Where it came from, for messages (a file name).
     pub origin: String,
     pub findings: Vec<Finding>,
@@ -54,7 +55,7 @@ impl Part {
 }
 
 /// Join shard reports into the report of the whole list (see the module documentation).
-pub fn combine(parts: Vec<Part>) -> Result<Part, Error> {
+pub(crate) fn combine(parts: Vec<Part>) -> Result<Part, Error> {
     let Some(first) = parts.first() else {
         return Err(Error::new("merge needs at least one report"));
     };
@@ -212,7 +213,7 @@ pub fn combine(parts: Vec<Part>) -> Result<Part, Error> {
 /// The canonical form of an audit report: findings sorted by content, one summary per unique
 /// secret (recomputed from the findings, `present` from the parts' summaries, exposure up to
 /// `now`), coverage in list order, the skipped blobs each once.
-pub fn canonical(part: &mut Part, rules: &RuleSet, now: i64) {
+pub(crate) fn canonical(part: &mut Part, rules: &RuleSet, now: i64) {
     let record = part.summary.audit.clone().unwrap_or_default();
     let position: HashMap<&str, usize> = record
         .repositories

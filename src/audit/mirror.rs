@@ -22,7 +22,7 @@ use crate::error::Error;
 
 /// A mirror ready to audit.
 #[derive(Debug)]
-pub struct Mirror {
+pub(crate) struct Mirror {
     pub path: PathBuf,
     /// The refresh failed: the mirror holds what an earlier run fetched. Says why, and when
     /// that earlier fetch was.
@@ -31,7 +31,7 @@ pub struct Mirror {
 
 /// The mirror cache: `--cache-dir`, else `$XDG_CACHE_HOME/keyhound/mirrors`, else
 /// `~/.cache/keyhound/mirrors`.
-pub fn cache_dir(given: Option<&Path>) -> Result<PathBuf, Error> {
+pub(crate) fn cache_dir(given: Option<&Path>) -> Result<PathBuf, Error> {
     let dir = match given {
         Some(dir) => dir.to_path_buf(),
         None => std::env::var_os("XDG_CACHE_HOME")
@@ -56,7 +56,7 @@ pub fn cache_dir(given: Option<&Path>) -> Result<PathBuf, Error> {
 
 /// The folder of a URL's mirror: the redacted URL made file-name safe, and a short hash of it
 /// (two URLs that differ only in their credentials share a mirror).
-pub fn folder_name(url: &str) -> String {
+pub(crate) fn folder_name(url: &str) -> String {
     let clean = redact_url(url);
     let tail = clean.split_once("://").map_or(clean.as_str(), |(_, r)| r);
     let mut name: String = tail
@@ -84,7 +84,7 @@ pub fn folder_name(url: &str) -> String {
 /// `deadline` at the latest (`--fetch-timeout`: git is killed, the repository recorded as not
 /// audited or audited as last fetched). `Err` when there is no mirror to audit (the transport is
 /// refused, or the clone failed): a redacted one-line reason.
-pub fn mirror(cache: &Path, url: &str, timeout: Duration) -> Result<Mirror, String> {
+pub(crate) fn mirror(cache: &Path, url: &str, timeout: Duration) -> Result<Mirror, String> {
     let remote = Remote::new(url)?;
     let deadline = Deadline {
         at: Instant::now() + timeout,
@@ -96,7 +96,7 @@ pub fn mirror(cache: &Path, url: &str, timeout: Duration) -> Result<Mirror, Stri
             Ok(()) => Mirror { path, stale: None },
             Err(why) => {
                 let when = fetched_at(&path, &remote)
-                    .map(|t| crate::scan::history::rfc3339(t, 0))
+                    .map(|t| crate::dates::rfc3339(t, 0))
                     .unwrap_or_else(|| "an earlier run".into());
                 Mirror {
                     stale: Some(format!(
@@ -344,7 +344,7 @@ fn fetch(dir: &Path, remote: &Remote, deadline: &Deadline) -> Result<(), String>
         remote,
         deadline,
     )?;
-    let now = crate::scan::history::now().to_string();
+    let now = crate::dates::now().to_string();
     let _ = git(
         Some(dir),
         &["config", "keyhound.fetched", &now],

@@ -18,25 +18,24 @@
 //! organisation's audit of itself (and a mirror has no work tree to hold them). It does not
 //! verify, and it formats nothing itself (`crate::report` does).
 
-pub mod list;
-pub mod merge;
-pub mod mirror;
+pub(crate) mod list;
+pub(crate) mod merge;
+pub(crate) mod mirror;
 pub mod shard;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
 use crate::diag;
 use crate::error::{Error, Outcome};
 use crate::finding::Finding;
-use crate::options::CommonOptions;
+use crate::options::{AuditOptions, CommonOptions, MergeOptions, ShardChoice};
 use crate::pipeline::{self, Source};
 use crate::policy::Policy;
-use crate::report::{json, Coverage, Summary};
+use crate::report::json;
 use crate::rules::RuleSet;
 use crate::scan::history::{RepoArg, Request};
+use crate::summary::{AuditRecord, Coverage, ShardRecord, Summary};
 use list::{List, Location};
 use merge::Part;
 
@@ -45,73 +44,6 @@ pub const KEYHOUND: &str = env!("CARGO_PKG_VERSION");
 
 /// The environment variable a Kubernetes Indexed Job sets in each pod: its 0-based index.
 pub const INDEX_VARIABLE: &str = "JOB_COMPLETION_INDEX";
-
-/// What an audit report says about the audit itself (`summary.audit` in JSON).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditRecord {
-    /// The list's identity: `sha256:` of the repository names in order.
-    pub list: String,
-    /// Every repository of the list, in order, as reports name them (credentials redacted).
-    pub repositories: Vec<String>,
-    /// `--since` as given, when given: shards of one audit must agree on it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub since: Option<String>,
-    /// `--unreachable`.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub unreachable: bool,
-    /// Only in a shard's report: which part of the list it audited.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<ShardRecord>,
-}
-
-/// A shard of an audit.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShardRecord {
-    /// 0-based, as `JOB_COMPLETION_INDEX`.
-    pub index: usize,
-    pub count: usize,
-    /// The shard of each repository of the list, as this shard planned it.
-    pub plan: Vec<usize>,
-    /// The keyhound that audited it.
-    pub keyhound: String,
-    pub elapsed_ms: u64,
-}
-
-/// Which part of the list to audit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShardChoice {
-    /// The whole list, one report.
-    Whole,
-    /// `--shard K/N`.
-    Fixed { index: usize, count: usize },
-    /// `--shards N`: K from `JOB_COMPLETION_INDEX`.
-    FromEnv { count: usize },
-}
-
-/// `keyhound audit`.
-#[derive(Debug, Clone)]
-pub struct AuditOptions {
-    /// `--repos-from LIST` (`-` for standard input).
-    pub list: PathBuf,
-    pub shard: ShardChoice,
-    /// `--cache-dir`: where URL mirrors live.
-    pub cache_dir: Option<PathBuf>,
-    /// `--fetch-timeout`: how long one repository's clone or fetch may take.
-    pub fetch_timeout: std::time::Duration,
-    /// What the history source is asked (`--since`, `--unreachable`); its repositories are
-    /// this shard's part of the list.
-    pub history: Request,
-    /// `--verify` was asked for: refused, with the way to do it.
-    pub verify: bool,
-    pub common: CommonOptions,
-}
-
-/// `keyhound merge REPORT...`.
-#[derive(Debug, Clone)]
-pub struct MergeOptions {
-    pub reports: Vec<PathBuf>,
-    pub common: CommonOptions,
-}
 
 /// Run `keyhound audit`.
 pub fn run(opts: AuditOptions) -> Result<Outcome, Error> {
@@ -396,7 +328,7 @@ fn audit_history(
 /// when a repository was not fully audited, else 1 with findings, else 0.
 fn render(part: Part, rules: RuleSet, common: &CommonOptions) -> Result<Outcome, Error> {
     let mut part = part;
-    merge::canonical(&mut part, &rules, crate::scan::history::now());
+    merge::canonical(&mut part, &rules, crate::dates::now());
     let summary = &part.summary;
     for c in summary.coverage.iter().filter(|c| c.incomplete) {
         diag::warn(&format!(

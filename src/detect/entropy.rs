@@ -2,7 +2,7 @@
 //! key material from words, repeated characters and most placeholders.
 
 /// Shannon entropy of `bytes` in bits per byte (0 for an empty input).
-pub fn shannon(bytes: &[u8]) -> f64 {
+pub(crate) fn shannon(bytes: &[u8]) -> f64 {
     if bytes.is_empty() {
         return 0.0;
     }

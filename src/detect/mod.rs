@@ -6,11 +6,11 @@
 //! It knows nothing of paths, commits or formats (see `crate::scan` and `crate::report`).
 
 pub mod checksum;
-pub mod entropy;
+pub(crate) mod entropy;
 pub mod filter;
 pub mod locate;
-pub mod prefilter;
-pub mod unescape;
+pub(crate) mod prefilter;
+pub(crate) mod unescape;
 
 use std::collections::HashSet;
 
@@ -41,7 +41,7 @@ pub struct Detector {
     prefilter: Prefilter,
     /// For each rule, the index of the rule named by its `requires_nearby`.
     requires: Vec<Option<usize>>,
-    /// For each rule, its known prefixes ([`locate::known_prefixes`]), worked out on first use.
+    /// For each rule, its known prefixes ([`crate::rules::prefix::known_prefixes`]), worked out on first use.
     prefixes: Vec<std::sync::OnceLock<Vec<String>>>,
     /// Keywords that begin a rule's secret, found on first need ([`Detector::unglue`]).
     secret_prefixes: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
@@ -145,9 +145,10 @@ impl Detector {
         }
     }
 
-    /// What every secret of rule `index` starts with, public (see [`locate::known_prefixes`]).
+    /// What every secret of rule `index` starts with, public (see [`crate::rules::prefix::known_prefixes`]).
     pub fn known_prefixes(&self, index: usize) -> &[String] {
-        self.prefixes[index].get_or_init(|| locate::known_prefixes(&self.rules.rules[index]))
+        self.prefixes[index]
+            .get_or_init(|| crate::rules::prefix::known_prefixes(&self.rules.rules[index]))
     }
 
     pub fn rules(&self) -> &RuleSet {

@@ -27,7 +27,7 @@ enum Keyword {
 
 /// Keyword hits of one blob.
 #[derive(Debug, Default)]
-pub struct Hits {
+pub(crate) struct Hits {
     /// Per rule, merged byte windows `[start, end)` to search.
     pub windows: Vec<Vec<(usize, usize)>>,
     /// Offsets where an encoded keyword starts.
@@ -36,7 +36,7 @@ pub struct Hits {
 
 /// The compiled prefilter for a rule list; cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Prefilter {
+pub(crate) struct Prefilter {
     grams: std::sync::Arc<Grams>,
     keywords: std::sync::Arc<Vec<Keyword>>,
     windows: Vec<usize>,
@@ -179,7 +179,7 @@ impl Grams {
 }
 
 impl Prefilter {
-    pub fn new(rules: &[Rule]) -> Prefilter {
+    pub(crate) fn new(rules: &[Rule]) -> Prefilter {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut keywords: Vec<Keyword> = Vec::new();
         let mut plain_index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
@@ -241,7 +241,7 @@ impl Prefilter {
     }
 
     /// One pass over `bytes`: per-rule windows around plain hits, offsets of encoded hits.
-    pub fn hits(&self, bytes: &[u8], with_encoded: bool) -> Hits {
+    pub(crate) fn hits(&self, bytes: &[u8], with_encoded: bool) -> Hits {
         let mut hits = self.no_hits(bytes);
         self.grams.each(bytes, |pid, at| {
             self.record(&mut hits, bytes, pid, at, with_encoded)
@@ -252,7 +252,12 @@ impl Prefilter {
     /// [`Prefilter::hits`], passing over the chunks of `bytes` that `clean` already knows hold
     /// no keyword, and teaching it the new ones that hold none: the same hits, as no keyword
     /// spans a line break and chunks end at one (see [`CleanChunks`]).
-    pub fn hits_known(&self, bytes: &[u8], with_encoded: bool, clean: &mut CleanChunks) -> Hits {
+    pub(crate) fn hits_known(
+        &self,
+        bytes: &[u8],
+        with_encoded: bool,
+        clean: &mut CleanChunks,
+    ) -> Hits {
         if !self.chunkable {
             return self.hits(bytes, with_encoded);
         }
@@ -361,7 +366,7 @@ const MAX_REPLAYED: usize = 32;
 /// A hasher for keys that are hashes already (chunk hashes here, object ids in history):
 /// the first eight bytes of each write, which are uniformly distributed as they are.
 #[derive(Debug, Default)]
-pub struct Prehashed(u64);
+pub(crate) struct Prehashed(u64);
 
 impl std::hash::Hasher for Prehashed {
     fn finish(&self) -> u64 {
@@ -377,7 +382,7 @@ impl std::hash::Hasher for Prehashed {
 }
 
 /// Build [`Prehashed`] hashers.
-pub type PrehashedBuild = std::hash::BuildHasherDefault<Prehashed>;
+pub(crate) type PrehashedBuild = std::hash::BuildHasherDefault<Prehashed>;
 
 impl CleanChunks {
     pub fn new(cap: usize) -> CleanChunks {
@@ -504,7 +509,7 @@ fn push_window(windows: &mut Vec<(usize, usize)>, start: usize, end: usize) {
 
 /// The parts of base64 text that are fully determined by `keyword`, at each of the three
 /// alignments it can have inside the encoded data, in both the standard and URL-safe alphabets.
-pub fn encoded_fragments(keyword: &[u8]) -> Vec<Vec<u8>> {
+pub(crate) fn encoded_fragments(keyword: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for offset in 0..3usize {
         let mut data = vec![0u8; offset];

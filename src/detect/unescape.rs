@@ -9,7 +9,7 @@
 const MARGIN: usize = 12;
 
 /// The windows (from the prefilter, per rule) that contain an escape, merged.
-pub fn regions(windows: &[Vec<(usize, usize)>], bytes: &[u8]) -> Vec<(usize, usize)> {
+pub(crate) fn regions(windows: &[Vec<(usize, usize)>], bytes: &[u8]) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
     for &(start, end) in windows.iter().flatten() {
         if has_escape(&bytes[start..end]) {
@@ -74,7 +74,7 @@ fn hex4(d: [u8; 4]) -> Option<u16> {
 
 /// `bytes[start..end]` with its escapes decoded, and for each decoded byte (plus one past the
 /// end) the offset in `bytes` it came from.
-pub fn decode(bytes: &[u8], start: usize, end: usize) -> (Vec<u8>, Vec<usize>) {
+pub(crate) fn decode(bytes: &[u8], start: usize, end: usize) -> (Vec<u8>, Vec<usize>) {
     let mut out = Vec::with_capacity(end - start);
     let mut from = Vec::with_capacity(end - start + 1);
     let mut i = start;
@@ -98,7 +98,7 @@ pub fn decode(bytes: &[u8], start: usize, end: usize) -> (Vec<u8>, Vec<usize>) {
 }
 
 /// What to call the escapes in `bytes` (the original text of a match).
-pub fn encoding_of(bytes: &[u8]) -> &'static str {
+pub(crate) fn encoding_of(bytes: &[u8]) -> &'static str {
     let percent = memchr::memchr_iter(b'%', bytes).any(|i| escape_at(bytes, i).is_some());
     if percent {
         "percent-encoding"

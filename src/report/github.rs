@@ -19,22 +19,23 @@
 
 use std::io::{self, Write};
 
-use super::{ReportOptions, Summary};
+use super::ReportOptions;
 use crate::finding::{Finding, Provenance, Status};
 use crate::rules::{RuleSet, Severity};
+use crate::summary::Summary;
 
 /// Annotations of one level GitHub shows for a step.
-pub const SHOWN_PER_LEVEL: usize = 10;
+pub(crate) const SHOWN_PER_LEVEL: usize = 10;
 
 /// Escape workflow-command data (the message).
-pub fn escape_data(s: &str) -> String {
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escape a workflow-command property value.
-pub fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
@@ -49,7 +50,7 @@ fn command(f: &Finding, severity: Severity) -> &'static str {
     }
 }
 
-pub fn write(
+pub(crate) fn write(
     out: &mut dyn Write,
     findings: &[Finding],
     rules: &RuleSet,

@@ -27,20 +27,21 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{ReportOptions, Summary};
+use super::ReportOptions;
 use crate::finding::{Finding, Status};
 use crate::rules::{Rule, RuleSet, Severity};
+use crate::summary::Summary;
 
 /// The schema version the report declares. GitLab 17.0 and later validate 15.1.x; a report
 /// declaring a MINOR it does not vendor is not ingested, so this moves only with GitLab.
-pub const SCHEMA_VERSION: &str = "15.1.4";
+pub(crate) const SCHEMA_VERSION: &str = "15.1.4";
 
 /// Where that schema is published.
-pub const SCHEMA_URL: &str = "https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/v15.1.4/dist/secret-detection-report-format.json";
+pub(crate) const SCHEMA_URL: &str = "https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/v15.1.4/dist/secret-detection-report-format.json";
 
 /// `location.commit.sha` is required; a finding in a work tree, the index or stdin has no commit.
 /// GitLab's own secret detection writes this placeholder in that case.
-pub const NO_COMMIT: &str = "0000000";
+pub(crate) const NO_COMMIT: &str = "0000000";
 
 /// Schema limits on free text (`maxLength`).
 const NAME_MAX: usize = 255;
@@ -144,7 +145,7 @@ fn severity(rule: &Rule, f: &Finding) -> &'static str {
 
 /// A stable UUID for a finding (RFC 9562 version 8: 122 bits of a SHA-256 over the
 /// fingerprint, path, position and commit).
-pub fn vulnerability_id(f: &Finding) -> String {
+pub(crate) fn vulnerability_id(f: &Finding) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for part in [
@@ -172,8 +173,8 @@ pub fn vulnerability_id(f: &Finding) -> String {
 }
 
 /// `yyyy-mm-ddThh:mm:ss` in UTC, the only form the schema's `start_time`/`end_time` accept.
-pub fn schema_time(secs: i64) -> String {
-    let full = crate::scan::history::rfc3339(secs, 0);
+pub(crate) fn schema_time(secs: i64) -> String {
+    let full = crate::dates::rfc3339(secs, 0);
     full.trim_end_matches("+00:00").to_string()
 }
 
@@ -263,7 +264,7 @@ fn vulnerability<'a>(f: &'a Finding, rule: &'a Rule) -> Vulnerability<'a> {
 }
 
 /// Write the report; `end` is the time the scan finished (seconds since the epoch).
-pub fn write_at(
+pub(crate) fn write_at(
     out: &mut dyn Write,
     findings: &[Finding],
     rules: &RuleSet,
@@ -322,14 +323,14 @@ pub fn write_at(
 }
 
 /// Write the report, ending the scan now.
-pub fn write(
+pub(crate) fn write(
     out: &mut dyn Write,
     findings: &[Finding],
     rules: &RuleSet,
     summary: &Summary,
     _opts: &ReportOptions,
 ) -> io::Result<()> {
-    write_at(out, findings, rules, summary, crate::scan::history::now())
+    write_at(out, findings, rules, summary, crate::dates::now())
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::diag::escape;
 use crate::finding::Finding;
 use crate::rules::RuleSet;
 
-pub fn write(
+pub(crate) fn write(
     out: &mut dyn Write,
     findings: &[Finding],
     rules: &RuleSet,

@@ -6,16 +6,17 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ReportOptions, Summary};
+use super::ReportOptions;
 use crate::finding::{CommitInfo, Finding, Location, Provenance, Suppression};
 use crate::rules::RuleSet;
+use crate::summary::Summary;
 
 /// Version of the JSON report shape.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// One finding as written in JSON.
 #[derive(Serialize)]
-pub struct JsonFinding<'a> {
+pub(crate) struct JsonFinding<'a> {
     pub rule: &'a str,
     pub provider: &'a str,
     pub name: &'a str,
@@ -47,7 +48,7 @@ pub struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoke_url: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verification: Option<&'a crate::verify::Verdict>,
+    pub verification: Option<&'a crate::finding::Verdict>,
     /// Only with `--show-suppressed`: what silenced it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppression>,
@@ -56,7 +57,7 @@ pub struct JsonFinding<'a> {
 }
 
 impl<'a> JsonFinding<'a> {
-    pub fn new(f: &'a Finding, rules: &'a RuleSet, show_secrets: bool) -> JsonFinding<'a> {
+    pub(crate) fn new(f: &'a Finding, rules: &'a RuleSet, show_secrets: bool) -> JsonFinding<'a> {
         let rule = &rules.rules[f.rule];
         use crate::finding::Provenance::*;
         JsonFinding {
@@ -102,7 +103,7 @@ struct JsonReport<'a> {
     summary: &'a Summary,
 }
 
-pub fn write(
+pub(crate) fn write(
     out: &mut dyn Write,
     findings: &[Finding],
     rules: &RuleSet,
@@ -121,7 +122,7 @@ pub fn write(
     writeln!(out)
 }
 
-pub fn write_lines(
+pub(crate) fn write_lines(
     out: &mut dyn Write,
     findings: &[Finding],
     rules: &RuleSet,
@@ -176,7 +177,7 @@ struct ReadFinding {
     #[serde(default)]
     commit: Option<CommitInfo>,
     #[serde(default)]
-    verification: Option<crate::verify::Verdict>,
+    verification: Option<crate::finding::Verdict>,
     #[serde(default)]
     suppressed: Option<Suppression>,
 }
@@ -184,22 +185,25 @@ struct ReadFinding {
 /// A keyhound JSON report read back whole: its findings (with their commit, repository,
 /// verdict and suppression) and its summary.
 #[derive(Debug)]
-pub struct ReadBack {
+pub(crate) struct ReadBack {
     pub findings: Vec<Finding>,
     pub summary: Summary,
 }
 
 /// Read a keyhound JSON report (made with `--show-secrets`) whole. Any other JSON, a report
 /// without secrets, or a rule this run does not know is an error.
-pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::Error> {
+pub(crate) fn read(
+    path: &std::path::Path,
+    rules: &RuleSet,
+) -> Result<ReadBack, crate::error::Error> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
-        .map_err(|e| crate::Error::new(format!("{shown}: cannot read report: {e}")))?;
+        .map_err(|e| crate::error::Error::new(format!("{shown}: cannot read report: {e}")))?;
     // Each problem in words a user knows, never serde's (`invalid length 0, expected struct
     // ReadReport with 3 elements` for `[]`, issue 19 item 26) nor the file's content (a
     // parser's message can quote a value: a secret).
     let not_report = |why: String| {
-        crate::Error::new(format!(
+        crate::error::Error::new(format!(
             "{shown}: not a keyhound JSON report: {why} (make one with `keyhound scan --format json --show-secrets`)"
         ))
     };
@@ -232,7 +236,7 @@ pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::
             ))
         }
         Some(Some(v)) => {
-            return Err(crate::Error::new(format!(
+            return Err(crate::error::Error::new(format!(
                 "{shown}: keyhound JSON report version {v} is not supported (this keyhound reads version {VERSION})"
             )))
         }
@@ -256,13 +260,13 @@ pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::
     let mut prefixes: std::collections::HashMap<usize, Vec<String>> = Default::default();
     for (i, f) in report.findings.into_iter().enumerate() {
         let Some(secret) = f.secret else {
-            return Err(crate::Error::new(format!(
+            return Err(crate::error::Error::new(format!(
                 "{shown}: finding {} has no secret; make the report with --show-secrets",
                 i + 1
             )));
         };
         let Some(rule) = rules.index_of(&f.rule) else {
-            return Err(crate::Error::new(format!(
+            return Err(crate::error::Error::new(format!(
                 "{shown}: finding {} names rule \"{}\", which is no rule",
                 i + 1,
                 f.rule
@@ -280,19 +284,19 @@ pub fn read(path: &std::path::Path, rules: &RuleSet) -> Result<ReadBack, crate::
             (_, Some(mut commit)) => {
                 // The time orders commits (the earliest introduction of a secret); the date
                 // written is the author date, to the second.
-                commit.time = crate::scan::history::parse_since(&commit.date, 0).unwrap_or(0);
+                commit.time = crate::dates::parse_since(&commit.date, 0).unwrap_or(0);
                 Provenance::Commit { path, commit }
             }
             _ => Provenance::File { path },
         };
         let prefixes = prefixes
             .entry(rule)
-            .or_insert_with(|| crate::detect::locate::known_prefixes(&rules.rules[rule]));
-        let prefix = crate::detect::locate::known_prefix(prefixes, &secret);
+            .or_insert_with(|| crate::rules::prefix::known_prefixes(&rules.rules[rule]));
+        let prefix = crate::rules::prefix::known_prefix(prefixes, &secret);
         findings.push(Finding {
             rule,
             provider: rules.rules[rule].provider.clone(),
-            fingerprint: crate::detect::locate::fingerprint(&f.rule, secret.as_bytes()),
+            fingerprint: crate::fingerprint::fingerprint(&f.rule, secret.as_bytes()),
             redacted: crate::redact::redact_after(&secret, prefix),
             rule_id: f.rule,
             secret,

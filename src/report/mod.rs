@@ -3,22 +3,20 @@
 //! summary on stderr. Formats never read files or scan; they get
 //! findings, the rules that made them and a [`Summary`].
 
-pub mod github;
-pub mod gitlab;
-pub mod html;
-pub mod human;
-pub mod json;
-pub mod sarif;
-pub mod style;
+pub(crate) mod github;
+pub(crate) mod gitlab;
+pub(crate) mod html;
+pub(crate) mod human;
+pub(crate) mod json;
+pub(crate) mod sarif;
+pub(crate) mod style;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
-use crate::finding::{Finding, Status};
+use crate::finding::Finding;
 use crate::rules::RuleSet;
-use crate::scan::{SkipReason, Skipped};
+use crate::summary::{Coverage, SecretSummary, SkipReason, Skipped, Summary, VerificationCounts};
 pub use style::ColorChoice;
 
 /// Report format (`--format`).
@@ -34,128 +32,6 @@ pub enum Format {
     Github,
     /// One self-contained HTML page (totals, exposure timeline, coverage, findings).
     Html,
-}
-
-/// What the run did, for the summary and the JSON `summary` object.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Summary {
-    pub files: u64,
-    pub bytes: u64,
-    pub skipped_binary: u64,
-    pub skipped_large: u64,
-    /// Blobs not scanned, by name and reason.
-    pub skipped: Vec<Skipped>,
-    pub errors: u64,
-    pub findings: usize,
-    /// Findings the policy silenced (listed with `--show-suppressed`).
-    pub suppressed: usize,
-    pub elapsed_ms: u64,
-    /// Something could not be read (the errors above): the run exits 2.
-    pub incomplete: bool,
-    /// With `--verify`: how many reported findings got each verdict.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verification: Option<VerificationCounts>,
-    /// History audits: one entry per unique secret, still-present first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub secrets: Vec<SecretSummary>,
-    /// What a reviewer of a range should see beside the findings: a policy file the range
-    /// changes, a `keyhound:allow` it adds (issue 19 item 22).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notices: Vec<crate::policy::Notice>,
-    /// History audits: what was covered in each repository (one entry for a single one).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub coverage: Vec<Coverage>,
-    /// `keyhound audit` and `keyhound merge`: which list was audited, and by which shard.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub audit: Option<crate::audit::AuditRecord>,
-}
-
-impl Summary {
-    /// A report of an organisation's whole list (`keyhound audit` in one process, or `keyhound
-    /// merge`), not of one shard.
-    pub fn whole_list_audit(&self) -> bool {
-        self.audit.as_ref().is_some_and(|a| a.shard.is_none())
-    }
-
-    /// This summary without what depends on how an audit was split: the times, and the counts
-    /// of blobs and bytes read (two forks audited by different shards each read the objects
-    /// they share, which one process reads once), written as 0; `files` counts the blobs each
-    /// repository reaches, summed over the repositories (what was covered, not what was read).
-    /// What was found and what was covered (findings, secrets, each repository's refs,
-    /// commits, blobs, missing objects) stays.
-    pub fn without_run_statistics(&self) -> Summary {
-        let mut summary = self.clone();
-        summary.files = summary.coverage.iter().map(|c| c.blobs).sum();
-        summary.bytes = 0;
-        summary.elapsed_ms = 0;
-        for c in &mut summary.coverage {
-            c.blobs_scanned = 0;
-            c.blobs_shared = 0;
-            c.elapsed_ms = 0;
-        }
-        summary
-    }
-}
-
-/// What a history audit covered in one repository. Written for every history audit, read back
-/// by `keyhound merge` to tell a complete organisation audit from one with gaps.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Coverage {
-    /// The repository as the user named it (path or URL).
-    pub repository: String,
-    /// Refs (branches, tags, other refs) whose history was walked.
-    pub refs: u64,
-    /// Commits walked.
-    pub commits: u64,
-    /// Distinct blobs this repository reaches (within `--range`/`--since` when given).
-    pub blobs: u64,
-    /// Of those, blobs read and scanned for this repository.
-    pub blobs_scanned: u64,
-    /// Of those, blobs already scanned for another repository of the same run (forks share
-    /// objects) or recorded in `--state`: not read again.
-    pub blobs_shared: u64,
-    /// Objects the history names but the object database does not have (shallow or broken
-    /// repositories, partial clones).
-    pub objects_missing: u64,
-    /// Commits that could not be parsed (a malformed header): skipped, their parents still
-    /// walked (issue 19 item 9).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub commits_skipped: u64,
-    /// Something in this repository could not be read: its findings may be incomplete.
-    pub incomplete: bool,
-    /// Why the repository could not be audited at all, or what went wrong.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub elapsed_ms: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-/// How many findings got each verdict.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VerificationCounts {
-    pub live: usize,
-    pub invalid: usize,
-    pub unknown: usize,
-    pub unsupported: usize,
-}
-
-impl VerificationCounts {
-    pub fn of(findings: &[Finding]) -> VerificationCounts {
-        let mut c = VerificationCounts::default();
-        for f in findings {
-            match f.verification.as_ref().map(|v| v.status) {
-                Some(Status::Live) => c.live += 1,
-                Some(Status::Invalid) => c.invalid += 1,
-                Some(Status::Unsupported) => c.unsupported += 1,
-                Some(Status::Unknown) | None => c.unknown += 1,
-            }
-        }
-        c
-    }
 }
 
 /// The verification line on stderr: unknown verdicts are never silent.
@@ -190,42 +66,6 @@ pub fn skip_text(s: &Skipped) -> String {
 
 /// How many skipped blobs the summary line names.
 const SKIPPED_NAMED: usize = 3;
-
-/// The audit's answer for one unique secret: since when, by whom, still there or not.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SecretSummary {
-    pub rule: String,
-    pub provider: String,
-    pub redacted: String,
-    pub fingerprint: String,
-    /// Still in the tree of some branch tip (not only in history).
-    pub present_at_tip: bool,
-    pub first_commit: String,
-    pub first_author: String,
-    pub first_date: String,
-    /// Days between the first commit and now.
-    pub exposed_days: i64,
-    /// Paths it was found at.
-    pub paths: Vec<String>,
-    /// History audits of several repositories: every repository it was found in, in the order
-    /// audited.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub repositories: Vec<String>,
-    /// History audits of several repositories: each (repository, path) it is at.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub locations: Vec<SecretLocation>,
-}
-
-/// Where a secret is, in an audit of several repositories.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SecretLocation {
-    pub repository: String,
-    pub path: String,
-    /// The earliest commit of this repository that has it at this path.
-    pub first_commit: String,
-    /// Still in the tree of a branch tip of this repository.
-    pub present_at_tip: bool,
-}
 
 /// The audit table, for stderr; its outside text (authors, repositories) escaped.
 pub fn secrets_table(secrets: &[SecretSummary]) -> String {

@@ -26,9 +26,10 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::{ReportOptions, Summary};
+use super::ReportOptions;
 use crate::finding::{Finding, Provenance};
 use crate::rules::{Rule, RuleSet, Severity};
+use crate::summary::Summary;
 
 /// Key of `partialFingerprints`; bump the suffix if the fingerprint's definition changes.
 /// (v2: the fingerprint became Argon2id, issue 19 item 3.)
@@ -51,7 +52,7 @@ fn security_severity(severity: Severity) -> &'static str {
 }
 
 /// Percent-encode a relative path for a SARIF `uri` (RFC 3986: keep unreserved and `/`).
-pub fn uri(path: &str) -> String {
+pub(crate) fn uri(path: &str) -> String {
     let mut out = String::new();
     for b in path.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
@@ -189,7 +190,7 @@ fn result_entry(f: &Finding, rule: &Rule, rule_index: usize, ordinal: usize) -> 
 }
 
 /// A notice as a SARIF `notification` (§3.58): a warning, at its file (and line) when it has one.
-fn notification(notice: &crate::policy::Notice) -> Value {
+fn notification(notice: &crate::summary::Notice) -> Value {
     let mut n = json!({
         "level": "warning",
         "message": {"text": notice.message},
@@ -212,14 +213,14 @@ fn notification(notice: &crate::policy::Notice) -> Value {
 /// more limits" and "SARIF file is too large"): at most 25,000 results per run, of which only the
 /// top 5,000 are stored; at most 1,000 locations per result (we write one); 10 MB gzip-compressed.
 /// We keep the 5,000 ourselves, so the note of what was left out is exact.
-pub const MAX_RESULTS: usize = 5_000;
+pub(crate) const MAX_RESULTS: usize = 5_000;
 
 /// Bytes of the written file. Bounding the uncompressed size bounds the gzip one below 10 MB.
-pub const MAX_BYTES: usize = 10_000_000;
+pub(crate) const MAX_BYTES: usize = 10_000_000;
 
 /// What a capped report left out, by level.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct LeftOut {
+pub(crate) struct LeftOut {
     pub error: usize,
     pub warning: usize,
     pub note: usize,
@@ -236,7 +237,7 @@ fn rank(result: &Value, f: &Finding) -> u8 {
     level + if f.suppressed.is_some() { 3 } else { 0 }
 }
 
-pub fn write(
+pub(crate) fn write(
     out: &mut dyn Write,
     findings: &[Finding],
     rules: &RuleSet,
@@ -325,7 +326,7 @@ pub fn write(
 }
 
 /// The stderr note of a capped SARIF report.
-pub fn left_out_note(findings: usize, kept: usize, left: LeftOut) -> String {
+pub(crate) fn left_out_note(findings: usize, kept: usize, left: LeftOut) -> String {
     format!(
         "SARIF holds {kept} of {findings} findings (GitHub code scanning stores at most {MAX_RESULTS} per upload and accepts at most 10 MB); left out: {} error, {} warning, {} note (highest level kept first; run.properties.keyhound lists the counts; --format json writes every finding)",
         left.error, left.warning, left.note

@@ -18,7 +18,7 @@ pub enum ColorChoice {
 /// `NO_COLOR` set and not empty turns colour off (no-color.org), `CLICOLOR_FORCE` set and not
 /// `0` turns it on even off a terminal, `CLICOLOR=0` or `TERM=dumb` turn it off, else colour
 /// when the report goes to a terminal (bixense.com/clicolors).
-pub fn use_color(
+pub(crate) fn use_color(
     choice: ColorChoice,
     to_terminal: bool,
     env: impl Fn(&str) -> Option<OsString>,
@@ -45,33 +45,33 @@ pub fn use_color(
 
 /// Colour choice resolved once per run.
 #[derive(Debug, Clone, Copy)]
-pub struct Style {
+pub(crate) struct Style {
     pub color: bool,
 }
 
 impl Style {
-    pub fn path(&self, s: &str) -> String {
+    pub(crate) fn path(&self, s: &str) -> String {
         if self.color {
             s.magenta().bold().to_string()
         } else {
             s.to_string()
         }
     }
-    pub fn rule(&self, s: &str) -> String {
+    pub(crate) fn rule(&self, s: &str) -> String {
         if self.color {
             s.red().bold().to_string()
         } else {
             s.to_string()
         }
     }
-    pub fn secret(&self, s: &str) -> String {
+    pub(crate) fn secret(&self, s: &str) -> String {
         if self.color {
             s.yellow().to_string()
         } else {
             s.to_string()
         }
     }
-    pub fn dim(&self, s: &str) -> String {
+    pub(crate) fn dim(&self, s: &str) -> String {
         if self.color {
             s.dimmed().to_string()
         } else {

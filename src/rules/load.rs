@@ -38,6 +38,12 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
+impl From<LoadError> for crate::error::Error {
+    fn from(e: LoadError) -> crate::error::Error {
+        crate::error::Error::new(e.to_string())
+    }
+}
+
 /// One `[[rule]]` table as written in TOML.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

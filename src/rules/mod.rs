@@ -6,6 +6,7 @@ pub mod check;
 pub mod example;
 pub mod gitleaks;
 pub mod load;
+pub mod prefix;
 
 use regex::bytes::Regex;
 use serde::Serialize;

@@ -22,12 +22,13 @@ use std::cell::Cell;
 use std::io::{Cursor, Read};
 use std::rc::Rc;
 
-use super::{decode, notebook, Cap, Limits, Members, SkipReason};
+use super::{decode, notebook, Cap, Limits, Members};
 use crate::detect::{locate, Detector};
 use crate::finding::Provenance;
+use crate::summary::SkipReason;
 
 /// Members read from one archive at most; the rest is a note.
-pub const MAX_ENTRIES: usize = 20_000;
+pub(crate) const MAX_ENTRIES: usize = 20_000;
 /// Bytes inflated for one top-level archive, in multiples of `--max-file-size`.
 const INFLATED_PER_MAX_FILE_SIZE: u64 = 4;
 /// A stream that has produced this many bytes...
@@ -40,7 +41,7 @@ const MAX_NAMED: usize = 50;
 
 /// What kind of archive a blob is, from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Zip,
     Gzip,
     Tar,
@@ -48,7 +49,7 @@ pub enum Kind {
 
 /// The archive kind of `bytes`, by magic number: `PK\3\4` (or the end record of an empty zip),
 /// `1F 8B`, `ustar` at offset 257.
-pub fn kind(bytes: &[u8]) -> Option<Kind> {
+pub(crate) fn kind(bytes: &[u8]) -> Option<Kind> {
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         Some(Kind::Zip)
     } else if bytes.starts_with(&[0x1f, 0x8b]) {
@@ -61,7 +62,7 @@ pub fn kind(bytes: &[u8]) -> Option<Kind> {
 }
 
 /// What a limit's name means, for notes.
-pub fn limit_text(limit: &str) -> &'static str {
+pub(crate) fn limit_text(limit: &str) -> &'static str {
     match limit {
         "depth" => "archives nested deeper than --archive-depth are not opened",
         "entries" => "members past the first 20000 are not read",
@@ -74,7 +75,7 @@ pub fn limit_text(limit: &str) -> &'static str {
 }
 
 /// Expand the archive `bytes` of `kind` and scan its members.
-pub fn expand(detector: &Detector, bytes: &[u8], kind: Kind, limits: &Limits) -> Members {
+pub(crate) fn expand(detector: &Detector, bytes: &[u8], kind: Kind, limits: &Limits) -> Members {
     let mut ex = Expander {
         detector,
         limits,

@@ -18,25 +18,25 @@ use crate::finding::{Finding, Provenance};
 
 /// Bytes each window shares with the next: longer than any key a rule finds on one line, a PEM
 /// block, and the context rules read before a key.
-pub const OVERLAP: usize = 64 << 10;
+pub(crate) const OVERLAP: usize = 64 << 10;
 /// Smallest window, whatever `--max-file-size` says.
 const MIN_WINDOW: usize = 4 * OVERLAP;
 /// Shortest run of printable characters in a binary blob that is scanned: shorter runs are
 /// the noise of compressed or machine data (`strings` uses 4; a key and its name are longer).
-pub const MIN_RUN: usize = 8;
+pub(crate) const MIN_RUN: usize = 8;
 /// How far before a window's first owned byte it starts, for the context of a key there.
 const BACK: usize = 4 << 10;
 
 /// What [`scan_stream`] did with a blob.
-pub enum Streamed {
-    /// Scanned: its findings and how many bytes were read.
-    Scanned { findings: Vec<Finding>, bytes: u64 },
+pub(crate) enum Streamed {
+    /// Scanned: its findings (the bytes read are counted in `Stats`).
+    Scanned { findings: Vec<Finding> },
     /// An archive over the size limit: not expanded, nothing scanned.
     Archive,
 }
 
 /// The window size for `limits`.
-pub fn window(limits: &Limits) -> usize {
+pub(crate) fn window(limits: &Limits) -> usize {
     usize::try_from(limits.max_file_size)
         .unwrap_or(usize::MAX / 2)
         .max(MIN_WINDOW)
@@ -89,7 +89,7 @@ fn chars(bytes: &[u8]) -> usize {
 /// Scan `input` in windows (see the module's doc): UTF-16 text (by its byte-order mark) is
 /// decoded as it is read; binary input is scanned as its printable runs unless `--binary`.
 /// Counts the blob in `stats`, and names it when findings were left out ([`Cap`]).
-pub fn scan_stream(
+pub(crate) fn scan_stream(
     detector: &Detector,
     input: &mut dyn Read,
     provenance: &Provenance,
@@ -176,10 +176,7 @@ pub fn scan_stream(
             limits.max_file_size,
         );
     }
-    Ok(Streamed::Scanned {
-        findings,
-        bytes: total,
-    })
+    Ok(Streamed::Scanned { findings })
 }
 
 /// Line starts of a window's text, to turn a finding's line and column back into an offset.
@@ -234,7 +231,7 @@ fn place(
 }
 
 /// [`place`] the findings of a whole binary blob's printable `runs`.
-pub fn place_all(found: Vec<Finding>, bytes: &[u8], runs: &Runs) -> Vec<Finding> {
+pub(crate) fn place_all(found: Vec<Finding>, bytes: &[u8], runs: &Runs) -> Vec<Finding> {
     if found.is_empty() {
         return found;
     }
@@ -289,7 +286,7 @@ impl Utf16 {
 }
 
 /// [`printable_runs`], with keys glued to the binary format cut loose ([`Detector::unglue`]).
-pub fn runs(detector: &Detector, bytes: &[u8], continued: bool, cut: bool) -> Runs {
+pub(crate) fn runs(detector: &Detector, bytes: &[u8], continued: bool, cut: bool) -> Runs {
     let mut runs = printable_runs(bytes, continued, cut);
     detector.unglue(&mut runs.text);
     runs
@@ -298,14 +295,14 @@ pub fn runs(detector: &Detector, bytes: &[u8], continued: bool, cut: bool) -> Ru
 /// The printable runs of a binary blob: their text, one run a line, and where each run starts
 /// in the text and in the blob.
 #[derive(Debug, Default)]
-pub struct Runs {
+pub(crate) struct Runs {
     pub text: Vec<u8>,
     starts: Vec<(usize, usize)>,
 }
 
 impl Runs {
     /// The blob's offset of the text's offset `t`.
-    pub fn original(&self, t: usize) -> usize {
+    pub(crate) fn original(&self, t: usize) -> usize {
         let i = self.starts.partition_point(|&(at, _)| at <= t);
         match i.checked_sub(1).map(|i| self.starts[i]) {
             Some((at, from)) => from + (t - at),
@@ -331,7 +328,7 @@ const PRINTABLE: [bool; 256] = {
 /// The runs of at least [`MIN_RUN`] printable characters (printable ASCII and UTF-8 sequences)
 /// of binary `bytes`. A run touching the start (when `continued`) or the end (when `cut`) may go
 /// on beyond this piece, so it is kept whatever its length.
-pub fn printable_runs(bytes: &[u8], continued: bool, cut: bool) -> Runs {
+pub(crate) fn printable_runs(bytes: &[u8], continued: bool, cut: bool) -> Runs {
     let mut runs = Runs::default();
     let n = bytes.len();
     let mut i = 0;

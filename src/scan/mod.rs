@@ -9,26 +9,25 @@
 //! pack-order reader included, expands them. Nothing here formats output or decides what is
 //! reported (see `crate::policy`).
 
-pub mod archive;
+pub(crate) mod archive;
 pub mod history;
-pub mod large;
-pub mod notebook;
-pub mod staged;
-pub mod stdin;
+pub(crate) mod large;
+pub(crate) mod notebook;
+pub(crate) mod staged;
+pub(crate) mod stdin;
 pub mod walk;
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
-
 use crate::detect::{locate, Detector};
-pub use crate::detect::{MAX_PER_BLOB, MAX_PER_SECRET};
+pub(crate) use crate::detect::{MAX_PER_BLOB, MAX_PER_SECRET};
 use crate::finding::{Finding, Provenance};
+use crate::summary::{SkipReason, Skipped};
 
 /// Bytes sniffed for a NUL to call a file binary.
-pub const BINARY_SNIFF: usize = 8192;
+pub(crate) const BINARY_SNIFF: usize = 8192;
 
 /// The per-blob limits every source applies.
 #[derive(Debug, Clone, Copy)]
@@ -53,38 +52,6 @@ impl Limits {
         }
         false
     }
-}
-
-/// Why a blob was not scanned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "reason", rename_all = "snake_case")]
-pub enum SkipReason {
-    /// An archive (or an archive's member) over `--max-file-size`: archives are expanded in
-    /// memory. Other blobs that large are scanned in windows ([`large`]).
-    TooLarge { size: u64 },
-    /// A NUL byte in the first 8 KiB: no longer given (binary blobs are scanned by their
-    /// printable runs since issue 19 item 12), kept to read older reports.
-    Binary,
-    /// Excluded by `.keyhoundignore` or `[allow] paths`.
-    Ignored,
-    /// Part of an archive was not expanded: a limit against archive bombs was reached. `limit`
-    /// names it: `depth`, `entries`, `inflated_size` or `ratio` (see [`archive`]).
-    ArchiveLimit { limit: String },
-    /// An archive, or a member of one, could not be read: damaged, encrypted, or compressed
-    /// with a method keyhound does not read. A note, not an error: repositories keep broken
-    /// archives as test fixtures.
-    ArchiveUnreadable { why: String },
-    /// Scanned, but `more` of its findings are not listed: past [`MAX_PER_SECRET`] occurrences
-    /// of one secret or [`MAX_PER_BLOB`] in all (issue 19 item 11: the report stays bounded).
-    NotListed { more: u64 },
-}
-
-/// One blob that was not scanned, by name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Skipped {
-    pub path: String,
-    #[serde(flatten)]
-    pub reason: SkipReason,
 }
 
 /// Counters shared by the threads of one scan, and the names of what was skipped.
@@ -173,7 +140,7 @@ impl Stats {
 /// The bytes of a blob to scan: UTF-16 text decoded; `None` for a binary blob (unless
 /// `--binary`). Pure, no counting: the one rule every source applies to text content
 /// ([`scan_blob`] counts; history counts once it knows which blobs it wants).
-pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Option<Cow<'a, [u8]>> {
+pub(crate) fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Option<Cow<'a, [u8]>> {
     let text = match decode_utf16(bytes) {
         Some(decoded) => Cow::Owned(decoded),
         None => Cow::Borrowed(bytes),
@@ -184,7 +151,7 @@ pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Option<Cow<'a, [u8]>> {
 /// What a blob's content is, before it has a name: text to scan, a binary blob to pass over, or
 /// an archive or notebook whose members were already scanned. History inspects blobs in pack
 /// order and names them later; the other sources at once ([`scan_blob`]).
-pub enum Inspected<'a> {
+pub(crate) enum Inspected<'a> {
     Text(Cow<'a, [u8]>),
     /// A binary blob's printable runs ([`large::printable_runs`]): scanned as text, its
     /// findings placed at the blob's own lines ([`binary_findings`]).
@@ -193,7 +160,7 @@ pub enum Inspected<'a> {
 }
 
 /// Tell text, binary, archive and notebook apart by content, and expand the last two.
-pub fn inspect<'a>(detector: &Detector, bytes: &'a [u8], limits: &Limits) -> Inspected<'a> {
+pub(crate) fn inspect<'a>(detector: &Detector, bytes: &'a [u8], limits: &Limits) -> Inspected<'a> {
     if limits.archive_depth > 0 {
         if let Some(kind) = archive::kind(bytes) {
             return Inspected::Members(archive::expand(detector, bytes, kind, limits));
@@ -210,7 +177,7 @@ pub fn inspect<'a>(detector: &Detector, bytes: &'a [u8], limits: &Limits) -> Ins
 
 /// The findings of a binary blob `bytes` in its printable `runs` (issue 19 item 12), at the
 /// blob's own lines and columns; and how many were left out ([`Cap`]).
-pub fn binary_findings(
+pub(crate) fn binary_findings(
     detector: &Detector,
     bytes: &[u8],
     runs: &large::Runs,
@@ -224,7 +191,7 @@ pub fn binary_findings(
 /// What the members of an archive or the cells of a notebook gave, each named by its suffix to
 /// the blob's own path (`!inner/path`, `!b.tar.gz!c.env`, `#cell-3`).
 #[derive(Debug, Default)]
-pub struct Members {
+pub(crate) struct Members {
     /// Members scanned as text, and their bytes.
     pub files: u64,
     pub bytes: u64,
@@ -240,7 +207,7 @@ pub struct Members {
 /// members, windows of a large file): at most [`MAX_PER_SECRET`] of one secret and
 /// [`MAX_PER_BLOB`] in all; the rest are counted (issue 19 item 11).
 #[derive(Debug, Default)]
-pub struct Cap {
+pub(crate) struct Cap {
     seen: std::collections::HashMap<String, usize>,
     listed: usize,
     /// Findings left out so far.
@@ -249,7 +216,7 @@ pub struct Cap {
 
 impl Cap {
     /// Keep what fits of a part's findings, of which the part itself left out `more`.
-    pub fn admit<T>(
+    pub(crate) fn admit<T>(
         &mut self,
         found: Vec<T>,
         more: u64,
@@ -276,7 +243,7 @@ impl Cap {
 
 impl Members {
     /// Count the members and name the skipped ones, under the blob's name `what`.
-    pub fn record(&self, what: &str, limits: &Limits, stats: &Stats) {
+    pub(crate) fn record(&self, what: &str, limits: &Limits, stats: &Stats) {
         stats.add_files(self.files, self.bytes);
         if self.more > 0 {
             stats.skip(
@@ -295,7 +262,7 @@ impl Members {
     }
 
     /// The findings, seen in the blob at `outer`.
-    pub fn findings_at(&self, outer: &Provenance) -> Vec<Finding> {
+    pub(crate) fn findings_at(&self, outer: &Provenance) -> Vec<Finding> {
         self.findings
             .iter()
             .map(|(suffix, f)| Finding {
@@ -309,7 +276,7 @@ impl Members {
 /// Scan one blob: [`inspect`] it, count it (or name it as skipped), run the detector; each
 /// finding carries `provenance` (with an archive member's or notebook cell's suffix) and, from
 /// git sources, the blob id.
-pub fn scan_blob(
+pub(crate) fn scan_blob(
     detector: &Detector,
     bytes: &[u8],
     provenance: &Provenance,
@@ -358,7 +325,7 @@ pub fn scan_blob(
 /// Text in UTF-16 (a byte-order mark says so, as PowerShell and some Windows editors write it)
 /// decoded to UTF-8, so its keys are found. A mark alone is not enough: `FF FE` also starts
 /// Latin-1 text, so the first block must hold the NULs of ASCII in UTF-16 too.
-pub fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
     let little = match bytes {
         [0xFF, 0xFE, ..] => true,
         [0xFE, 0xFF, ..] => false,
@@ -381,7 +348,7 @@ pub fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// True when the first bytes hold a NUL: the file is binary.
-pub fn is_binary(bytes: &[u8]) -> bool {
+pub(crate) fn is_binary(bytes: &[u8]) -> bool {
     memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF)]).is_some()
 }
 

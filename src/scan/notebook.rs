@@ -26,7 +26,7 @@ fn looks_like_notebook(bytes: &[u8]) -> bool {
 
 /// The texts of a notebook, each with its suffix (`#cell-3`, `#cell-3.output-1`); `None` when
 /// `bytes` is not a notebook.
-pub fn texts(bytes: &[u8]) -> Option<Vec<(String, String)>> {
+pub(crate) fn texts(bytes: &[u8]) -> Option<Vec<(String, String)>> {
     if !looks_like_notebook(bytes) {
         return None;
     }
@@ -51,7 +51,7 @@ pub fn texts(bytes: &[u8]) -> Option<Vec<(String, String)>> {
 }
 
 /// Scan a notebook's texts; `None` when `bytes` is not a notebook.
-pub fn scan(detector: &Detector, bytes: &[u8]) -> Option<Members> {
+pub(crate) fn scan(detector: &Detector, bytes: &[u8]) -> Option<Members> {
     let texts = texts(bytes)?;
     let mut members = Members {
         files: 1,

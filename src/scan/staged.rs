@@ -22,7 +22,7 @@ use crate::finding::{Finding, Provenance};
 
 /// Why the staged changes could not be scanned. The hook refuses the commit on any of these.
 #[derive(Debug)]
-pub enum StagedError {
+pub(crate) enum StagedError {
     /// `git` could not be started.
     NoGit(std::io::Error),
     /// A git command failed; its stderr, one line.
@@ -45,7 +45,7 @@ impl std::error::Error for StagedError {}
 
 /// One staged file: its path, the staged blob and the blob it replaces (if any).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StagedFile {
+pub(crate) struct StagedFile {
     pub path: String,
     pub new: String,
     pub old: Option<String>,
@@ -63,7 +63,7 @@ fn git(dir: &Path) -> Command {
 
 /// The files the index changes relative to HEAD (added, copied, modified, renamed, type
 /// changed); submodules and deletions are left out.
-pub fn staged_files(dir: &Path) -> Result<Vec<StagedFile>, StagedError> {
+pub(crate) fn staged_files(dir: &Path) -> Result<Vec<StagedFile>, StagedError> {
     let args = [
         "diff",
         "--cached",
@@ -120,14 +120,14 @@ fn parse_raw(raw: &[u8]) -> Result<Vec<StagedFile>, StagedError> {
 /// A blob as `git cat-file --batch` gave it: its content, or only its size when that was over
 /// the limit (the content is then read past, never kept).
 #[derive(Debug)]
-pub enum BlobContent {
+pub(crate) enum BlobContent {
     Bytes(Vec<u8>),
     TooLarge(u64),
 }
 
 /// Read blobs with one `git cat-file --batch`; a missing object is an error. The size in each
 /// object's header is checked before its content is read: content over `max` is skipped.
-pub fn read_blobs(
+pub(crate) fn read_blobs(
     dir: &Path,
     ids: &[&str],
     max: u64,
@@ -190,13 +190,13 @@ pub fn read_blobs(
 
 /// Options of a staged scan.
 #[derive(Debug, Clone)]
-pub struct StagedOptions {
+pub(crate) struct StagedOptions {
     pub dir: PathBuf,
     pub limits: Limits,
 }
 
 /// Scan the lines the staged change adds.
-pub fn scan(
+pub(crate) fn scan(
     detector: &Detector,
     opts: &StagedOptions,
     stats: &Stats,
@@ -336,14 +336,14 @@ fn scan_large(
 /// True when `finding` touches a line that `added` (from [`added_lines`]) marks as added. A
 /// line past the end of `added` counts as added: a match can end on a final newline that
 /// [`added_lines`] does not count as a line of its own.
-pub fn adds(finding: &Finding, added: &[bool]) -> bool {
+pub(crate) fn adds(finding: &Finding, added: &[bool]) -> bool {
     (finding.location.line..=finding.location.end_line)
         .any(|l| added.get(l.wrapping_sub(1)).copied().unwrap_or(true))
 }
 
 /// For each line of `new` (index = line - 1), whether the change adds it: the staged file holds
 /// that line more often than the old one did. Occurrences are matched in order.
-pub fn added_lines(old: &[u8], new: &[u8]) -> Vec<bool> {
+pub(crate) fn added_lines(old: &[u8], new: &[u8]) -> Vec<bool> {
     let mut remaining: HashMap<&[u8], usize> = HashMap::new();
     for line in lines(old) {
         *remaining.entry(line).or_default() += 1;

@@ -13,10 +13,14 @@ use crate::finding::{Finding, Provenance};
 
 /// Standard input is read to this many windows (`--max-file-size` each) at most: 400 MiB by
 /// default.
-pub const STDIN_WINDOWS: u64 = 16;
+pub(crate) const STDIN_WINDOWS: u64 = 16;
 
 /// Read stdin and scan it.
-pub fn scan(detector: &Detector, limits: &Limits, stats: &Stats) -> std::io::Result<Vec<Finding>> {
+pub(crate) fn scan(
+    detector: &Detector,
+    limits: &Limits,
+    stats: &Stats,
+) -> std::io::Result<Vec<Finding>> {
     let mut bytes = Vec::new();
     let mut input = std::io::stdin().lock();
     (&mut input)

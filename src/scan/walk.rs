@@ -10,11 +10,12 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::{large, scan_blob, Limits, SkipReason, Stats};
+use super::{large, scan_blob, Limits, Stats};
 use crate::detect::Detector;
 use crate::diag;
 use crate::finding::{Finding, Provenance};
-use crate::policy::PathFilter;
+use crate::paths::PathFilter;
+use crate::summary::SkipReason;
 
 /// What a tree scan is asked (`keyhound scan PATH... --no-ignore`): built once from the command
 /// line and carried unchanged to the walk.
@@ -40,7 +41,7 @@ pub struct WalkOptions<'a> {
 }
 
 /// Walk every path and return the findings (unsorted).
-pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Finding> {
+pub(crate) fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Finding> {
     let findings = Mutex::new(Vec::new());
     // Paths given by name are not seen by the walker's filter: the policy is checked here (the
     // pre-commit framework passes every file by name).
@@ -158,7 +159,7 @@ pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Findi
 /// Scan one regular file; problems become diagnostics. A file over `--max-file-size` is
 /// scanned in windows ([`large::scan_stream`]), unless it is an archive (which is noted as too
 /// large, as archives are expanded in memory).
-pub fn scan_file(
+pub(crate) fn scan_file(
     detector: &Detector,
     opts: &WalkOptions,
     stats: &Stats,
@@ -198,7 +199,7 @@ pub fn scan_file(
 }
 
 /// `path` relative to `root` with `/` separators, or as given when it is outside `root`.
-pub fn display_path(root: &Path, path: &Path) -> String {
+pub(crate) fn display_path(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     let rel = rel.strip_prefix("./").unwrap_or(rel);
     let s = rel.to_string_lossy();

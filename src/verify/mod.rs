@@ -7,7 +7,7 @@
 //! (never the secret itself) for [`CACHE_TTL_SECS`]; `unknown` is never cached.
 
 mod limit;
-pub mod providers;
+pub(crate) mod providers;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

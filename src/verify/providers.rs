@@ -6,7 +6,7 @@ use super::{Status, Verdict};
 
 /// How the key travels in the request.
 #[derive(Debug, Clone, Copy)]
-pub enum Auth {
+pub(crate) enum Auth {
     Bearer,
     Header(&'static str),
     /// `Authorization: <scheme> <key>` with a scheme other than Bearer (Deepgram's `Token`).
@@ -15,7 +15,7 @@ pub enum Auth {
 
 /// One provider's check.
 #[derive(Debug, Clone, Copy)]
-pub struct Check {
+pub(crate) struct Check {
     pub provider: &'static str,
     /// Scheme and host, no trailing slash.
     pub base: &'static str,
@@ -26,7 +26,7 @@ pub struct Check {
 }
 
 /// The check for a provider, if it has one.
-pub fn check_for(provider: &str) -> Option<Check> {
+pub(crate) fn check_for(provider: &str) -> Option<Check> {
     let c = |provider, base, method, path, auth, headers| Check {
         provider,
         base,
@@ -363,7 +363,7 @@ pub fn check_for(provider: &str) -> Option<Check> {
 }
 
 /// Why a provider has no check: the one line an `unsupported` verdict gives.
-pub fn unsupported_reason(provider: &str) -> Option<&'static str> {
+pub(crate) fn unsupported_reason(provider: &str) -> Option<&'static str> {
     Some(match provider {
         "azure-openai" => "each Azure OpenAI key belongs to its customer's own host (*.openai.azure.com), which the key does not name",
         "ibm" => "IBM Cloud checks a key only by exchanging it for an IAM token (POST iam.cloud.ibm.com/identity/token), which mints a new credential",
@@ -388,14 +388,14 @@ pub fn unsupported_reason(provider: &str) -> Option<&'static str> {
 
 /// A response, as much of it as classification needs.
 #[derive(Debug, Clone, Default)]
-pub struct Response {
+pub(crate) struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
 impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -403,7 +403,7 @@ impl Response {
     }
 
     /// The body as JSON, if it is the provider's JSON (a proxy's HTML page is not).
-    pub fn json(&self) -> Option<serde_json::Value> {
+    pub(crate) fn json(&self) -> Option<serde_json::Value> {
         let is_json = self
             .header("content-type")
             .is_some_and(|t| t.contains("json"));
@@ -416,7 +416,7 @@ impl Response {
 
 /// What to do with a response.
 #[derive(Debug, Clone)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Done(Verdict),
     /// Rate limited: try again after backing off.
     Retry,
@@ -433,7 +433,7 @@ fn verdict(status: Status, reason: impl Into<String>) -> Outcome {
 /// Map a response to a verdict. A key is a credential, not a quota: a key that works but has
 /// no credit, or lacks a scope, is live. Only the provider's own JSON answer can make a key
 /// live or invalid; anything else (a proxy page, a 5xx) is unknown.
-pub fn classify(check: &Check, r: &Response) -> Outcome {
+pub(crate) fn classify(check: &Check, r: &Response) -> Outcome {
     let json = r.json();
     let code = json.as_ref().and_then(error_code).unwrap_or_default();
     match (check.provider, r.status) {

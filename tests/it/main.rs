@@ -19,6 +19,7 @@ mod history_state;
 mod hostile;
 mod html;
 mod issue10;
+mod layering;
 mod precision;
 mod readme;
 mod readme_ci;

@@ -6,8 +6,9 @@ use std::io::{self, Write};
 
 use super::{esc, plural, Totals, Verdict};
 use crate::finding::Finding;
-use crate::report::{skip_text, Coverage, ReportOptions, Summary};
+use crate::report::{skip_text, ReportOptions};
 use crate::rules::RuleSet;
+use crate::summary::{Coverage, Summary};
 
 /// Skipped blobs named on the page; the JSON report has them all.
 const SKIPPED_LISTED: usize = 500;

@@ -20,9 +20,10 @@ mod findings;
 mod tests;
 mod timeline;
 
-use super::{ReportOptions, Summary};
+use super::ReportOptions;
 use crate::finding::{Finding, Status};
 use crate::rules::RuleSet;
+use crate::summary::Summary;
 use findings::{findings_list, has_gap, repositories, skipped};
 use timeline::{as_of, date_of, timeline};
 
@@ -134,7 +135,7 @@ impl<'a> Totals<'a> {
 }
 
 /// Write the page.
-pub fn write(
+pub(crate) fn write(
     out: &mut dyn Write,
     findings: &[Finding],
     rules: &RuleSet,

@@ -6,7 +6,7 @@ use super::*;
 use crate::finding::{CommitInfo, Location, Provenance};
 use crate::redact::redact;
 use crate::report::Format;
-use crate::report::{Coverage, SecretSummary};
+use crate::summary::{Coverage, SecretSummary};
 
 /// A key-shaped secret made at run time (the repository holds no key literal).
 fn secret(seed: char) -> String {
@@ -37,7 +37,7 @@ fn finding(rules: &RuleSet, key: &str, path: &str, c: Option<CommitInfo>) -> Fin
         rule_id: "openai.project-key".into(),
         provider: "openai".into(),
         secret: key.into(),
-        fingerprint: crate::detect::locate::fingerprint("openai.project-key", key.as_bytes()),
+        fingerprint: crate::fingerprint::fingerprint("openai.project-key", key.as_bytes()),
         redacted: redact(key),
         location: Location {
             line: 3,
@@ -171,7 +171,7 @@ fn live_keys_come_first_in_totals_and_are_highlighted() {
     let mut dead = finding(&rules, &secret('e'), "c.env", None);
     dead.verification = verdict(Status::Invalid, "401");
     let summary = Summary {
-        verification: Some(crate::report::VerificationCounts::default()),
+        verification: Some(crate::summary::VerificationCounts::default()),
         ..Summary::default()
     };
     let html = page(&[live_a, live_b, dead], &summary, false);

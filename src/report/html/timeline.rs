@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::{esc, plural, Totals, Verdict};
+use crate::dates::{parse_since, rfc3339};
 use crate::finding::Finding;
-use crate::report::{secret_label, ReportOptions, SecretSummary};
-use crate::scan::history::{parse_since, rfc3339};
+use crate::report::{secret_label, ReportOptions};
+use crate::summary::SecretSummary;
 
 /// The timeline draws this many secrets (still present first, then longest exposed); the
 /// findings list has them all.

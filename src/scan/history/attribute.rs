@@ -12,7 +12,8 @@ use git2::{ObjectType, Oid, Repository, Sort};
 
 use super::seen::{join, Ids, Seen};
 use super::state::State;
-use super::{dates, git_err, HistoryError};
+use super::{git_err, HistoryError};
+use crate::dates;
 use crate::diag;
 use crate::finding::{CommitInfo, Provenance};
 use crate::scan::Stats;
@@ -91,7 +92,7 @@ impl Attribution {
     }
 
     /// The provenance an origin stands for.
-    pub fn provenance(&self, origin: &Origin) -> Provenance {
+    pub(super) fn provenance(&self, origin: &Origin) -> Provenance {
         match origin.commit {
             Some(i) => Provenance::Commit {
                 path: origin.path.to_string(),

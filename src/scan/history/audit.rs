@@ -10,12 +10,12 @@ use git2::Oid;
 
 use super::HistoryResult;
 use crate::finding::Finding;
-use crate::report::{SecretLocation, SecretSummary};
 use crate::rules::RuleSet;
+use crate::summary::{SecretLocation, SecretSummary};
 
 /// Group findings: one per (repository, secret, path), the earliest commit kept, unless every
 /// occurrence was asked for.
-pub fn group(findings: &mut Vec<Finding>, all: bool) {
+pub(crate) fn group(findings: &mut Vec<Finding>, all: bool) {
     if !all {
         keep_earliest(findings);
     }
@@ -57,7 +57,7 @@ pub(super) fn keep_earliest(findings: &mut Vec<Finding>) {
 /// commit there, and that path is listed too: a key copied into a pull request from a file
 /// committed two years ago has been exposed for two years, and the reviewer must treat it as an
 /// old leak to revoke, not as a new one the pull request can simply drop.
-pub fn audit(
+pub(crate) fn audit(
     reported: &[Finding],
     result: &HistoryResult,
     rules: &RuleSet,
@@ -89,7 +89,7 @@ pub fn audit(
 /// The per-secret summaries, built one finding at a time by whatever knows which occurrences
 /// are at a branch tip: [`audit`] from the scan's tips, `keyhound merge` from what the shards'
 /// reports recorded.
-pub struct SecretTable<'a> {
+pub(crate) struct SecretTable<'a> {
     rules: &'a RuleSet,
     now: i64,
     by_secret: BTreeMap<&'a str, SecretSummary>,
@@ -99,7 +99,7 @@ pub struct SecretTable<'a> {
 
 impl<'a> SecretTable<'a> {
     /// `now`: seconds since the epoch, the end of every exposure.
-    pub fn new(rules: &'a RuleSet, now: i64) -> SecretTable<'a> {
+    pub(crate) fn new(rules: &'a RuleSet, now: i64) -> SecretTable<'a> {
         SecretTable {
             rules,
             now,
@@ -110,14 +110,14 @@ impl<'a> SecretTable<'a> {
     }
 
     /// The secret with this fingerprint has a summary already.
-    pub fn has(&self, fingerprint: &str) -> bool {
+    pub(crate) fn has(&self, fingerprint: &str) -> bool {
         self.by_secret.contains_key(fingerprint)
     }
 
     /// Count one occurrence of a secret: `present` if it is at a branch tip of any repository,
     /// `here` if at a tip of its own repository (for the (repository, path) location, in an
     /// audit of several repositories).
-    pub fn add(&mut self, f: &'a Finding, present: bool, here: bool) {
+    pub(crate) fn add(&mut self, f: &'a Finding, present: bool, here: bool) {
         let rules = self.rules;
         let entry = self
             .by_secret
@@ -185,7 +185,7 @@ impl<'a> SecretTable<'a> {
 
     /// The summaries: still-present secrets first, then the longest exposed, then by
     /// fingerprint.
-    pub fn finish(self) -> Vec<SecretSummary> {
+    pub(crate) fn finish(self) -> Vec<SecretSummary> {
         let mut secrets: Vec<SecretSummary> = self.by_secret.into_values().collect();
         secrets.sort_by(|a, b| {
             b.present_at_tip

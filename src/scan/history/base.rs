@@ -3,9 +3,9 @@
 //! `--rules-from`, `--baseline` and the config's `rules_from`), so a pull request cannot
 //! allow-list its own keys (issue 7; issue 19 item 2 for the files named on the command line,
 //! which CI jobs point at the repository's own files). A file inside the repository is read as
-//! the base revision A has it ([`Pinned::Base`]); one the range adds is not used
-//! ([`Pinned::Added`]); one outside the repository, or in none of its commits in question (a
-//! file the CI job wrote), is read from disk ([`Pinned::Disk`]). It does not parse these files
+//! the base revision A has it (`Pinned::Base`); one the range adds is not used
+//! (`Pinned::Added`); one outside the repository, or in none of its commits in question (a
+//! file the CI job wrote), is read from disk (`Pinned::Disk`). It does not parse these files
 //! (see `crate::policy`, `crate::config`, `crate::baseline`).
 
 use std::path::{Path, PathBuf};
@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 use git2::{Oid, Repository};
 
 use super::{git_err, open, parse_range, HistoryError};
+use crate::paths::Pinned;
 
 /// The trees a range audit reads its policy files from.
 #[derive(Debug)]
-pub struct BaseFiles {
+pub(crate) struct BaseFiles {
     /// The base revision as given.
     pub base: String,
     /// The folder paths in the trees are relative to (the work tree's top; a bare repository's
@@ -29,29 +30,9 @@ pub struct BaseFiles {
     git_dir: PathBuf,
 }
 
-/// Where a range audit reads one policy file from (`path`s are relative to the repository).
-#[derive(Debug, PartialEq, Eq)]
-pub enum Pinned {
-    /// As the base revision has it; `origin` names it (`BASE:path`), `changed` when the range
-    /// changes it.
-    Base {
-        path: String,
-        origin: String,
-        text: String,
-        changed: bool,
-    },
-    /// The range adds it (the base has no such file): `path` relative to the repository.
-    Added { path: String },
-    /// The base has no such file, nor does the range: `path` names it relative to the
-    /// repository. A file the range deletes is `Base`.
-    Absent { path: String },
-    /// Outside the repository, or untracked (the CI job's own file): read from disk.
-    Disk(PathBuf),
-}
-
 impl BaseFiles {
     /// Open the repository at `repo_path` and resolve the ends of `range` (`A..B`).
-    pub fn read(repo_path: &Path, range: &str) -> Result<BaseFiles, HistoryError> {
+    pub(crate) fn read(repo_path: &Path, range: &str) -> Result<BaseFiles, HistoryError> {
         let repo = open(repo_path)?;
         let (from, to) = parse_range(&repo, range)?;
         let base_tree = from.peel_to_tree().map_err(git_err("base revision"))?.id();
@@ -78,7 +59,7 @@ impl BaseFiles {
     }
 
     /// Where to read `path` (absolute, or relative to the current directory) from.
-    pub fn pin(&self, path: &Path) -> Result<Pinned, String> {
+    pub(crate) fn pin(&self, path: &Path) -> Result<Pinned, String> {
         let Some(rel) = self.inside(path) else {
             return Ok(Pinned::Disk(path.to_path_buf()));
         };

@@ -73,7 +73,7 @@ pub(super) struct Listing {
 
 impl Listing {
     /// Ask git for the listing; `None` when git cannot be run.
-    pub fn read(git_dir: &Path) -> Option<Listing> {
+    pub(super) fn read(git_dir: &Path) -> Option<Listing> {
         let mut child = git(git_dir)
             .args([
                 "cat-file",

@@ -1,13 +1,13 @@
-//! [`HistoryError`]: why history could not be scanned at all (no repository, a bad range, a bad
-//! `--since`, git failing before anything was read). One unreadable object is not one of these:
-//! it is a warning and the scan goes on.
+//! [`HistoryError`]: why history could not be scanned at all (no repository, a bad range, git
+//! failing before anything was read). One unreadable object is not one of these: it is a
+//! warning and the scan goes on. A bad `--since` is a `crate::dates::BadDate`.
 
 use std::fmt;
 use std::path::PathBuf;
 
 /// Why history could not be scanned at all.
 #[derive(Debug)]
-pub enum HistoryError {
+pub(crate) enum HistoryError {
     NotARepository {
         path: PathBuf,
         message: String,
@@ -20,10 +20,14 @@ pub enum HistoryError {
         what: String,
         message: String,
     },
-    /// `--since` names no date or age this module reads.
-    BadDate {
-        value: String,
-    },
+    /// `--since` names no date.
+    BadDate(crate::dates::BadDate),
+}
+
+impl From<crate::dates::BadDate> for HistoryError {
+    fn from(e: crate::dates::BadDate) -> HistoryError {
+        HistoryError::BadDate(e)
+    }
 }
 
 impl fmt::Display for HistoryError {
@@ -39,11 +43,7 @@ impl fmt::Display for HistoryError {
                 "--range {range}: {message}; expected BASE..HEAD with revisions this repository has"
             ),
             HistoryError::Git { what, message } => write!(f, "{what}: {message}"),
-            HistoryError::BadDate { value } => write!(
-                f,
-                "--since {value}: not a date; use {}, or any date `git log --since` reads (\"2.weeks.ago\", \"last tuesday\")",
-                super::dates::SINCE_FORMS
-            ),
+            HistoryError::BadDate(e) => write!(f, "{e}"),
         }
     }
 }

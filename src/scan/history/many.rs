@@ -23,8 +23,8 @@ use super::{
 use crate::detect::Detector;
 use crate::diag;
 use crate::finding::Finding;
-use crate::report::Coverage;
 use crate::scan::Stats;
+use crate::summary::Coverage;
 
 /// A repository to audit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub struct RepoArg {
 
 impl RepoArg {
     /// A repository named `name` (e.g. a URL) that is on disk at `path` (e.g. its clone).
-    pub fn new(name: impl Into<String>, path: impl Into<PathBuf>) -> RepoArg {
+    pub(crate) fn new(name: impl Into<String>, path: impl Into<PathBuf>) -> RepoArg {
         RepoArg {
             name: name.into(),
             path: path.into(),
@@ -58,7 +58,7 @@ impl RepoArg {
 /// The repositories listed in `file`: one path a line, relative to the current directory (as
 /// on the command line); blank lines and lines starting with `#` are ignored, and so is
 /// whitespace around a path.
-pub fn repos_from(file: &Path) -> Result<Vec<RepoArg>, HistoryError> {
+pub(crate) fn repos_from(file: &Path) -> Result<Vec<RepoArg>, HistoryError> {
     let text = std::fs::read_to_string(file).map_err(|e| HistoryError::Git {
         what: format!("--repos-from {}", file.display()),
         message: format!("cannot read the list of repositories: {e}"),
@@ -82,7 +82,7 @@ pub(super) struct AlreadyRead {
 impl AlreadyRead {
     /// Remember a blob read for this repository, unless it could not be read (another
     /// repository may have it intact).
-    pub fn remember(&mut self, blob: Oid, outcome: &Outcome) {
+    pub(super) fn remember(&mut self, blob: Oid, outcome: &Outcome) {
         if outcome.failed() {
             return;
         }
@@ -95,13 +95,13 @@ impl AlreadyRead {
     }
 
     /// What `other` read joins this.
-    pub fn join(&mut self, other: AlreadyRead) {
+    pub(super) fn join(&mut self, other: AlreadyRead) {
         self.ids.extend(other.ids);
         self.findings.extend(other.findings);
     }
 
     /// The outcome of a blob read for an earlier repository: `None` when none read it.
-    pub fn outcome(&self, blob: &Oid) -> Option<Outcome> {
+    pub(super) fn outcome(&self, blob: &Oid) -> Option<Outcome> {
         if !self.ids.contains(blob) {
             return None;
         }
@@ -170,14 +170,14 @@ pub(super) fn shallow_missing(repo: &Repository) -> u64 {
 /// per repository. A repository that cannot be audited at all (not a repository, a bad range, a
 /// walk that fails) is reported on stderr and in its record, the run is incomplete (exit 2),
 /// and the others are still audited. An error only for a `--since` that is not a date.
-pub fn run(
+pub(crate) fn run(
     detector: &Detector,
     request: &Request,
     settings: Settings,
     stats: &Stats,
 ) -> Result<HistoryResult, HistoryError> {
     let since = match &request.since {
-        Some(text) => Some(super::since(text, super::now())?),
+        Some(text) => Some(crate::dates::since(text, crate::dates::now())?),
         None => None,
     };
     let opts = &Walk {

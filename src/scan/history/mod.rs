@@ -13,7 +13,7 @@
 //! (issue 12). A range or `--since` reads only what attribution wants, after it. In a range
 //! audit with findings, a second pass dates them in the base's history. `state` keeps what an
 //! audit read for the next (`--state`). [`BaseFiles`] reads the policy files of a range's base;
-//! `dates` formats and parses dates; `audit` groups findings and builds the per-secret summary;
+//! `audit` groups findings and builds the per-secret summary;
 //! `error` holds [`HistoryError`]. It does not format output and does not filter findings by
 //! policy (config, ignore file, baseline: the caller's, see `crate::pipeline`).
 
@@ -21,19 +21,18 @@ mod attribute;
 mod audit;
 mod base;
 mod batch;
-mod dates;
 mod error;
 mod many;
 mod read;
 mod seen;
 mod state;
 
-pub use audit::{audit, group, SecretTable};
-pub use base::{BaseFiles, Pinned};
-pub use dates::{now, parse_since, rfc3339, since, SINCE_FORMS};
+pub(crate) use audit::{audit, group, SecretTable};
+pub(crate) use base::BaseFiles;
 use error::git_err;
-pub use error::HistoryError;
-pub use many::{repos_from, run, RepoArg};
+pub(crate) use error::HistoryError;
+pub use many::RepoArg;
+pub(crate) use many::{repos_from, run};
 use state::State;
 
 use std::collections::{HashMap, HashSet};
@@ -45,7 +44,7 @@ use git2::{Oid, Repository};
 use super::{Limits, Stats};
 use crate::diag;
 use crate::finding::Finding;
-use crate::report::Coverage;
+use crate::summary::Coverage;
 
 /// What a history run is asked: the repositories and the flags of `keyhound history` (or of an
 /// audit), built once from the command line and carried unchanged to the walk. A new flag is a
@@ -90,7 +89,7 @@ struct Walk<'a> {
 
 /// Where a repository lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RepoPaths {
+pub(crate) struct RepoPaths {
     /// The git directory (`.git`, or the repository itself when bare).
     pub git_dir: PathBuf,
     /// The top of the work tree, where `.keyhound.toml` lives; `None` for a bare repository.
@@ -101,7 +100,7 @@ pub struct RepoPaths {
 /// directory below it, a git directory or a bare repository. `GIT_DIR` (and `GIT_WORK_TREE`), when
 /// set, name the repository instead, relative to `path` as with `git -C path`; the upward search
 /// stops at `GIT_CEILING_DIRECTORIES` and at file-system boundaries.
-pub fn discover(path: &Path) -> Result<RepoPaths, HistoryError> {
+pub(crate) fn discover(path: &Path) -> Result<RepoPaths, HistoryError> {
     let repo = open(path)?;
     let work_tree = match std::env::var_os("GIT_WORK_TREE").filter(|v| !v.is_empty()) {
         Some(dir) => Some(path.join(dir)),
@@ -177,7 +176,7 @@ fn parse_range<'r>(
 
 /// What the scan found beyond the findings: for the audit summary.
 #[derive(Debug, Default)]
-pub struct HistoryResult {
+pub(crate) struct HistoryResult {
     /// Each finding carries the id of its blob.
     pub findings: Vec<Finding>,
     /// In a range audit, where the history of the base already had a secret the range reports:

@@ -55,7 +55,7 @@ pub(super) enum Outcome {
 
 impl Outcome {
     /// The blob could not be read.
-    pub fn failed(&self) -> bool {
+    pub(super) fn failed(&self) -> bool {
         matches!(self, Outcome::Missing | Outcome::Failed(_))
     }
 }

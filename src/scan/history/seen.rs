@@ -165,7 +165,7 @@ pub(super) struct Seen {
 
 impl Seen {
     /// Nothing seen yet.
-    pub fn new(by_path: bool) -> Seen {
+    pub(super) fn new(by_path: bool) -> Seen {
         Seen {
             trees: Keys::new(by_path),
             blobs: Keys::new(by_path),
@@ -173,7 +173,7 @@ impl Seen {
     }
 
     /// What an earlier audit saw (`--state`): these trees and blobs, by id.
-    pub fn known(trees: Ids, blobs: Ids) -> Seen {
+    pub(super) fn known(trees: Ids, blobs: Ids) -> Seen {
         Seen {
             trees: Keys::Ids(trees.into_iter().map(Key::of).collect()),
             blobs: Keys::Ids(blobs.into_iter().map(Key::of).collect()),
@@ -181,17 +181,17 @@ impl Seen {
     }
 
     /// True when the tree was not seen before.
-    pub fn tree(&mut self, id: Oid, path: impl FnOnce() -> String) -> bool {
+    pub(super) fn tree(&mut self, id: Oid, path: impl FnOnce() -> String) -> bool {
         self.trees.insert(id, path)
     }
 
     /// True when the blob was not seen before.
-    pub fn blob(&mut self, id: Oid, path: impl FnOnce() -> String) -> bool {
+    pub(super) fn blob(&mut self, id: Oid, path: impl FnOnce() -> String) -> bool {
         self.blobs.insert(id, path)
     }
 
     /// The ids of every blob seen.
-    pub fn blob_ids(&self) -> Ids {
+    pub(super) fn blob_ids(&self) -> Ids {
         match &self.blobs {
             Keys::Ids(ids) => ids.iter().map(Key::id).collect(),
             Keys::Paths(pairs) => pairs.iter().map(|(k, _)| k.id()).collect(),
@@ -199,7 +199,7 @@ impl Seen {
     }
 
     /// The ids of every tree and blob seen, when keyed by id (for `--state`).
-    pub fn into_ids(self) -> Option<(Ids, Ids)> {
+    pub(super) fn into_ids(self) -> Option<(Ids, Ids)> {
         match (self.trees, self.blobs) {
             (Keys::Ids(trees), Keys::Ids(blobs)) => Some((
                 trees.iter().map(Key::id).collect(),
@@ -212,7 +212,7 @@ impl Seen {
     /// Mark everything in `root` as seen without wanting it. A subtree seen before is skipped
     /// whole: it was marked (or wanted) in full when first seen, so its blobs are known already.
     /// Without this, `--since` walked every old commit's entire tree (issue 10, #17 there).
-    pub fn mark(&mut self, repo: &Repository, root: git2::Tree<'_>) {
+    pub(super) fn mark(&mut self, repo: &Repository, root: git2::Tree<'_>) {
         if !self.tree(root.id(), String::new) {
             return;
         }

@@ -37,7 +37,7 @@ const VERSION: u32 = 2;
 pub(super) struct RuleKey(String);
 
 impl RuleKey {
-    pub fn new(rules: &RuleSet, limits: &Limits) -> RuleKey {
+    pub(super) fn new(rules: &RuleSet, limits: &Limits) -> RuleKey {
         let mut h = Sha256::new();
         for r in &rules.rules {
             let fields = format!(
@@ -64,7 +64,7 @@ impl RuleKey {
         h.update(format!("{}\0{}", limits.max_file_size, limits.binary).as_bytes());
         h.update(format!("\0{}", limits.archive_depth).as_bytes());
         // The findings kept are named by fingerprint: another definition, another state.
-        h.update(crate::detect::locate::FINGERPRINT_VERSION.as_bytes());
+        h.update(crate::fingerprint::FINGERPRINT_VERSION.as_bytes());
         RuleKey(format!("{:x}", h.finalize()))
     }
 }
@@ -84,7 +84,7 @@ pub(super) struct KnownFinding {
 
 impl KnownFinding {
     /// The same finding, whatever the last audit said of the tips.
-    pub fn same(&self, other: &KnownFinding) -> bool {
+    pub(super) fn same(&self, other: &KnownFinding) -> bool {
         (
             &self.rule_id,
             &self.fingerprint,
@@ -172,7 +172,7 @@ pub(super) enum Stale {
 
 impl States {
     /// Read `path`, if it belongs to `key` and this keyhound.
-    pub fn load(path: &Path, key: &RuleKey) -> Result<States, Stale> {
+    pub(super) fn load(path: &Path, key: &RuleKey) -> Result<States, Stale> {
         // `/dev/null`, a FIFO or another device holds no state (`/dev/zero` would never end);
         // the state is written there in place (issue 19 item 17).
         if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
@@ -220,7 +220,7 @@ impl States {
     }
 
     /// Write the states to `path` (a temporary file beside it, then renamed).
-    pub fn save(&self, path: &Path, key: &RuleKey) -> std::io::Result<()> {
+    pub(super) fn save(&self, path: &Path, key: &RuleKey) -> std::io::Result<()> {
         // Sorted by bytes and written digit by digit: `Oid`'s order and `to_string` are calls
         // into libgit2 and an allocation each, 0.3 s for git/git's 600,000 ids.
         let hex = |ids: &Ids| {

@@ -1,14 +1,32 @@
-//! Dates for the history source: [`rfc3339`] formats a commit's author date for reports, and
+//! Dates, for the history source and the reports: [`rfc3339`] formats a commit's author date, and
 //! [`parse_since`] reads the `--since` argument (a date, a date-time with a zone, or an age; see
 //! [`SINCE_FORMS`]). Plain arithmetic on the proleptic Gregorian calendar: no time-zone database,
 //! no locale, no natural language; only [`now`] reads the clock. [`since`] adds every other form
 //! git reads (`git log --since`: "last tuesday", "2.weeks.ago", a date-time without a zone in
 //! local time) by asking git, so `--since` means what it means to git.
 
-use super::HistoryError;
+use std::fmt;
+
+/// `--since` names no date or age that [`parse_since`] or git reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BadDate {
+    pub value: String,
+}
+
+impl fmt::Display for BadDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "--since {}: not a date; use {SINCE_FORMS}, or any date `git log --since` reads (\"2.weeks.ago\", \"last tuesday\")",
+            self.value
+        )
+    }
+}
+
+impl std::error::Error for BadDate {}
 
 /// RFC 3339 date-time of `secs` since the epoch at `offset` minutes east of UTC.
-pub fn rfc3339(secs: i64, offset: i32) -> String {
+pub(crate) fn rfc3339(secs: i64, offset: i32) -> String {
     let local = secs + i64::from(offset) * 60;
     let days = local.div_euclid(86_400);
     let rem = local.rem_euclid(86_400);
@@ -26,19 +44,19 @@ pub fn rfc3339(secs: i64, offset: i32) -> String {
 }
 
 /// The forms `--since` accepts, for help and error messages.
-pub const SINCE_FORMS: &str = "YYYY-MM-DD (UTC midnight), YYYY-MM-DDTHH:MM:SS with Z or \
+pub(crate) const SINCE_FORMS: &str = "YYYY-MM-DD (UTC midnight), YYYY-MM-DDTHH:MM:SS with Z or \
     +HH:MM/-HH:MM (2024-05-01T09:30:00+02:00), or an age: N d|w|m|y, N days|weeks|months|years, \
     optionally followed by \"ago\" (90d, 2w, 6m, \"6 months\", 1y, \"3 days ago\"; a month is 30 \
     days, a year 365)";
 
 /// The seconds since the epoch that `--since TEXT` names, ages counted back from `now`; an error
 /// listing [`SINCE_FORMS`] when it is none of them.
-pub fn parse_since(text: &str, now: i64) -> Result<i64, HistoryError> {
+pub(crate) fn parse_since(text: &str, now: i64) -> Result<i64, BadDate> {
     let t = text.trim();
     parse_datetime(t)
         .or_else(|| parse_date(t))
         .or_else(|| parse_age(t).and_then(|age| now.checked_sub(age)))
-        .ok_or_else(|| HistoryError::BadDate {
+        .ok_or_else(|| BadDate {
             value: text.to_string(),
         })
 }
@@ -47,7 +65,7 @@ pub fn parse_since(text: &str, now: i64) -> Result<i64, HistoryError> {
 /// whatever git reads as a date (its own approximate-date parser, through `git config
 /// --type=expiry-date`, which refuses what it cannot read where `git log` would silently take
 /// "now"); an error listing the forms when neither reads it.
-pub fn since(text: &str, now: i64) -> Result<i64, HistoryError> {
+pub(crate) fn since(text: &str, now: i64) -> Result<i64, BadDate> {
     parse_since(text, now).or_else(|e| {
         let t = text.trim();
         // A day that does not exist (2023-02-29) is refused: git would read it as some other day.
@@ -94,7 +112,7 @@ fn git_date(text: &str) -> Option<i64> {
 }
 
 /// Seconds since the epoch now, from the system clock.
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
