@@ -5,8 +5,10 @@
 //! reporting the encoded text's place, and keyword windows that hold JSON `\u` or URL `%XX` escapes, decoded ([`unescape`]).
 //! It knows nothing of paths, commits or formats (see `crate::scan` and `crate::report`).
 
+pub mod check;
 pub mod checksum;
 pub mod entropy;
+pub mod example;
 pub mod filter;
 pub mod locate;
 pub mod prefilter;
@@ -283,8 +285,8 @@ impl Detector {
                 return false;
             }
         }
-        if let Some(name) = &rule.checksum {
-            if checksum::validate(name, secret) != Some(true) {
+        if let Some(checksum) = rule.checksum {
+            if !checksum::validate(checksum, secret) {
                 return false;
             }
         }
