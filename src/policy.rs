@@ -4,9 +4,9 @@
 //! It holds everything that silences a finding: `[allow] paths` and `.keyhoundignore` (gitignore
 //! syntax, relative to the config file's folder), `[allow] fingerprints`, the baseline, and the
 //! inline `keyhound:allow` marker that the detector flags, and the `paths` and `commits` of
-//! imported gitleaks allow-lists. [`Policy::decide`] gives, for each
-//! finding, `None` (reported) or the [`Suppression`] that silences it, so reports can list what
-//! was silenced (`--show-suppressed`). Fingerprints and baselines are keyed by rule and secret:
+//! imported gitleaks allow-lists. [`Policy::decide`] gives, for each finding, `None` (reported)
+//! or the [`Suppression`] that silences it, so reports can list what was silenced
+//! (`--show-suppressed`). Fingerprints and baselines are keyed by rule and secret:
 //! they silence that secret wherever it occurs, not one line.
 //!
 //! It does not load rules' patterns or scan anything; `[allow] rules` is applied when the rule set
