@@ -352,10 +352,10 @@ struct InputArgs {
     /// Also use the rules and allow-lists of this gitleaks-format config (repeatable).
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     rules_from: Vec<PathBuf>,
-    /// Skip files larger than this many bytes (suffixes K, M, G allowed).
+    /// Scan larger files in windows of this many bytes; skip larger archives (K, M, G allowed).
     #[arg(long, value_name = "SIZE", default_value = "25M", value_parser = parse_size, help_heading = "Input")]
     max_file_size: u64,
-    /// Scan binary files too (files with a NUL byte in their first 8 KiB).
+    /// Scan binary files' raw bytes, not only their printable runs.
     #[arg(long, help_heading = "Input")]
     binary: bool,
     /// Scan the members of archives (zip, jar, gzip, tar) nested up to N deep (0: none).

@@ -489,6 +489,13 @@ pub(crate) fn one_per_path(skipped: &mut Vec<scan::Skipped>) {
         scan::SkipReason::TooLarge { size } => size,
         _ => 0,
     };
+    // History names a version by its blob (`a.gz (blob 1f2e…)`): one entry per path, as an
+    // audit of the same repository lists it.
+    for s in skipped.iter_mut() {
+        if let Some(i) = s.path.rfind(" (blob ").filter(|_| s.path.ends_with(')')) {
+            s.path.truncate(i);
+        }
+    }
     skipped.sort_by_cached_key(|s| (s.path.clone(), kind(s), std::cmp::Reverse(size(s))));
     skipped.dedup_by(|b, a| a.path == b.path && kind(a) == kind(b));
 }

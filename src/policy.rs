@@ -85,11 +85,27 @@ impl PathFilter {
         } else {
             self.cwd.join(path)
         };
+        // `..` is resolved in the path's own words (issue 19 item 18): `src/../secrets.env` is
+        // `secrets.env`, which `src/**` must not allow (nor `/secrets.env` miss), and
+        // `docs/examples/../../secrets.env` must not pass for `docs/examples/**`. `./` goes
+        // too: `docs/./a.md` (a walk from `.`) is `docs/a.md`.
+        let mut parts: Vec<std::path::Component> = Vec::new();
+        for part in abs.components() {
+            match part {
+                std::path::Component::ParentDir => {
+                    if matches!(parts.last(), Some(std::path::Component::Normal(_))) {
+                        parts.pop();
+                    }
+                }
+                std::path::Component::CurDir => {}
+                other => parts.push(other),
+            }
+        }
+        let abs: PathBuf = parts.into_iter().collect();
         let Ok(rel) = abs.strip_prefix(&self.root) else {
             return false;
         };
-        // Rebuilt from its components: `docs/./a.md` (a walk from `.`) becomes `docs/a.md`.
-        let rel: PathBuf = rel.components().collect();
+        let rel = rel.to_path_buf();
         if rel.as_os_str().is_empty() {
             return false;
         }

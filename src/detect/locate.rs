@@ -180,7 +180,7 @@ pub fn known_prefix(prefixes: &[String], secret: &str) -> usize {
 
 /// Run the detector over `bytes` and build findings that carry `provenance`.
 pub fn findings(detector: &Detector, bytes: &[u8], provenance: &Provenance) -> Vec<Finding> {
-    findings_with(detector, bytes, provenance, None)
+    findings_counted(detector, bytes, provenance, None).0
 }
 
 /// [`findings`], the prefilter passing over chunks `clean` knows (see [`Detector::find_known`]).
@@ -190,15 +190,17 @@ pub fn findings_known(
     provenance: &Provenance,
     clean: &mut super::prefilter::CleanChunks,
 ) -> Vec<Finding> {
-    findings_with(detector, bytes, provenance, Some(clean))
+    findings_counted(detector, bytes, provenance, Some(clean)).0
 }
 
-fn findings_with(
+/// [`findings`], capped per blob and per secret ([`super::cap`], issue 19 item 11), with the
+/// number of matches left out: the scan sources name it.
+pub fn findings_counted(
     detector: &Detector,
     bytes: &[u8],
     provenance: &Provenance,
     clean: Option<&mut super::prefilter::CleanChunks>,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, u64) {
     // A blob read before its place is known (a history's, an archive member's) has an empty
     // path: the place is unknown then, and imported gitleaks rules are judged by place later,
     // by the policy (issue 24 item 4; judged by an empty path, a rule with a `path` found
@@ -214,10 +216,12 @@ fn findings_with(
         None => detector.find_in(bytes, &ctx),
     };
     if matches.is_empty() {
-        return Vec::new();
+        return (Vec::new(), 0);
     }
     warm_fingerprints(detector, &matches);
-    let mut out = Vec::with_capacity(matches.len());
+    // Every match is redacted in the snippets, listed or not.
+    let (keep, more) = super::cap(&matches);
+    let mut out = Vec::with_capacity(matches.len() - more as usize);
     let mut lines = LineCounter::default();
     let shown = |m: &Match, secret: &[u8]| {
         let secret = String::from_utf8_lossy(secret);
@@ -227,7 +231,7 @@ fn findings_with(
         )
     };
     let copies = Copies::new(&matches, &shown);
-    for m in &matches {
+    for (m, _) in matches.iter().zip(keep).filter(|(_, keep)| *keep) {
         let rule = detector.rule(m.rule);
         let (line, column) = lines.position(bytes, m.start);
         let (end_line, end_column) = lines.peek(bytes, m.end);
@@ -256,7 +260,7 @@ fn findings_with(
             suppressed: None,
         });
     }
-    out
+    (out, more)
 }
 
 /// Work out the fingerprints of a blob's distinct secrets on every core at once (a file of

@@ -45,6 +45,37 @@ pub struct Detector {
     requires: Vec<Option<usize>>,
     /// For each rule, its known prefixes ([`locate::known_prefixes`]), worked out on first use.
     prefixes: Vec<std::sync::OnceLock<Vec<String>>>,
+    /// Keywords that begin a rule's secret, found on first need ([`Detector::unglue`]).
+    secret_prefixes: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
+}
+
+/// Matches kept per blob at most (issue 19 item 11): a file of generated keys or a zip of
+/// repeated members would otherwise hold hundreds of thousands, and each becomes a finding with
+/// its snippet. The rest are counted ([`cap`]).
+pub const MAX_PER_BLOB: usize = 10_000;
+/// Occurrences of one secret (rule and bytes) kept per blob at most; the rest are counted.
+pub const MAX_PER_SECRET: usize = 100;
+
+/// Which of `matches` (in blob order) to keep: the first [`MAX_PER_SECRET`] of each secret and
+/// the first [`MAX_PER_BLOB`] in all; and how many are left out.
+pub fn cap(matches: &[Match]) -> (Vec<bool>, u64) {
+    if matches.len() <= MAX_PER_SECRET {
+        return (vec![true; matches.len()], 0);
+    }
+    let mut seen: std::collections::HashMap<(usize, &[u8]), usize> = Default::default();
+    let mut kept = 0;
+    let keep: Vec<bool> = matches
+        .iter()
+        .map(|m| {
+            let n = seen.entry((m.rule, &m.secret)).or_default();
+            *n += 1;
+            let keep = *n <= MAX_PER_SECRET && kept < MAX_PER_BLOB;
+            kept += usize::from(keep);
+            keep
+        })
+        .collect();
+    let more = (matches.len() - kept) as u64;
+    (keep, more)
 }
 
 /// Shortest base64 run that can hold a key worth decoding.
@@ -81,6 +112,38 @@ impl Detector {
             prefilter,
             requires,
             prefixes,
+            secret_prefixes: Default::default(),
+        }
+    }
+
+    /// In the printable runs of a binary blob, a key glued on its left to a byte of the binary
+    /// format (the length byte a sqlite record or a `.pyc` keeps before a string) would fail
+    /// its rule's boundary check: that byte becomes a line break when a keyword that begins a
+    /// rule's secret (`sk-proj-`: the literal its pattern's capture group starts with) follows
+    /// it (issue 19 item 12). Context keywords (`token` in `access_token`) are never split.
+    pub fn unglue(&self, runs: &mut [u8]) {
+        let prefixes = self.secret_prefixes.get_or_init(|| {
+            let mut prefixes: Vec<Vec<u8>> = self
+                .rules
+                .rules
+                .iter()
+                .filter(|r| r.boundary)
+                .filter_map(|r| secret_prefix(&r.pattern))
+                .collect();
+            prefixes.sort_unstable();
+            prefixes.dedup();
+            aho_corasick::AhoCorasick::new(&prefixes).ok()
+        });
+        let Some(prefixes) = prefixes else {
+            return;
+        };
+        let glued: Vec<usize> = prefixes
+            .find_overlapping_iter(&*runs)
+            .map(|m| m.start())
+            .filter(|&at| at > 0 && is_token_byte(runs[at - 1]) && is_token_byte(runs[at]))
+            .collect();
+        for at in glued {
+            runs[at - 1] = b'\n';
         }
     }
 
@@ -415,6 +478,36 @@ impl Detector {
     }
 }
 
+/// The literal a pattern's first capture group starts with (`sk-proj-` in
+/// `(sk-proj-[A-Za-z0-9_-]{74}...)`), when it is one of token characters, 3 or more long, and
+/// the pattern is case-sensitive. Read from the pattern's text, not by compiling it (a run
+/// would pay for compiling every rule's regex).
+fn secret_prefix(pattern: &str) -> Option<Vec<u8>> {
+    if pattern.contains("(?i") {
+        return None;
+    }
+    let verbose = pattern.contains("(?x");
+    let p = pattern.as_bytes();
+    let open = (0..p.len())
+        .find(|&i| p[i] == b'(' && p.get(i + 1) != Some(&b'?') && (i == 0 || p[i - 1] != b'\\'))?;
+    let mut out = Vec::new();
+    let mut j = open + 1;
+    while let Some(&c) = p.get(j) {
+        if verbose && c.is_ascii_whitespace() {
+        } else if is_token_byte(c) {
+            out.push(c);
+        } else {
+            if matches!(c, b'?' | b'*' | b'{' | b'+') {
+                // The last character is quantified: not part of the literal.
+                out.pop();
+            }
+            break;
+        }
+        j += 1;
+    }
+    (out.len() >= 3).then_some(out)
+}
+
 /// A match without the newlines at its ends (gitleaks' `match`).
 fn trim_newlines(b: &[u8]) -> &[u8] {
     let start = b.iter().position(|&c| c != b'\n').unwrap_or(b.len());
@@ -540,6 +633,22 @@ mod tests {
                 "case {case}"
             );
         }
+    }
+
+    #[test]
+    fn secret_prefixes_from_patterns() {
+        let prefix = |p: &str| secret_prefix(p).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(
+            prefix("(sk-proj-[A-Za-z0-9]{20})").as_deref(),
+            Some("sk-proj-")
+        );
+        assert_eq!(
+            prefix("(?x) ( ghp_ [A-Za-z0-9]{36} )").as_deref(),
+            Some("ghp_")
+        );
+        assert_eq!(prefix("key=(abcd?[0-9]+)").as_deref(), Some("abc"));
+        assert_eq!(prefix("((?:AKIA|ASIA)[A-Z0-9]{16})"), None);
+        assert_eq!(prefix("(?i)(token_[a-z]{9})"), None);
     }
 
     #[test]

@@ -183,6 +183,7 @@ pub fn skip_text(s: &Skipped) -> String {
         SkipReason::ArchiveUnreadable { why } => {
             format!("{path} (archive unreadable: {})", crate::diag::escape(why))
         }
+        SkipReason::NotListed { more } => format!("{path} ({more} more findings not listed)"),
     }
 }
 
@@ -377,11 +378,13 @@ pub fn summary_line(summary: &Summary) -> String {
                 SkipReason::ArchiveLimit { .. } | SkipReason::ArchiveUnreadable { .. }
             )
         });
+        let not_listed = count(|r| matches!(r, SkipReason::NotListed { .. }));
         let kinds: Vec<String> = [
             (summary.skipped_binary, "binary"),
             (summary.skipped_large, "over the size limit"),
             (ignored, "ignored"),
             (archive, "in archives (limits, damage)"),
+            (not_listed, "with more findings than listed"),
         ]
         .iter()
         .filter(|(n, _)| *n > 0)

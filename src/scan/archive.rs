@@ -10,8 +10,10 @@
 //! counted as they are produced, so a member's declared size is never trusted); each member's
 //! size (`--max-file-size`, as for a file); and the inflation ratio of a member past 1 MiB.
 //! Memory stays at one member per level, and a member's buffer grows as it is read instead of
-//! being allocated from the size its header declares. Binary members (class files, images) are
-//! passed over without a name, as they are the bulk of most archives.
+//! being allocated from the size its header declares, which is never trusted (issue 19 item
+//! 10): a member cut short by damage (a bad CRC or gzip trailer) or a limit is scanned for
+//! what inflated, and named. Binary members (class files) are scanned by their printable runs.
+//! The findings of one archive are capped as one blob's ([`Cap`]).
 //!
 //! It does not decide whether a blob is an archive by its name, and it does not read encrypted
 //! members or compression methods other than stored and deflate (a note names them).
@@ -20,7 +22,7 @@ use std::cell::Cell;
 use std::io::{Cursor, Read};
 use std::rc::Rc;
 
-use super::{decode, notebook, Limits, Members, SkipReason};
+use super::{decode, notebook, Cap, Limits, Members, SkipReason};
 use crate::detect::{locate, Detector};
 use crate::finding::Provenance;
 
@@ -86,8 +88,10 @@ pub fn expand(detector: &Detector, bytes: &[u8], kind: Kind, limits: &Limits) ->
         }),
         out: Members::default(),
         named: Vec::new(),
+        cap: Cap::default(),
     };
     ex.archive(bytes, kind, "", 1);
+    ex.out.more = ex.cap.more;
     ex.out
 }
 
@@ -158,6 +162,8 @@ struct Expander<'a> {
     out: Members,
     /// Limits already named in this top-level archive (each is named once).
     named: Vec<String>,
+    /// The findings listed for the whole archive (issue 19 item 11).
+    cap: Cap,
 }
 
 impl Expander<'_> {
@@ -201,21 +207,49 @@ impl Expander<'_> {
         self.skip(suffix, reason);
     }
 
-    /// Read a member to its end, within the size limit; what stopped it otherwise.
-    fn read(&self, r: &mut dyn Read, declared: u64) -> Result<Vec<u8>, Stop> {
+    /// Read a member to its end, within the size limit: its bytes, and what stopped it before
+    /// its end, if anything. A member's declared size is never trusted (issue 19 item 10: a
+    /// zip may declare 30 MB for 180 bytes): only the bytes that inflate count, and what
+    /// inflated before damage or a limit is kept.
+    fn read(&self, r: &mut dyn Read) -> (Vec<u8>, Option<Stop>) {
         let max = self.limits.max_file_size;
-        if declared > max {
-            return Err(Stop::TooLarge(declared));
-        }
-        let mut buf = Vec::with_capacity(declared.min(64 << 10) as usize);
+        let mut buf = Vec::with_capacity(64 << 10);
         match r.take(max + 1).read_to_end(&mut buf) {
-            Ok(_) if buf.len() as u64 > max => Err(Stop::TooLarge(buf.len() as u64)),
-            Ok(_) => Ok(buf),
-            Err(e) => Err(match self.guard.tripped.get() {
-                Some(limit) => Stop::Limit(limit),
-                None => Stop::Unreadable(one_line(&e.to_string())),
-            }),
+            Ok(_) if buf.len() as u64 > max => {
+                let n = buf.len() as u64;
+                (Vec::new(), Some(Stop::TooLarge(n)))
+            }
+            Ok(_) => (buf, None),
+            Err(e) => {
+                let stop = match self.guard.tripped.get() {
+                    Some(limit) => Stop::Limit(limit),
+                    None => Stop::Unreadable(one_line(&e.to_string())),
+                };
+                (buf, Some(stop))
+            }
         }
+    }
+
+    /// A member read to its end is scanned; one cut short by damage or a limit too, for what
+    /// inflated (a bad CRC or gzip trailer comes after every byte did), and named in a note.
+    fn read_member(&mut self, suffix: &str, (bytes, stop): (Vec<u8>, Option<Stop>), depth: u32) {
+        let stop = match stop {
+            None => return self.member(suffix, &bytes, depth),
+            Some(Stop::TooLarge(n)) => return self.stop(suffix, Stop::TooLarge(n)),
+            Some(stop) if bytes.is_empty() => return self.stop(suffix, stop),
+            Some(stop) => stop,
+        };
+        let n = bytes.len();
+        self.member(suffix, &bytes, depth);
+        self.stop(
+            suffix,
+            match stop {
+                Stop::Unreadable(why) => Stop::Unreadable(format!(
+                    "damaged ({why}); the {n} bytes that inflated were scanned"
+                )),
+                other => other,
+            },
+        );
     }
 
     /// One member's content: an archive goes one level deeper (or is noted at the depth limit),
@@ -237,22 +271,34 @@ impl Expander<'_> {
         if let Some(cells) = notebook::scan(self.detector, bytes) {
             self.out.files += cells.files;
             self.out.bytes += cells.bytes;
-            for (cell, f) in cells.findings {
-                self.out.findings.push((format!("{suffix}{cell}"), f));
-            }
+            let found = cells
+                .findings
+                .into_iter()
+                .map(|(cell, f)| (format!("{suffix}{cell}"), f))
+                .collect();
+            let kept = self.cap.admit(found, cells.more, |(_, f)| f);
+            self.out.findings.extend(kept);
             return;
         }
-        let Some(text) = decode(bytes, self.limits) else {
-            return;
-        };
         self.out.files += 1;
-        self.out.bytes += text.len() as u64;
         let placeholder = Provenance::Unreachable {
             path: String::new(),
         };
-        for f in locate::findings(self.detector, &text, &placeholder) {
-            self.out.findings.push((suffix.to_string(), f));
-        }
+        let (found, more) = match decode(bytes, self.limits) {
+            Some(text) => {
+                self.out.bytes += text.len() as u64;
+                locate::findings_counted(self.detector, &text, &placeholder, None)
+            }
+            None => {
+                // A binary member (a class file, a compiled module): its printable runs.
+                self.out.bytes += bytes.len() as u64;
+                let runs = super::large::runs(self.detector, bytes, false, false);
+                super::binary_findings(self.detector, bytes, &runs, &placeholder, None)
+            }
+        };
+        let found = found.into_iter().map(|f| (suffix.to_string(), f)).collect();
+        let kept = self.cap.admit(found, more, |(_, f)| f);
+        self.out.findings.extend(kept);
     }
 
     fn zip(&mut self, bytes: &[u8], prefix: &str, depth: u32) {
@@ -274,10 +320,9 @@ impl Expander<'_> {
                 .map(member_name)
                 .unwrap_or_else(|| format!("#{i}"));
             let suffix = format!("{prefix}!{name}");
-            let content = match zip.by_index(i) {
+            let read = match zip.by_index(i) {
                 Ok(file) if file.is_dir() => continue,
                 Ok(file) => {
-                    let declared = file.size();
                     let input = Rc::new(Cell::new(file.compressed_size()));
                     let mut guarded = Guarded {
                         inner: file,
@@ -285,17 +330,14 @@ impl Expander<'_> {
                         out: 0,
                         input,
                     };
-                    self.read(&mut guarded, declared)
+                    self.read(&mut guarded)
                 }
                 Err(zip::result::ZipError::UnsupportedArchive(why)) => {
-                    Err(Stop::Unreadable(why.to_string()))
+                    (Vec::new(), Some(Stop::Unreadable(why.to_string())))
                 }
-                Err(e) => Err(Stop::Unreadable(one_line(&e.to_string()))),
+                Err(e) => (Vec::new(), Some(Stop::Unreadable(one_line(&e.to_string())))),
             };
-            match content {
-                Ok(content) => self.member(&suffix, &content, depth),
-                Err(stop) => self.stop(&suffix, stop),
-            }
+            self.read_member(&suffix, read, depth);
         }
     }
 
@@ -315,30 +357,30 @@ impl Expander<'_> {
             out: 0,
             input: count,
         };
+        let suffix = match &name {
+            Some(n) => format!("{prefix}!{n}"),
+            None => prefix.to_string(),
+        };
         // The first block tells a tar from anything else.
         let mut head = Vec::with_capacity(512);
         if let Err(e) = (&mut guarded).take(512).read_to_end(&mut head) {
+            // A short member with a bad trailer ends here, every byte inflated.
             let stop = match self.guard.tripped.get() {
                 Some(limit) => Stop::Limit(limit),
-                None => {
+                None if head.is_empty() => {
                     Stop::Unreadable(format!("not a readable gzip: {}", one_line(&e.to_string())))
                 }
+                None => Stop::Unreadable(one_line(&e.to_string())),
             };
-            return self.stop(prefix, stop);
+            return self.read_member(&suffix, (head, Some(stop)), depth);
         }
         let mut stream = Cursor::new(head).chain(guarded);
         let first = stream.get_ref().0.get_ref();
         if kind(first) == Some(Kind::Tar) {
             return self.tar(stream, prefix, depth);
         }
-        let suffix = match &name {
-            Some(n) => format!("{prefix}!{n}"),
-            None => prefix.to_string(),
-        };
-        match self.read(&mut stream, 0) {
-            Ok(content) => self.member(&suffix, &content, depth),
-            Err(stop) => self.stop(&suffix, stop),
-        }
+        let read = self.read(&mut stream);
+        self.read_member(&suffix, read, depth);
     }
 
     fn tar(&mut self, reader: impl Read, prefix: &str, depth: u32) {
@@ -377,17 +419,12 @@ impl Expander<'_> {
             }
             let name = member_name(entry.path_bytes());
             let suffix = format!("{prefix}!{name}");
-            let declared = entry.header().size().unwrap_or(0);
-            match self.read(&mut entry, declared) {
-                Ok(content) => self.member(&suffix, &content, depth),
-                Err(stop) => {
-                    let fatal = matches!(stop, Stop::Limit(_) | Stop::Unreadable(_));
-                    self.stop(&suffix, stop);
-                    if fatal {
-                        // A tar stream cannot resume after a failed read.
-                        return;
-                    }
-                }
+            let read = self.read(&mut entry);
+            // A tar stream cannot resume after a failed read.
+            let fatal = matches!(read.1, Some(Stop::Limit(_) | Stop::Unreadable(_)));
+            self.read_member(&suffix, read, depth);
+            if fatal {
+                return;
             }
         }
     }

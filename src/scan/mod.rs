@@ -1,8 +1,9 @@
 //! Sources of blobs: [`walk`] reads a working tree in parallel, [`stdin`] reads standard input,
 //! [`staged`] asks git for the index, [`history`] reads every blob of a repository. Each source
-//! finds out a blob's size before reading it ([`Limits::over`]), then hands the bytes to
-//! [`scan_blob`], the one function that applies the per-blob rules every source shares (UTF-16
-//! decoding, the binary sniff, counting) and runs the detector. Archives ([`archive`]: zip, jar,
+//! finds out a blob's size before reading it: one over `--max-file-size` is streamed through
+//! [`large::scan_stream`] in windows; the others' bytes go to [`scan_blob`], the one function
+//! that applies the per-blob rules every source shares (UTF-16 decoding, the binary sniff and a
+//! binary blob's printable runs, counting, the cap on findings, [`Cap`]) and runs the detector. Archives ([`archive`]: zip, jar,
 //! gzip, tar) and Jupyter notebooks ([`notebook`]) are recognised by their content, not their
 //! name, and their members are scanned instead ([`inspect`]), so every source, history's
 //! pack-order reader included, expands them. Nothing here formats output or decides what is
@@ -10,6 +11,7 @@
 
 pub mod archive;
 pub mod history;
+pub mod large;
 pub mod notebook;
 pub mod staged;
 pub mod stdin;
@@ -22,6 +24,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::detect::{locate, Detector};
+pub use crate::detect::{MAX_PER_BLOB, MAX_PER_SECRET};
 use crate::finding::{Finding, Provenance};
 
 /// Bytes sniffed for a NUL to call a file binary.
@@ -30,7 +33,8 @@ pub const BINARY_SNIFF: usize = 8192;
 /// The per-blob limits every source applies.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Blobs larger than this are skipped (`--max-file-size`).
+    /// Blobs larger than this are scanned in windows of this size, archives larger than this
+    /// are skipped (`--max-file-size`; see [`large`]).
     pub max_file_size: u64,
     /// Scan binary blobs too (`--binary`).
     pub binary: bool,
@@ -55,9 +59,11 @@ impl Limits {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum SkipReason {
-    /// Over `--max-file-size`.
+    /// An archive (or an archive's member) over `--max-file-size`: archives are expanded in
+    /// memory. Other blobs that large are scanned in windows ([`large`]).
     TooLarge { size: u64 },
-    /// A NUL byte in the first 8 KiB (and not UTF-16 text).
+    /// A NUL byte in the first 8 KiB: no longer given (binary blobs are scanned by their
+    /// printable runs since issue 19 item 12), kept to read older reports.
     Binary,
     /// Excluded by `.keyhoundignore` or `[allow] paths`.
     Ignored,
@@ -68,6 +74,9 @@ pub enum SkipReason {
     /// with a method keyhound does not read. A note, not an error: repositories keep broken
     /// archives as test fixtures.
     ArchiveUnreadable { why: String },
+    /// Scanned, but `more` of its findings are not listed: past [`MAX_PER_SECRET`] occurrences
+    /// of one secret or [`MAX_PER_BLOB`] in all (issue 19 item 11: the report stays bounded).
+    NotListed { more: u64 },
 }
 
 /// One blob that was not scanned, by name.
@@ -118,6 +127,10 @@ impl Stats {
             SkipReason::ArchiveUnreadable { why } => {
                 crate::diag::note(&format!("{what}: archive cannot be read: {why}"))
             }
+            SkipReason::NotListed { more } => crate::diag::note(&format!(
+                "{what}: {more} more findings not listed (at most {MAX_PER_SECRET} \
+                 occurrences of one secret and {MAX_PER_BLOB} findings a file are listed)"
+            )),
             SkipReason::Binary | SkipReason::Ignored => {}
         }
         self.skipped
@@ -173,7 +186,9 @@ pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Option<Cow<'a, [u8]>> {
 /// order and names them later; the other sources at once ([`scan_blob`]).
 pub enum Inspected<'a> {
     Text(Cow<'a, [u8]>),
-    Binary,
+    /// A binary blob's printable runs ([`large::printable_runs`]): scanned as text, its
+    /// findings placed at the blob's own lines ([`binary_findings`]).
+    Runs(large::Runs),
     Members(Members),
 }
 
@@ -189,8 +204,21 @@ pub fn inspect<'a>(detector: &Detector, bytes: &'a [u8], limits: &Limits) -> Ins
     }
     match decode(bytes, limits) {
         Some(text) => Inspected::Text(text),
-        None => Inspected::Binary,
+        None => Inspected::Runs(large::runs(detector, bytes, false, false)),
     }
+}
+
+/// The findings of a binary blob `bytes` in its printable `runs` (issue 19 item 12), at the
+/// blob's own lines and columns; and how many were left out ([`Cap`]).
+pub fn binary_findings(
+    detector: &Detector,
+    bytes: &[u8],
+    runs: &large::Runs,
+    provenance: &Provenance,
+    clean: Option<&mut crate::detect::prefilter::CleanChunks>,
+) -> (Vec<Finding>, u64) {
+    let (found, more) = locate::findings_counted(detector, &runs.text, provenance, clean);
+    (large::place_all(found, bytes, runs), more)
 }
 
 /// What the members of an archive or the cells of a notebook gave, each named by its suffix to
@@ -204,12 +232,59 @@ pub struct Members {
     pub findings: Vec<(String, Finding)>,
     /// Members not scanned, by suffix.
     pub skipped: Vec<(String, SkipReason)>,
+    /// Findings not listed ([`Cap`]).
+    pub more: u64,
+}
+
+/// The findings of one blob kept for the report, whatever the parts it is scanned in (archive
+/// members, windows of a large file): at most [`MAX_PER_SECRET`] of one secret and
+/// [`MAX_PER_BLOB`] in all; the rest are counted (issue 19 item 11).
+#[derive(Debug, Default)]
+pub struct Cap {
+    seen: std::collections::HashMap<String, usize>,
+    listed: usize,
+    /// Findings left out so far.
+    pub more: u64,
+}
+
+impl Cap {
+    /// Keep what fits of a part's findings, of which the part itself left out `more`.
+    pub fn admit<T>(
+        &mut self,
+        found: Vec<T>,
+        more: u64,
+        finding: impl Fn(&T) -> &Finding,
+    ) -> Vec<T> {
+        self.more += more;
+        let mut kept = Vec::with_capacity(found.len());
+        for f in found {
+            let n = self
+                .seen
+                .entry(finding(&f).fingerprint.clone())
+                .or_default();
+            if *n >= MAX_PER_SECRET || self.listed >= MAX_PER_BLOB {
+                self.more += 1;
+                continue;
+            }
+            *n += 1;
+            self.listed += 1;
+            kept.push(f);
+        }
+        kept
+    }
 }
 
 impl Members {
     /// Count the members and name the skipped ones, under the blob's name `what`.
     pub fn record(&self, what: &str, limits: &Limits, stats: &Stats) {
         stats.add_files(self.files, self.bytes);
+        if self.more > 0 {
+            stats.skip(
+                what,
+                SkipReason::NotListed { more: self.more },
+                limits.max_file_size,
+            );
+        }
         for (suffix, reason) in &self.skipped {
             stats.skip(
                 &format!("{what}{suffix}"),
@@ -245,11 +320,27 @@ pub fn scan_blob(
     let mut found = match inspect(detector, bytes, limits) {
         Inspected::Text(text) => {
             stats.add_file(text.len());
-            locate::findings(detector, &text, provenance)
+            let (found, more) = locate::findings_counted(detector, &text, provenance, None);
+            if more > 0 {
+                stats.skip(
+                    provenance.path(),
+                    SkipReason::NotListed { more },
+                    limits.max_file_size,
+                );
+            }
+            found
         }
-        Inspected::Binary => {
-            stats.skip(provenance.path(), SkipReason::Binary, limits.max_file_size);
-            return Vec::new();
+        Inspected::Runs(runs) => {
+            stats.add_file(bytes.len());
+            let (found, more) = binary_findings(detector, bytes, &runs, provenance, None);
+            if more > 0 {
+                stats.skip(
+                    provenance.path(),
+                    SkipReason::NotListed { more },
+                    limits.max_file_size,
+                );
+            }
+            found
         }
         Inspected::Members(members) => {
             members.record(provenance.path(), limits, stats);

@@ -12,7 +12,7 @@
 
 use serde_json::Value;
 
-use super::Members;
+use super::{Cap, Members};
 use crate::detect::{locate, Detector};
 use crate::finding::Provenance;
 
@@ -61,11 +61,13 @@ pub fn scan(detector: &Detector, bytes: &[u8]) -> Option<Members> {
     let placeholder = Provenance::Unreachable {
         path: String::new(),
     };
+    let mut cap = Cap::default();
     for (suffix, text) in texts {
-        for f in locate::findings(detector, text.as_bytes(), &placeholder) {
-            members.findings.push((suffix.clone(), f));
-        }
+        let (found, more) = locate::findings_counted(detector, text.as_bytes(), &placeholder, None);
+        let found = found.into_iter().map(|f| (suffix.clone(), f)).collect();
+        members.findings.extend(cap.admit(found, more, |(_, f)| f));
     }
+    members.more = cap.more;
     Some(members)
 }
 

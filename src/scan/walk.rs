@@ -1,7 +1,8 @@
 //! The working-tree source: a parallel walk (the `ignore` crate) that respects `.gitignore` and
 //! `.ignore`, skips (and names) what the policy's `.keyhoundignore` and `[allow] paths` exclude,
-//! scans hidden files, never follows symlinks, skips `.git`,
-//! binary files and files over the size limit, and hands each file's bytes to the detector.
+//! scans hidden files, never follows symlinks (not even one named on the command line), skips
+//! `.git`, and hands each file's bytes to the detector: a file over the size limit in windows
+//! ([`large`]), a binary file as its printable runs.
 //! One unreadable file is a diagnostic, not the end of the scan.
 
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::{decode_utf16, is_binary, scan_blob, Limits, SkipReason, Stats, BINARY_SNIFF};
+use super::{large, scan_blob, Limits, SkipReason, Stats};
 use crate::detect::Detector;
 use crate::diag;
 use crate::finding::{Finding, Provenance};
@@ -36,6 +37,18 @@ pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Findi
     // pre-commit framework passes every file by name).
     let mut paths = Vec::with_capacity(opts.paths.len());
     for p in &opts.paths {
+        // A link named on the command line is not followed, as the walk follows none (issue
+        // 19 item 18): `keyhound scan $(git ls-files)` must not read a committed link to
+        // `~/.aws/credentials`. A trailing `/` (`link/`) names the folder it points to.
+        if p.symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+        {
+            diag::note(&format!(
+                "{}: a symbolic link, not followed (name its target to scan it)",
+                display_path(&opts.root, p)
+            ));
+            continue;
+        }
         let is_dir = p.is_dir();
         match &opts.exclude {
             Some(filter) if filter.excludes(p, is_dir) => {
@@ -128,7 +141,9 @@ pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Findi
         .expect("no thread panics while holding the lock")
 }
 
-/// Scan one regular file; problems become diagnostics.
+/// Scan one regular file; problems become diagnostics. A file over `--max-file-size` is
+/// scanned in windows ([`large::scan_stream`]), unless it is an archive (which is noted as too
+/// large, as archives are expanded in memory).
 pub fn scan_file(
     detector: &Detector,
     opts: &WalkOptions,
@@ -136,59 +151,36 @@ pub fn scan_file(
     path: &Path,
 ) -> Vec<Finding> {
     let shown = display_path(&opts.root, path);
+    let cannot = |err: std::io::Error| {
+        diag::warn(&format!("{shown}: cannot read: {err}"));
+        stats.error();
+        Vec::new()
+    };
     let size = match path.metadata() {
         Ok(m) => m.len(),
-        Err(err) => {
-            diag::warn(&format!("{shown}: cannot read: {err}"));
-            stats.error();
-            return Vec::new();
-        }
+        Err(err) => return cannot(err),
     };
-    if opts.limits.over(&shown, size, stats) {
-        return Vec::new();
+    let provenance = Provenance::File {
+        path: shown.clone(),
+    };
+    if size > opts.limits.max_file_size {
+        let streamed = std::fs::File::open(path).and_then(|mut file| {
+            large::scan_stream(detector, &mut file, &provenance, &opts.limits, stats)
+        });
+        return match streamed {
+            Ok(large::Streamed::Scanned { findings, .. }) => findings,
+            Ok(large::Streamed::Archive) => {
+                opts.limits.over(&shown, size, stats);
+                Vec::new()
+            }
+            Err(err) => cannot(err),
+        };
     }
-    let bytes = match read_text(path, size, &opts.limits) {
-        Ok(Some(b)) => b,
-        Ok(None) => {
-            stats.skip(&shown, SkipReason::Binary, opts.limits.max_file_size);
-            return Vec::new();
-        }
-        Err(err) => {
-            diag::warn(&format!("{shown}: cannot read: {err}"));
-            stats.error();
-            return Vec::new();
-        }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(err) => return cannot(err),
     };
-    let provenance = Provenance::File { path: shown };
-    // `read_text` already sniffed the first block for binary content (and stopped reading a
-    // binary file there): sniffing it again would cost a second pass over 8 KiB of every file.
-    // An archive's members are sniffed one by one, under the user's `--binary`.
-    let sniffed = Limits {
-        binary: opts.limits.binary || super::archive::kind(&bytes).is_none(),
-        ..opts.limits
-    };
-    scan_blob(detector, &bytes, &provenance, None, &sniffed, stats)
-}
-
-/// Read a file, but stop after the first block when it is binary (`None`) and binary files are
-/// not wanted: most of a tree's bytes can be compiled objects that are never scanned. An
-/// archive is read whole (its members are scanned). UTF-16 decoding and the final binary check
-/// are [`scan_blob`]'s, as for every source.
-fn read_text(path: &Path, size: u64, limits: &Limits) -> std::io::Result<Option<Vec<u8>>> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut bytes = Vec::with_capacity(size as usize + 1);
-    if !limits.binary {
-        (&mut file)
-            .take(BINARY_SNIFF as u64)
-            .read_to_end(&mut bytes)?;
-        let archive = limits.archive_depth > 0 && super::archive::kind(&bytes).is_some();
-        if !archive && is_binary(&bytes) && decode_utf16(&bytes).is_none() {
-            return Ok(None);
-        }
-    }
-    file.read_to_end(&mut bytes)?;
-    Ok(Some(bytes))
+    scan_blob(detector, &bytes, &provenance, None, &opts.limits, stats)
 }
 
 /// `path` relative to `root` with `/` separators, or as given when it is outside `root`.

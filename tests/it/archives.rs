@@ -113,17 +113,19 @@ fn issue_11_keys_in_zip_jar_gzip_tar_and_nested_archives_are_found_by_member() {
     );
     let f = run.report().findings.into_iter().next().unwrap();
     assert_eq!((f.column, f.source.as_str()), (16, "file"));
-    // Each text member counts as a file scanned; the binary member is passed over unnamed.
-    assert_eq!(run.report().summary.files, 6);
+    // Each member counts as a file scanned, the binary one too (its printable runs, issue 19
+    // item 12).
+    assert_eq!(run.report().summary.files, 7);
     assert!(skipped(&run).is_empty(), "{:?}", skipped(&run));
 
-    // With --archive-depth 0 archives are binary files again, and nothing inside is found.
+    // With --archive-depth 0 archives are binary files again, scanned by their printable runs
+    // (issue 19 item 12): only the uncompressed tar's key is found, at the tar's own line.
     repo.write("plain.env", control_line(1107));
     let off = repo.keyhound(&["scan", ".", "--format", "json", "--archive-depth", "0"]);
     assert_eq!(off.code, 1, "{}", off.stderr);
     assert_eq!(
         places(&off, OPENAI_RULE),
-        vec![("plain.env".to_string(), 1)]
+        vec![("b.tar".to_string(), 2), ("plain.env".to_string(), 1)]
     );
 }
 
@@ -461,4 +463,55 @@ fn issue_11_sarif_points_at_the_archive_file_and_names_the_member() {
             ("plain.env".to_string(), 3, false)
         ]
     );
+}
+
+/// Set a zip's declared size (local header and central directory) of its only member, or its
+/// CRC when `crc` is true, to `value`.
+fn zip_lie(zip: &mut [u8], crc: bool, value: u32) {
+    let (local, central) = if crc { (14, 16) } else { (22, 24) };
+    zip[local..local + 4].copy_from_slice(&value.to_le_bytes());
+    let cd = zip
+        .windows(4)
+        .position(|w| w == b"PK\x01\x02")
+        .expect("a central directory");
+    zip[cd + central..cd + central + 4].copy_from_slice(&value.to_le_bytes());
+}
+
+#[test]
+fn lying_or_damaged_archive_metadata_does_not_hide_a_key() {
+    // issue 19 item 10: a zip declaring 30 MB for a 180-byte member was skipped as too large,
+    // a bad CRC or gzip trailer dropped a member whose bytes all inflated (exit 0).
+    let repo = TestRepo::dir();
+    let mut lie = zip_of(&[("a.env", control_line(1901).as_bytes())]);
+    zip_lie(&mut lie, false, 30_000_000);
+    repo.write("lie.zip", &lie);
+    let mut crc = zip_of(&[("b.env", control_line(1902).as_bytes())]);
+    zip_lie(&mut crc, true, 0);
+    repo.write("crc.zip", &crc);
+    let mut gz = gzip_of(control_line(1903).as_bytes(), Some("c.env"));
+    let n = gz.len();
+    gz[n - 8..n - 4].copy_from_slice(&[0, 0, 0, 0]);
+    repo.write("trailer.gz", &gz);
+    let run = repo.keyhound(&["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        places(&run, OPENAI_RULE),
+        vec![
+            ("crc.zip!b.env".to_string(), 1),
+            ("lie.zip!a.env".to_string(), 1),
+            ("trailer.gz!c.env".to_string(), 1),
+        ]
+    );
+    // The damaged members are named, with what was scanned of them.
+    let skips = skipped(&run);
+    for path in ["crc.zip!b.env", "trailer.gz!c.env"] {
+        assert!(
+            skips.iter().any(|s| s.0 == path
+                && s.1 == "archive_unreadable"
+                && s.2.starts_with("damaged")
+                && s.2.ends_with("bytes that inflated were scanned")),
+            "{path} not in {skips:?}"
+        );
+    }
+    assert!(!skips.iter().any(|s| s.0 == "lie.zip!a.env"), "{skips:?}");
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::harness::{bin, openai_key, skip, Rng, Run, TestRepo, OPENAI_RULE};
+use crate::harness::{bin, openai_key, skip, Rng, Run, TestRepo, ALNUM, OPENAI_RULE};
 
 // The JSON report of an audit, typed (only the fields these tests check).
 
@@ -44,6 +44,7 @@ struct CommitJson {
 struct AuditSummary {
     files: u64,
     skipped_binary: u64,
+    skipped_large: u64,
     skipped: Vec<SkippedJson>,
     incomplete: bool,
     elapsed_ms: u64,
@@ -1069,12 +1070,13 @@ fn audit_tables_tell_secrets_apart_and_count_like_history() {
     let repo = TestRepo::git();
     repo.write("keys/a.pem", private_key(&mut r));
     repo.write("keys/b.pem", private_key(&mut r));
-    repo.write("logo.bin", b"\x89PNG\0\0one".as_slice());
+    // An archive over --max-file-size is still skipped by name (binaries are scanned).
+    repo.write("bundle.gz", big_gzip(&mut r));
     repo.git_ok(&["add", "-A"]);
     let author = "Ada L <ada.lovelace@example.com>";
     repo.git_ok(&["commit", "-q", "--author", author, "-m", "keys"]);
-    repo.write("logo.bin", b"\x89PNG\0\0two".as_slice());
-    repo.commit("new logo");
+    repo.write("bundle.gz", big_gzip(&mut r));
+    repo.commit("new bundle");
     let work = TestRepo::dir();
     std::fs::write(
         work.path().join("repos.txt"),
@@ -1082,7 +1084,15 @@ fn audit_tables_tell_secrets_apart_and_count_like_history() {
     )
     .unwrap();
     let audit = |format: &str| {
-        let mut args = vec!["audit", "--repos-from", "repos.txt", "--format", format];
+        let mut args = vec![
+            "audit",
+            "--repos-from",
+            "repos.txt",
+            "--max-file-size",
+            "262144",
+            "--format",
+            format,
+        ];
         if format == "json" {
             args.push("--show-secrets");
         }
@@ -1151,8 +1161,16 @@ fn audit_tables_tell_secrets_apart_and_count_like_history() {
     assert!(!html.stdout.contains("<th class=\"num\">Time</th>"));
 
     // `history` of the same repository counts and names the skipped blobs as the audit does:
-    // the binary logo once, though history meets two versions of it.
-    let history = repo.keyhound(&["history", ".", "--format", "json", "--show-secrets"]);
+    // the large archive once, though history meets two versions of it.
+    let history = repo.keyhound(&[
+        "history",
+        ".",
+        "--max-file-size",
+        "262144",
+        "--format",
+        "json",
+        "--show-secrets",
+    ]);
     assert_eq!(history.code, 1, "{}", history.stderr);
     let history = report_of(&history.stdout);
     let named = |s: &AuditSummary| -> Vec<(String, String)> {
@@ -1163,9 +1181,18 @@ fn audit_tables_tell_secrets_apart_and_count_like_history() {
     };
     assert_eq!(
         named(&report.summary),
-        [("logo.bin".into(), "binary".into())]
+        [("bundle.gz".into(), "too_large".into())]
     );
     assert_eq!(named(&history.summary), named(&report.summary));
-    assert_eq!(history.summary.skipped_binary, 1);
-    assert_eq!(report.summary.skipped_binary, 1);
+    assert_eq!(history.summary.skipped_large, 1);
+    assert_eq!(report.summary.skipped_large, 1);
+}
+
+/// A gzip file of 300 KB of random bytes: an archive over a 256 KiB `--max-file-size`.
+fn big_gzip(r: &mut Rng) -> Vec<u8> {
+    use std::io::Write;
+    let data = r.string(ALNUM, 300_000);
+    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+    w.write_all(data.as_bytes()).expect("gzip in memory");
+    w.finish().expect("gzip in memory")
 }

@@ -224,22 +224,149 @@ fn walk_respects_ignore_files_and_scans_hidden_files() {
     assert_eq!(paths, vec![".env", "build/out.txt", "vendor/lib.txt"]);
 }
 
+/// A text of `len` bytes of numbered lines, then `KEY=<key>` starting at byte `at` (`at + 4`
+/// for the key itself), then more lines up to `total` bytes: (text, line, column of the key).
+fn text_with_key_at(at: usize, key: &str, total: usize) -> (String, u64, u64) {
+    let mut text = String::with_capacity(total + key.len());
+    let mut i = 0;
+    while text.len() < at {
+        text.push_str(&format!("log line {i:08}\n"));
+        i += 1;
+    }
+    text.truncate(at);
+    let line = text.matches('\n').count() as u64 + 1;
+    let column = (at - text.rfind('\n').map_or(0, |n| n + 1)) as u64 + 5;
+    text.push_str(&format!("KEY={key}\n"));
+    while text.len() < total {
+        text.push_str(&format!("more line {i:08}\n"));
+        i += 1;
+    }
+    (text, line, column)
+}
+
 #[test]
-fn walk_skips_binary_and_large_files_with_a_note() {
+fn files_over_the_size_limit_are_scanned_in_windows() {
+    // issue 19 item 12: a 27 MB log over --max-file-size passed the hook. Windows of 300K
+    // (the limit) overlap by 64K: the first window owns bytes before 300K - 64K = 241664.
     let repo = TestRepo::dir();
-    let key = openai_key(10);
-    let mut bin = b"\x7fELF\0\0\0".to_vec();
-    bin.extend_from_slice(key.as_bytes());
+    let (key_end, key_edge) = (openai_key(1920), openai_key(1921));
+    let (near_end, end_line, end_col) = text_with_key_at(990_000, &key_end, 1_000_000);
+    let (edge, edge_line, edge_col) = text_with_key_at(241_664 - 60, &key_edge, 700_000);
+    repo.write("near_end.log", &near_end);
+    repo.write("edge.log", &edge);
+    let args = ["scan", ".", "--max-file-size", "300K", "--format", "json"];
+    let run = repo.keyhound(&args);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut found = findings(&run);
+    found.sort();
+    let want = vec![
+        (OPENAI_RULE.into(), "edge.log".into(), edge_line, edge_col),
+        (OPENAI_RULE.into(), "near_end.log".into(), end_line, end_col),
+    ];
+    assert_eq!(found, want, "{}", run.stderr);
+    assert_eq!(
+        run.json()["summary"]["skipped"],
+        serde_json::json!([]),
+        "{}",
+        run.stdout
+    );
+    // Standard input the same way, found once.
+    let args = ["scan", "-", "--max-file-size", "300K", "--format", "json"];
+    let stdin = repo.keyhound_with_stdin(&args, Some(edge.as_bytes()));
+    let want = vec![(OPENAI_RULE.into(), "-".into(), edge_line, edge_col)];
+    assert_eq!(findings(&stdin), want, "{}", stdin.stderr);
+}
+
+#[test]
+fn binary_files_are_scanned_by_their_printable_runs() {
+    // issue 19 item 12: a binary file holding a key passed with exit 0.
+    let repo = TestRepo::dir();
+    let key = openai_key(1922);
+    let mut bin = b"\x7fELF\x02\x01\x01\0\0\0".to_vec();
+    bin.extend([0u8, 1, 2, 3, 0xff, 0xfe].repeat(50));
+    bin.extend_from_slice(format!("api_key={key}").as_bytes());
+    bin.extend([0u8, 0x90, 0x91].repeat(30));
     repo.write("app.bin", &bin);
-    repo.write("big.txt", format!("{}\n{key}\n", "a".repeat(2000)));
-    repo.write("control.env", control_line(21));
-    let run = repo.keyhound(&["scan", "--max-file-size", "1K", "--format", "json"]);
-    assert_eq!(findings(&run), control("control.env"), "{}", run.stdout);
-    assert!(run.stderr.contains("big.txt: skipped"), "{}", run.stderr);
-    let run = repo.keyhound(&["scan", "--binary", "--format", "json"]);
-    let mut paths: Vec<String> = findings(&run).into_iter().map(|f| f.1).collect();
-    paths.sort();
-    assert_eq!(paths, vec!["app.bin", "big.txt", "control.env"]);
+    // Noise of the same kind holds nothing: short runs are not scanned as text.
+    let mut noise = b"\0\0\0".to_vec();
+    noise.extend(b"ab\0cd\x01sk-\0T3Bl\0".repeat(40));
+    repo.write("noise.bin", &noise);
+    let run = repo.keyhound(&["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // Line 1 (the bytes hold no line break), column: the key's byte offset + 1.
+    let at = bin.windows(8).position(|w| w == b"sk-proj-").unwrap() as u64;
+    assert_eq!(
+        findings(&run),
+        vec![(OPENAI_RULE.into(), "app.bin".into(), 1, at + 1)]
+    );
+    assert!(!run.stdout.contains(&key), "the key leaked");
+    // A real sqlite database, made by python3's sqlite3 module.
+    let Some(python) = crate::harness::require_tool("python3", "KEYHOUND_PYTHON") else {
+        return;
+    };
+    let db = TestRepo::dir();
+    let script = "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\n\
+        c.execute('create table creds(name text, value text)')\n\
+        c.execute('insert into creds values (?, ?)', ('openai', sys.argv[2]))\n\
+        c.commit()\n";
+    let key = openai_key(1923);
+    let made = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(db.path().join("app.db"))
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let run = db.keyhound(&["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found = findings(&run);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1.as_str()),
+        (OPENAI_RULE, "app.db")
+    );
+}
+
+#[test]
+fn findings_are_capped_per_secret_and_per_file_and_the_rest_counted() {
+    // issue 19 item 11: a 1.9 MB zip gave 565k findings and 894 MB of memory. At most 100
+    // occurrences of one secret and 10000 findings of one file are listed; the rest counted.
+    let repo = TestRepo::dir();
+    let key = openai_key(1924);
+    repo.write("same.env", format!("K={key}\n").repeat(130));
+    let many: String = (0..10_020)
+        .map(|i| format!("K={}\n", crate::harness::google_key(20_000 + i)))
+        .collect();
+    repo.write("many.env", &many);
+    repo.write("control.env", control_line(1925));
+    let run = repo.keyhound(&["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let count = |path: &str| findings(&run).iter().filter(|f| f.1 == path).count();
+    assert_eq!(
+        (count("same.env"), count("many.env"), count("control.env")),
+        (100, 10_000, 1)
+    );
+    let more: Vec<(String, u64)> = run.json()["summary"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["reason"] == "not_listed")
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap().to_string(),
+                s["more"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        more,
+        vec![("many.env".to_string(), 20), ("same.env".to_string(), 30)]
+    );
+    assert!(
+        run.stderr.contains("same.env: 30 more findings not listed"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[cfg(unix)]
@@ -258,6 +385,23 @@ fn walk_never_follows_symlinks_out_of_the_root() {
     repo.write("control.env", control_line(22));
     let run = repo.keyhound(&["scan", "--format", "json"]);
     assert_eq!(findings(&run), control("control.env"), "{}", run.stdout);
+    // issue 19 item 18: nor a link named on the command line (`keyhound scan $(git ls-files)`
+    // with a committed link to ~/.aws/credentials), which is named in a note.
+    let run = repo.keyhound(&[
+        "scan",
+        "link.txt",
+        "linkdir",
+        "control.env",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(findings(&run), control("control.env"), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("link.txt: a symbolic link, not followed"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -502,5 +646,68 @@ fn a_closed_pipe_never_exits_zero() {
         Some(141),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn allow_paths_resolve_dot_dot_in_named_paths() {
+    // issue 19 item 18: `[allow] paths` matched `docs/examples/../../secrets.env` as a path
+    // under `docs/examples/`, hiding a key at the top; `src/../ok.env` dodged `/ok.env`.
+    let repo = TestRepo::dir();
+    repo.write(
+        ".keyhound.toml",
+        "[allow]\npaths = [\"docs/examples/**\", \"/ok.env\"]\n",
+    );
+    repo.write("docs/examples/sample.env", control_line(1926));
+    repo.write("secrets.env", control_line(1927));
+    repo.write("ok.env", control_line(1928));
+    std::fs::create_dir_all(repo.path().join("src")).unwrap();
+    let run = repo.keyhound(&[
+        "scan",
+        "docs/examples/../../secrets.env",
+        "src/../ok.env",
+        "docs/examples/sample.env",
+        "--format",
+        "json",
+    ]);
+    let paths: Vec<String> = findings(&run).into_iter().map(|f| f.1).collect();
+    assert_eq!(
+        paths,
+        vec!["docs/examples/../../secrets.env"],
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.code, 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn stdin_that_does_not_end_stops_at_the_limit() {
+    // issue 19 item 18: `yes | keyhound scan -` read forever. Standard input is read to 16
+    // windows of --max-file-size (256 KiB at least): 4 MiB here, then a warning and exit 2.
+    let repo = TestRepo::dir();
+    let args = ["scan", "-", "--max-file-size", "1K", "--format", "json"];
+    let out = std::process::Command::new(crate::harness::bin())
+        .args(args)
+        .current_dir(repo.path())
+        .env_clear()
+        .env("HOME", repo.path())
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("standard input stopped after 4194304 bytes"),
+        "{stderr}"
+    );
+    // Positive control: input under the limit, a key at its end, is read whole.
+    let mut input = "y\n".repeat(1 << 20);
+    input.push_str(&control_line(1932));
+    let run = repo.keyhound_with_stdin(&args, Some(input.as_bytes()));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        findings(&run),
+        vec![(OPENAI_RULE.into(), "-".into(), (1 << 20) + 1, 16)]
     );
 }

@@ -578,3 +578,44 @@ fn pre_commit_framework_block_message_gives_advice_that_works_there() {
     assert!(words.contains("accept it everywhere"), "{}", run.stderr);
     assert!(!words.contains("SKIP="), "{}", run.stderr);
 }
+
+#[test]
+fn hook_blocks_a_key_in_a_binary_file_and_in_a_file_over_the_size_limit() {
+    // issue 19 item 12: both passed the hook with exit 0 (a 27 MB log, a binary holding a key).
+    let repo = TestRepo::git();
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    let run = repo.keyhound(&["hook", "install"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut bin = b"\x00\x01\x02\x03\xff".repeat(100);
+    bin.extend_from_slice(format!("key={}", openai_key(1930)).as_bytes());
+    bin.extend(b"\x00\x90".repeat(100));
+    repo.write("cache.bin", &bin);
+    repo.git_ok(&["add", "cache.bin"]);
+    let commit = repo.git_run(&["commit", "-m", "add cache"]);
+    assert_ne!(commit.code, 0, "the hook let a binary's key through");
+    assert!(
+        commit.stderr.contains("cache.bin:1:505"),
+        "{}",
+        commit.stderr
+    );
+    repo.git_ok(&["rm", "--cached", "-q", "cache.bin"]);
+    // Over the default --max-file-size (25M), the key in its last line.
+    let mut log = "2024-01-01 INFO request served in 12 ms\n".repeat(700_000);
+    log.push_str(&control_line(1931));
+    assert!(log.len() > 26 << 20);
+    repo.write("server.log", &log);
+    repo.git_ok(&["add", "server.log"]);
+    let commit = repo.git_run(&["commit", "-m", "add log"]);
+    assert_ne!(commit.code, 0, "the hook let a large file's key through");
+    assert!(
+        commit.stderr.contains("server.log:700001:16"),
+        "{}",
+        commit.stderr
+    );
+    // Positive control: without the keys the commit goes through.
+    repo.write("server.log", "2024-01-01 INFO request served in 12 ms\n");
+    repo.git_ok(&["add", "server.log"]);
+    let commit = repo.git_run(&["commit", "-m", "add log"]);
+    assert_eq!(commit.code, 0, "{}", commit.stderr);
+}

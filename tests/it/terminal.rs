@@ -19,12 +19,15 @@ fn raw_controls(text: &str) -> Vec<char> {
 fn history_human_output_escapes_hostile_authors_subjects_and_file_names() {
     let repo = TestRepo::git();
     let forged = "keyhound: scanned 0 files (0.0 MB) in 0.00 s: 0 findings";
-    // A file holding a key, and a binary file (skipped, so named on stderr), both with names
+    // A file holding a key, and an archive too large to expand (skipped, so named on stderr), both with names
     // that carry an escape sequence, a bidi override and a line break forging a summary line.
     let key_file = format!("cfg\x1b[2J\u{202e}vne.txt\n{forged}");
-    let binary_file = format!("blob\x1b]8;;https://evil.example\x1b\\link\n{forged}.bin");
+    let binary_file = format!("blob\x1b]8;;https://evil.example\x1b\\link\n{forged}.gz");
     repo.write(&key_file, format!("KEY = \"{}\"\n", openai_key(1914)));
-    repo.write(&binary_file, b"\x00\x01\x02binary\x00");
+    // An archive over --max-file-size: skipped, and named (binaries are scanned now).
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+    std::io::Write::write_all(&mut gz, &[b'a'; 300_000]).expect("gzip in memory");
+    repo.write(&binary_file, gz.finish().expect("gzip in memory"));
     repo.git_ok(&["add", "-A"]);
     repo.git_ok(&[
         "commit",
@@ -38,7 +41,14 @@ fn history_human_output_escapes_hostile_authors_subjects_and_file_names() {
     let log = repo.git_ok(&["log", "-1", "--format=%an %ae %s"]);
     assert!(log.contains('\x1b') && log.contains('\u{202e}'), "{log:?}");
 
-    let run = repo.keyhound(&["history", "--list-skipped", "--color", "never"]);
+    let run = repo.keyhound(&[
+        "history",
+        "--list-skipped",
+        "--max-file-size",
+        "262144",
+        "--color",
+        "never",
+    ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
         assert_eq!(raw_controls(text), Vec::<char>::new(), "{name}: {text:?}");

@@ -38,7 +38,7 @@ pub(super) enum Blob<'a> {
 /// git/git (two processes, each half of the blobs in pack order, `bench/README.md`) these
 /// settings take each process from 217 MB to 59 MB peak RSS at the same speed (2.77-3.22 s
 /// against 3.29-3.42 s for one half).
-fn git(git_dir: &Path) -> Command {
+pub(super) fn git(git_dir: &Path) -> Command {
     let mut cmd = crate::git::command();
     cmd.arg("--git-dir")
         .arg(git_dir)

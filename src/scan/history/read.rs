@@ -36,10 +36,10 @@ pub(super) enum Outcome {
     Text {
         len: u64,
         findings: Vec<Finding>,
+        /// Findings left out ([`crate::scan::Cap`]).
+        more: u64,
         text: Option<Vec<u8>>,
     },
-    /// A NUL in the first 8 KiB (without `--binary`): passed over.
-    Binary,
     /// An archive or a notebook: what its members gave (findings on lines of members, so a
     /// range keeps them all).
     Members(Members),
@@ -247,20 +247,26 @@ fn scan(reader: &Reader, content: &[u8], clean: &mut CleanChunks) -> Outcome {
             return Outcome::Passed;
         }
     }
-    let text = match inspect(reader.detector, content, &reader.limits) {
-        Inspected::Text(text) => text,
-        Inspected::Binary => return Outcome::Binary,
-        Inspected::Members(members) => return Outcome::Members(members),
-    };
-    let text = &text[..];
     let placeholder = Provenance::Unreachable {
         path: String::new(),
     };
-    let findings = locate::findings_known(reader.detector, text, &placeholder, clean);
+    let (text, (findings, more)) = match inspect(reader.detector, content, &reader.limits) {
+        Inspected::Members(members) => return Outcome::Members(members),
+        Inspected::Text(text) => {
+            let found = locate::findings_counted(reader.detector, &text, &placeholder, Some(clean));
+            (text, found)
+        }
+        // A binary blob's printable runs (issue 19 item 12), at the blob's own lines.
+        Inspected::Runs(runs) => (
+            std::borrow::Cow::Borrowed(content),
+            super::super::binary_findings(reader.detector, content, &runs, &placeholder, None),
+        ),
+    };
     let keep_text = !findings.is_empty() && matches!(reader.mode, Mode::AddedLines);
     Outcome::Text {
         len: text.len() as u64,
         findings,
+        more,
         text: keep_text.then(|| text.to_vec()),
     }
 }
@@ -283,9 +289,15 @@ pub(super) fn settle(
         Outcome::Text {
             len,
             findings,
+            more,
             text,
         } => {
             stats.add_file(len as usize);
+            if more > 0 {
+                let what = format!("{} (blob {blob})", first().path());
+                let more = SkipReason::NotListed { more };
+                stats.skip(&what, more, reader.limits.max_file_size);
+            }
             (findings, text)
         }
         Outcome::Shared(findings) => (findings, None),
@@ -304,20 +316,19 @@ pub(super) fn settle(
             }
             return all;
         }
-        Outcome::Binary => {
-            stats.skip(
-                first().path(),
-                SkipReason::Binary,
-                reader.limits.max_file_size,
-            );
-            return Vec::new();
-        }
         Outcome::TooLarge(size) => {
-            if !matches!(reader.mode, Mode::Containing(_)) {
-                let what = format!("{} (blob {blob})", first().path());
-                reader.limits.over(&what, size, stats);
+            if matches!(reader.mode, Mode::Containing(_)) {
+                return Vec::new();
             }
-            return Vec::new();
+            // Scanned in windows (issue 19 item 12); an archive this large is not expanded.
+            match large_blob(reader, blob, &first()) {
+                Some(findings) => (findings, None),
+                None => {
+                    let what = format!("{} (blob {blob})", first().path());
+                    reader.limits.over(&what, size, stats);
+                    return Vec::new();
+                }
+            }
         }
         Outcome::Missing | Outcome::Failed(_) => {
             let why = match outcome {
@@ -366,6 +377,32 @@ pub(super) fn settle(
         all.extend(these);
     }
     all
+}
+
+/// A blob over the size limit, read from `git cat-file blob` and scanned in windows
+/// (`scan::large`); `None` for an archive, or when git cannot give it (then noted as too large).
+fn large_blob(reader: &Reader, blob: Oid, at: &Provenance) -> Option<Vec<Finding>> {
+    let mut child = batch::git(reader.repo_path)
+        .args(["cat-file", "blob", &blob.to_string()])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut out = child.stdout.take()?;
+    let streamed = crate::scan::large::scan_stream(
+        reader.detector,
+        &mut out,
+        at,
+        &reader.limits,
+        reader.stats,
+    );
+    drop(out);
+    let ok = child.wait().is_ok_and(|s| s.success());
+    match streamed {
+        Ok(crate::scan::large::Streamed::Scanned { findings, .. }) if ok => Some(findings),
+        _ => None,
+    }
 }
 
 /// The content the same path had in the first parent of the commit that introduced a blob.
