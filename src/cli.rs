@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use keyhound::audit::{AuditOptions, MergeOptions, ShardChoice};
 use keyhound::policy::BaselineChoice;
 use keyhound::report::{ColorChoice, Format};
+use keyhound::scan::history::{RepoArg, Request};
 use keyhound::{BaselineCommand, Command, CommonOptions, HookCommand, RulesCommand};
 
 /// Find leaked API keys (OpenAI first) in files, staged changes and git history.
@@ -36,31 +37,8 @@ enum CliCommand {
     /// Scan git history: every blob reachable from any ref, each once, attributed to the commit
     /// that introduced it.
     History {
-        /// The repositories (default: the current directory). With several, each blob is read
-        /// once across them all and each finding names its repository.
-        #[arg(value_name = "REPO")]
-        repos: Vec<PathBuf>,
-        /// Also audit the repositories listed in FILE: one path a line; blank lines and lines
-        /// starting with # are ignored.
-        #[arg(long, value_name = "FILE")]
-        repos_from: Option<PathBuf>,
-        /// Only what commits in BASE..HEAD introduce (for CI on a pull request).
-        #[arg(long, value_name = "BASE..HEAD")]
-        range: Option<String>,
-        /// Only commits from this date on: YYYY-MM-DD, an RFC 3339 date-time, an age (90d, 2w,
-        /// 6m, 1y, "3 days ago"), or any date `git log --since` reads ("last tuesday").
-        #[arg(long, value_name = "DATE")]
-        since: Option<String>,
-        /// Also scan objects no ref reaches (left by rebases and force-pushes).
-        #[arg(long)]
-        unreachable: bool,
-        /// List every (commit, path) occurrence instead of one per secret and path.
-        #[arg(long)]
-        all_occurrences: bool,
-        /// Record what this audit read in FILE, and read only what is new since the audit that
-        /// wrote it (reports only new findings).
-        #[arg(long, value_name = "FILE", conflicts_with_all = ["range", "since", "all_occurrences"])]
-        state: Option<PathBuf>,
+        #[command(flatten)]
+        history: HistoryArgs,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -604,6 +582,50 @@ impl CommonArgs {
     }
 }
 
+/// The arguments of `keyhound history` that make its [`Request`]: a new history flag is a field
+/// here, its line in [`HistoryArgs::request`], the request's field and its use.
+#[derive(Debug, Args)]
+struct HistoryArgs {
+    /// The repositories (default: the current directory). With several, each blob is read
+    /// once across them all and each finding names its repository.
+    #[arg(value_name = "REPO")]
+    repos: Vec<PathBuf>,
+    /// Also audit the repositories listed in FILE: one path a line; blank lines and lines
+    /// starting with # are ignored.
+    #[arg(long, value_name = "FILE")]
+    repos_from: Option<PathBuf>,
+    /// Only what commits in BASE..HEAD introduce (for CI on a pull request).
+    #[arg(long, value_name = "BASE..HEAD")]
+    range: Option<String>,
+    /// Only commits from this date on: YYYY-MM-DD, an RFC 3339 date-time, an age (90d, 2w,
+    /// 6m, 1y, "3 days ago"), or any date `git log --since` reads ("last tuesday").
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Also scan objects no ref reaches (left by rebases and force-pushes).
+    #[arg(long)]
+    unreachable: bool,
+    /// List every (commit, path) occurrence instead of one per secret and path.
+    #[arg(long)]
+    all_occurrences: bool,
+    /// Record what this audit read in FILE, and read only what is new since the audit that
+    /// wrote it (reports only new findings).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["range", "since", "all_occurrences"])]
+    state: Option<PathBuf>,
+}
+
+impl HistoryArgs {
+    fn request(self) -> Request {
+        Request {
+            repos: self.repos.into_iter().map(RepoArg::from_path).collect(),
+            range: self.range,
+            since: self.since,
+            unreachable: self.unreachable,
+            all_occurrences: self.all_occurrences,
+            state: self.state,
+        }
+    }
+}
+
 impl Cli {
     /// Convert parsed arguments into the command to run.
     pub fn into_command(self) -> Command {
@@ -613,27 +635,12 @@ impl Cli {
                 common,
                 no_ignore,
             } => Command::Scan {
-                paths,
-                no_ignore,
+                request: keyhound::scan::walk::Request { paths, no_ignore },
                 common: common.into_options(),
             },
-            CliCommand::History {
-                repos,
-                repos_from,
-                range,
-                since,
-                unreachable,
-                all_occurrences,
-                state,
-                common,
-            } => Command::History {
-                repos,
-                repos_from,
-                range,
-                since,
-                unreachable,
-                all_occurrences,
-                state,
+            CliCommand::History { history, common } => Command::History {
+                repos_from: history.repos_from.clone(),
+                request: history.request(),
                 common: common.into_options(),
             },
             CliCommand::Verify {
@@ -683,8 +690,11 @@ impl Cli {
                     shard,
                     cache_dir,
                     fetch_timeout: std::time::Duration::from_secs(fetch_timeout),
-                    since,
-                    unreachable,
+                    history: Request {
+                        since,
+                        unreachable,
+                        ..Request::default()
+                    },
                     verify,
                     common,
                 })
@@ -756,7 +766,46 @@ impl Cli {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{parse_size, Cli, Command};
+    use clap::Parser;
+
+    /// The history request: each flag of `keyhound history` lands in its field, converted once
+    /// (issue 24 item 3).
+    #[test]
+    fn history_flags_make_the_request() {
+        let parse = |args: &[&str]| {
+            let cli = Cli::try_parse_from(["keyhound", "history"].iter().chain(args)).unwrap();
+            match cli.into_command() {
+                Command::History {
+                    request,
+                    repos_from,
+                    ..
+                } => (request, repos_from),
+                other => panic!("not a history command: {other:?}"),
+            }
+        };
+        let (r, from) = parse(&[
+            "a",
+            "b",
+            "--repos-from",
+            "list.txt",
+            "--since",
+            "90d",
+            "--unreachable",
+            "--all-occurrences",
+        ]);
+        let names: Vec<&str> = r.repos.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(from.as_deref(), Some(std::path::Path::new("list.txt")));
+        assert_eq!(r.since.as_deref(), Some("90d"));
+        assert!(r.unreachable && r.all_occurrences);
+        assert_eq!((r.range, r.state), (None, None));
+        let (r, _) = parse(&["--state", "s.json"]);
+        assert!(r.repos.is_empty() && !r.unreachable && !r.all_occurrences);
+        assert_eq!(r.state.as_deref(), Some(std::path::Path::new("s.json")));
+        let (r, _) = parse(&["--range", "main..HEAD"]);
+        assert_eq!(r.range.as_deref(), Some("main..HEAD"));
+    }
 
     #[test]
     fn sizes() {

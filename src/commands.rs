@@ -2,7 +2,6 @@
 //! (install, uninstall) and `baseline` (create, prune; they scan through the pipeline but write
 //! a baseline instead of a report).
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::baseline::{self, Baseline};
@@ -14,6 +13,7 @@ use crate::hook;
 use crate::options::{BaselineCommand, HookCommand, RulesCommand};
 use crate::pipeline::{self, Source};
 use crate::policy::BaselineChoice;
+use crate::report;
 use crate::rules::RuleSet;
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -21,22 +21,22 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
     match cmd {
         RulesCommand::List { config, markdown } => {
             let mut set = RuleSet::builtin()?;
             let config = Config::load(config.as_deref(), Path::new("."))?;
             config.apply(&mut set)?;
-            if markdown {
-                out.write_all(provider_table(&set).as_bytes())?;
+            let text = if markdown {
+                provider_table(&set)
             } else {
+                let mut text = String::new();
                 for r in &set.rules {
                     let line = format!("{:<36} {:<12} {}", r.id, r.provider, r.name);
-                    writeln!(out, "{}", diag::escape(&line))?;
+                    text.push_str(&format!("{}\n", diag::escape(&line)));
                 }
-            }
-            out.flush()?;
+                text
+            };
+            report::print(&text)?;
             Ok(Outcome::Clean)
         }
         RulesCommand::Example { rule, config } => {
@@ -45,8 +45,7 @@ pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
             config.apply(&mut set)?;
             let detector = Detector::new(set);
             let text = detect::example::generate(&detector, &rule).map_err(Error::new)?;
-            writeln!(out, "{text}")?;
-            out.flush()?;
+            report::print(&format!("{text}\n"))?;
             diag::note(&format!(
                 "a fake key for {rule}, generated now (no provider issued it): commit it to see the pre-commit hook block it"
             ));
@@ -82,14 +81,11 @@ pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
             }
             let detector = Detector::new(set);
             let problems = detect::check::check(&detector, &ids);
-            for p in &problems {
-                writeln!(
-                    out,
-                    "{}",
-                    diag::escape(&format!("{}: {}", p.rule, p.message))
-                )?;
-            }
-            out.flush()?;
+            let text: String = problems
+                .iter()
+                .map(|p| format!("{}\n", diag::escape(&format!("{}: {}", p.rule, p.message))))
+                .collect();
+            report::print(&text)?;
             diag::info(&format!(
                 "keyhound: checked {}: {}",
                 plural(ids.len(), "rule", "rules"),
@@ -151,25 +147,18 @@ pub fn hook(cmd: HookCommand) -> Result<Outcome, Error> {
     Ok(Outcome::Clean)
 }
 
-/// The findings of the tree at `path` with no baseline applied (a baseline records, and prune
-/// compares against, every finding), the stats and the policy's root folder.
+/// A run over the tree at `path` with no baseline applied (a baseline records, and prune
+/// compares against, every finding); its root is the policy's folder.
 fn every_finding(
     path: std::path::PathBuf,
     mut common: crate::options::CommonOptions,
-) -> Result<
-    (
-        Vec<crate::finding::Finding>,
-        crate::scan::Stats,
-        std::path::PathBuf,
-    ),
-    Error,
-> {
+) -> Result<pipeline::Run, Error> {
     common.baseline = BaselineChoice::Off;
-    let source = Source::Tree {
+    let source = Source::Tree(crate::scan::walk::Request {
         paths: vec![path],
         no_ignore: false,
-    };
-    pipeline::findings(source, &common)
+    });
+    pipeline::collect(source, &common)
 }
 
 /// The baseline a scan of `start` applies when none is named on its command line: the config's
@@ -196,10 +185,10 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
         } => {
             let config = common.config.clone();
             let start = path.clone();
-            let (findings, stats, root) = every_finding(path, common)?;
-            let applied = applied_baseline(config.as_deref(), &start, &root);
+            let run = every_finding(path, common)?;
+            let applied = applied_baseline(config.as_deref(), &start, &run.root);
             let output = output.unwrap_or_else(|| applied.clone());
-            let b = Baseline::from_findings(&findings);
+            let b = Baseline::from_findings(&run.findings);
             b.save(&output).map_err(Error::new)?;
             let entries = plural(b.entries.len(), "entry", "entries");
             // Only the default file is applied without being named (issue 19 item 26).
@@ -219,7 +208,7 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
                     out = output.display(),
                 )
             }));
-            Ok(if stats.is_incomplete() {
+            Ok(if run.summary.incomplete {
                 Outcome::Error
             } else {
                 Outcome::Clean
@@ -233,21 +222,25 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Outcome, Error> {
         } => {
             let config = common.config.clone();
             let start = path.clone();
-            let (findings, stats, root) = every_finding(path, common)?;
-            let file = file.unwrap_or_else(|| applied_baseline(config.as_deref(), &start, &root));
+            let run = every_finding(path, common)?;
+            let findings = run.findings;
+            let file =
+                file.unwrap_or_else(|| applied_baseline(config.as_deref(), &start, &run.root));
             let mut b = Baseline::load(&file).map_err(Error::new)?;
-            if stats.is_incomplete() {
+            if run.summary.incomplete {
                 return Err(Error::new(
                     "the scan was incomplete; not pruning, since a missing file would look stale",
                 ));
             }
             let stale = b.stale(&findings);
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            for e in &stale {
-                let line = format!("{} {} ({}:{})", e.rule, e.redacted, e.path, e.line);
-                writeln!(out, "stale: {}", diag::escape(&line))?;
-            }
+            let text: String = stale
+                .iter()
+                .map(|e| {
+                    let line = format!("{} {} ({}:{})", e.rule, e.redacted, e.path, e.line);
+                    format!("stale: {}\n", diag::escape(&line))
+                })
+                .collect();
+            report::print(&text)?;
             // Entries in the fingerprint form before issue 19 are rewritten in the current one.
             let upgraded = if dry_run { 0 } else { b.upgrade(&findings) };
             if !dry_run && (!stale.is_empty() || upgraded > 0) {

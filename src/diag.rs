@@ -42,15 +42,62 @@ pub fn note(message: &str) {
 /// Free-form lines on stderr (summaries, tables). Their line breaks are kept, so whoever builds
 /// them escapes each outside value in them with [`escape`] first.
 pub fn info(message: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{}", escape_lines(message));
+    let _ = writeln!(stderr(), "{}", escape_lines(message));
+}
+
+/// The one progress line on stderr, redrawn in place (`keyhound: history: 120/4000 blobs, ...`):
+/// shown only on a terminal and without `--quiet`; off, it writes nothing. Sources report their
+/// progress through it, never to stderr themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    on: bool,
+}
+
+impl Progress {
+    /// Shown when stderr is a terminal and the run is not quiet.
+    pub fn new(quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            on: !quiet && stderr().is_terminal(),
+        }
+    }
+
+    /// A progress line that is never shown.
+    pub fn off() -> Progress {
+        Progress { on: false }
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.on
+    }
+
+    /// Replace the line with `keyhound: {text}`.
+    pub fn show(&self, text: &str) {
+        if self.on {
+            let mut err = stderr();
+            let _ = write!(err, "\r\x1b[2Kkeyhound: {}", escape(text));
+            let _ = err.flush();
+        }
+    }
+
+    /// Erase the line (the work is done).
+    pub fn clear(&self) {
+        if self.on {
+            let mut err = stderr();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+        }
+    }
+}
+
+/// Standard error: only this module writes to it (clippy.toml, issue 24 item 7).
+#[allow(clippy::disallowed_methods)]
+fn stderr() -> std::io::StderrLock<'static> {
+    std::io::stderr().lock()
 }
 
 fn line(level: &str, message: &str) {
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "keyhound: {level}: {}",
-        escape(message)
-    );
+    let _ = writeln!(stderr(), "keyhound: {level}: {}", escape(message));
 }
 
 /// `text` as one line that cannot drive a terminal: line breaks, escape sequences (ESC, CSI,

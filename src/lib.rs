@@ -35,12 +35,8 @@ use pipeline::Source;
 /// Run a command.
 pub fn run(command: Command) -> Result<Outcome, Error> {
     match command {
-        Command::Scan {
-            paths,
-            no_ignore,
-            common,
-        } => {
-            let source = tree_or_stdin(paths, no_ignore)?;
+        Command::Scan { request, common } => {
+            let source = tree_or_stdin(request)?;
             let outcome = pipeline::run(source, &common)?;
             Ok(outcome)
         }
@@ -52,26 +48,15 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
             Ok(outcome)
         }
         Command::History {
-            repos,
+            mut request,
             repos_from,
-            range,
-            since,
-            unreachable,
-            all_occurrences,
-            state,
             common,
-        } => pipeline::run(
-            Source::History {
-                repos: history_repos(repos, repos_from.as_deref())?,
-                range,
-                since,
-                unreachable,
-                all_occurrences,
-                state,
-            },
-            &common,
-        ),
-        Command::Verify { from, common } => pipeline::run(Source::Report(from), &common),
+        } => {
+            let given = std::mem::take(&mut request.repos);
+            request.repos = history_repos(given, repos_from.as_deref())?;
+            pipeline::run(Source::History(request), &common)
+        }
+        Command::Verify { from, common } => pipeline::verify_report(&from, &common),
         Command::Audit(opts) => audit::run(opts),
         Command::Merge(opts) => audit::merge(opts),
         Command::Rules(cmd) => commands::rules(cmd),
@@ -84,11 +69,11 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
 /// The repositories of `keyhound history`: those given, then those `--repos-from` lists, each
 /// once; the current directory when there are none.
 fn history_repos(
-    repos: Vec<std::path::PathBuf>,
+    given: Vec<scan::history::RepoArg>,
     from: Option<&std::path::Path>,
 ) -> Result<Vec<scan::history::RepoArg>, Error> {
     use scan::history::{repos_from, RepoArg};
-    let mut all: Vec<RepoArg> = repos.into_iter().map(RepoArg::from_path).collect();
+    let mut all = given;
     if let Some(file) = from {
         let listed = repos_from(file).map_err(|e| Error::new(e.to_string()))?;
         if listed.is_empty() {
@@ -113,7 +98,8 @@ fn history_repos(
 }
 
 /// `keyhound scan PATH...`: `-` alone is standard input; every other path must exist.
-fn tree_or_stdin(paths: Vec<std::path::PathBuf>, no_ignore: bool) -> Result<Source, Error> {
+fn tree_or_stdin(request: scan::walk::Request) -> Result<Source, Error> {
+    let paths = &request.paths;
     let stdin = paths.iter().any(|p| p.as_os_str() == "-");
     if stdin {
         if paths.len() > 1 {
@@ -123,7 +109,7 @@ fn tree_or_stdin(paths: Vec<std::path::PathBuf>, no_ignore: bool) -> Result<Sour
         }
         return Ok(Source::Stdin);
     }
-    for p in &paths {
+    for p in paths {
         if std::fs::symlink_metadata(p).is_err() {
             return Err(Error::new(format!(
                 "{}: no such file or directory",
@@ -131,5 +117,5 @@ fn tree_or_stdin(paths: Vec<std::path::PathBuf>, no_ignore: bool) -> Result<Sour
             )));
         }
     }
-    Ok(Source::Tree { paths, no_ignore })
+    Ok(Source::Tree(request))
 }

@@ -86,8 +86,8 @@ impl CommonOptions {
 #[derive(Debug, Clone)]
 pub enum Command {
     Scan {
-        paths: Vec<PathBuf>,
-        no_ignore: bool,
+        /// What the tree source is asked (a path `-` alone: standard input).
+        request: crate::scan::walk::Request,
         common: CommonOptions,
     },
     /// Scan what is staged; `hook` adds the blocking message for the pre-commit hook.
@@ -96,16 +96,12 @@ pub enum Command {
         hook: bool,
     },
     History {
-        /// The repositories given as arguments (none: the current directory, unless
-        /// `repos_from` lists some).
-        repos: Vec<PathBuf>,
-        /// `--repos-from FILE`: more repositories, one path a line.
+        /// What the history source is asked. Its repositories are those given as arguments;
+        /// with none and no `repos_from`, the current directory.
+        request: crate::scan::history::Request,
+        /// `--repos-from FILE`: more repositories, one path a line (added to the request's
+        /// before the run).
         repos_from: Option<PathBuf>,
-        range: Option<String>,
-        since: Option<String>,
-        unreachable: bool,
-        all_occurrences: bool,
-        state: Option<PathBuf>,
         common: CommonOptions,
     },
     /// Check the keys of an earlier JSON report (made with --show-secrets).

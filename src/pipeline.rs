@@ -3,9 +3,9 @@
 //! source for findings (`crate::scan`), lets the policy decide what is reported, checks keys with
 //! their providers when asked (`crate::verify`), writes the report (`crate::report`) and turns
 //! what happened into an [`Outcome`]. Every command that scans goes through here, so "is this
-//! finding reported?" and "what is the exit code?" have one answer each.
+//! finding reported?" and "what is the exit code?" have one answer each. `verify --from`
+//! ([`verify_report`]) joins after the policy, with the findings of an earlier report.
 
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -15,7 +15,7 @@ use crate::error::{Error, Outcome};
 use crate::finding::{Finding, Status};
 use crate::options::CommonOptions;
 use crate::policy::Policy;
-use crate::report::{self, ReportOptions, Summary, VerificationCounts};
+use crate::report::{self, Summary, VerificationCounts};
 use crate::rules::RuleSet;
 use crate::scan::{self, history, Stats};
 use crate::verify;
@@ -24,10 +24,7 @@ use crate::verify;
 #[derive(Debug, Clone)]
 pub enum Source {
     /// Files and folders of a working tree.
-    Tree {
-        paths: Vec<PathBuf>,
-        no_ignore: bool,
-    },
+    Tree(scan::walk::Request),
     /// Standard input, as one blob named `-`.
     Stdin,
     /// What the index holds for the next commit (only the lines it adds).
@@ -38,24 +35,24 @@ pub enum Source {
     /// `--config` or the current directory, as for standard input (one rule set for the run,
     /// since a blob is scanned once for all). `range` goes with one repository only. The
     /// report's summary has a coverage record per repository; findings carry their
-    /// repository when there are several. Build it with [`history::RepoArg`]s and call [`run`].
-    History {
-        repos: Vec<history::RepoArg>,
-        range: Option<String>,
-        since: Option<String>,
-        unreachable: bool,
-        all_occurrences: bool,
-        /// `--state FILE`: read only what the audits recorded there did not.
-        state: Option<PathBuf>,
-    },
-    /// The findings of an earlier JSON report (made with `--show-secrets`), to verify again.
-    Report(PathBuf),
+    /// repository when there are several. The request goes to `history::run` as it is.
+    History(history::Request),
 }
 
 /// What the source found, before the policy.
 struct Scanned {
     findings: Vec<Finding>,
     /// History: blobs at branch tips and the commits walked, for the audit summary.
+    history: Option<history::HistoryResult>,
+}
+
+/// Findings after the policy, before the steps every run shares ([`conclude`]: verification,
+/// `--only-live`, order, summary).
+struct Decided {
+    reported: Vec<Finding>,
+    suppressed: Vec<Finding>,
+    notices: Vec<crate::policy::Notice>,
+    /// History: what the audit summary is made from.
     history: Option<history::HistoryResult>,
     /// `verify --from`: the report's summary, whose coverage, secrets and audit record the
     /// verified report keeps (issue 13: an organisation's merged report, verified).
@@ -85,6 +82,8 @@ pub struct Run {
     /// With `--fail-on live`: whether the keys fail the run, judged before `--only-live` hid
     /// any (issue 19 item 4); `None`: [`finish`] judges the reported findings.
     pub judged: Option<bool>,
+    /// The folder the policy's paths are relative to (where `baseline create` writes).
+    pub root: PathBuf,
 }
 
 /// Run a scanning command from source to outcome.
@@ -116,6 +115,61 @@ fn settle(
     common: &CommonOptions,
     started: Instant,
 ) -> Result<Run, Error> {
+    check(common)?;
+    let stats = Stats::default();
+    let scanned = scan_source(&source, &prepared, common, &stats)?;
+    let (mut reported, suppressed) = prepared.policy.apply(scanned.findings, &prepared.base);
+    let mut notices = prepared.policy.notices().to_vec();
+    if let Source::History(request) = &source {
+        if request.range.is_some() {
+            crate::policy::note_inline_allows(&suppressed, &mut notices);
+        }
+        history::group(&mut reported, request.all_occurrences);
+    }
+    let decided = Decided {
+        reported,
+        suppressed,
+        notices,
+        history: scanned.history,
+        earlier: None,
+    };
+    let root = prepared.policy.root().to_path_buf();
+    let rules = prepared.detector.rules().clone();
+    Ok(conclude(decided, &stats, rules, root, common, started))
+}
+
+/// `keyhound verify --from REPORT`: the findings of an earlier JSON report (made with
+/// `--show-secrets`), checked with their providers and reported again under the current
+/// directory's rules; the report's coverage, secrets and audit record are kept.
+pub fn verify_report(path: &Path, common: &CommonOptions) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let here = PathBuf::from(".");
+    let policy = Policy::from_work_tree(&here, common.config.as_deref(), &common.baseline)?
+        .import_rules(&common.rules_from)?;
+    let rules = policy.rules()?;
+    check(common)?;
+    let read = report::json::read(path, &rules)?;
+    // Keys handed over from a report are checked as they are; what the report marks as
+    // silenced (made with --show-suppressed) stays silenced (issue 19 item 26: it was checked
+    // and failed the run, while `verify --show-suppressed` did nothing).
+    let (reported, suppressed) = read
+        .findings
+        .into_iter()
+        .partition(|f| f.suppressed.is_none());
+    let decided = Decided {
+        reported,
+        suppressed,
+        notices: policy.notices().to_vec(),
+        history: None,
+        earlier: Some(read.summary),
+    };
+    let root = policy.root().to_path_buf();
+    let run = conclude(decided, &Stats::default(), rules, root, common, started);
+    finish(run, common)
+}
+
+/// What every run checks of its options before it starts.
+fn check(common: &CommonOptions) -> Result<(), Error> {
     diag::set_quiet(common.quiet);
     // Issue 19 item 26: alone, the flag did nothing, silently.
     if common.allow_unknown && !common.fail_on_live {
@@ -123,36 +177,33 @@ fn settle(
             "--allow-unknown only changes what --fail-on live counts; add --fail-on live (without it, every finding fails the run)",
         ));
     }
-    let stats = Stats::default();
-    let scanned = scan_source(&source, &prepared, common, &stats)?;
-    let ranged = matches!(source, Source::History { range: Some(_), .. });
-    let coverage = match (&scanned.history, &scanned.earlier) {
+    Ok(())
+}
+
+/// The steps every run shares after the policy: verification, `--fail-on live`'s judgement,
+/// `--only-live`, report order and the summary.
+fn conclude(
+    decided: Decided,
+    stats: &Stats,
+    rules: RuleSet,
+    root: PathBuf,
+    common: &CommonOptions,
+    started: Instant,
+) -> Run {
+    let Decided {
+        mut reported,
+        mut suppressed,
+        notices,
+        history,
+        earlier,
+    } = decided;
+    let coverage = match (&history, &earlier) {
         (Some(h), _) => h.coverage.clone(),
         (None, Some(earlier)) => earlier.coverage.clone(),
         (None, None) => Vec::new(),
     };
-    let (mut reported, suppressed) = match &source {
-        // Keys handed over from a report are checked as they are; what the report marks as
-        // silenced (made with --show-suppressed) stays silenced (issue 19 item 26: it was
-        // checked and failed the run, while `verify --show-suppressed` did nothing).
-        Source::Report(_) => scanned
-            .findings
-            .into_iter()
-            .partition(|f| f.suppressed.is_none()),
-        _ => prepared.policy.apply(scanned.findings, &prepared.base),
-    };
-    let mut notices = prepared.policy.notices().to_vec();
-    if ranged {
-        crate::policy::note_inline_allows(&suppressed, &mut notices);
-    }
-    if let Source::History {
-        all_occurrences, ..
-    } = &source
-    {
-        history::group(&mut reported, *all_occurrences);
-    }
     if let Some(opts) = &common.verify {
-        let verdicts = verify::verify(&reported, prepared.detector.rules(), opts);
+        let verdicts = verify::verify(&reported, &rules, opts);
         for (f, v) in reported.iter_mut().zip(verdicts) {
             f.verification = Some(v);
         }
@@ -184,10 +235,8 @@ fn settle(
                 .map_or(Status::Unknown, |v| v.status)
         });
     }
-    let secrets = match (&scanned.history, &scanned.earlier) {
-        (Some(result), _) => {
-            history::audit(&reported, result, prepared.detector.rules(), history::now())
-        }
+    let secrets = match (&history, &earlier) {
+        (Some(result), _) => history::audit(&reported, result, &rules, history::now()),
         (None, Some(earlier)) => earlier.secrets.clone(),
         (None, None) => Vec::new(),
     };
@@ -214,17 +263,17 @@ fn settle(
         secrets,
         coverage,
         notices,
-        audit: scanned.earlier.as_ref().and_then(|e| e.audit.clone()),
+        audit: earlier.as_ref().and_then(|e| e.audit.clone()),
     };
-    let mut suppressed = suppressed;
     suppressed.sort_by_cached_key(Finding::sort_key);
-    Ok(Run {
+    Run {
         findings: reported,
         suppressed,
         summary,
-        rules: prepared.detector.rules().clone(),
+        rules,
         judged,
-    })
+        root,
+    }
 }
 
 /// Write the report of a run and say on stderr what it found; the outcome: 2 when something
@@ -236,6 +285,7 @@ pub fn finish(run: Run, common: &CommonOptions) -> Result<Outcome, Error> {
         summary,
         rules,
         judged,
+        root: _,
     } = run;
     let failing = judged.unwrap_or_else(|| failing(&reported, common));
     let mut shown = reported;
@@ -245,9 +295,20 @@ pub fn finish(run: Run, common: &CommonOptions) -> Result<Outcome, Error> {
     // A whole-list audit report leaves out what depends on how the audit was split (times,
     // blobs and bytes read), so one audit gives the same bytes however it was split; the summary
     // line below still tells the work done.
+    let emit = |summary: &Summary| {
+        report::emit(
+            common.output.as_deref(),
+            &shown,
+            &rules,
+            summary,
+            common.format,
+            common.show_secrets,
+            common.color,
+        )
+    };
     let written = match summary.whole_list_audit() {
-        true => write_report(&shown, &rules, &summary.without_run_statistics(), common),
-        false => write_report(&shown, &rules, &summary, common),
+        true => emit(&summary.without_run_statistics()),
+        false => emit(&summary),
     };
     match written {
         // The reader went away (`keyhound scan . | head -1`): the run's outcome still stands,
@@ -284,36 +345,20 @@ pub fn finish(run: Run, common: &CommonOptions) -> Result<Outcome, Error> {
     })
 }
 
-/// The findings of a source after the policy (without verification or a report), for
-/// `keyhound baseline create|prune`: sorted, with the run's stats and the policy's root folder
-/// (where the baseline belongs).
-pub fn findings(
-    source: Source,
-    common: &CommonOptions,
-) -> Result<(Vec<Finding>, Stats, PathBuf), Error> {
-    diag::set_quiet(common.quiet);
-    let stats = Stats::default();
-    let prepared = prepare(&source, common)?;
-    let scanned = scan_source(&source, &prepared, common, &stats)?;
-    let (mut reported, _) = prepared.policy.apply(scanned.findings, &prepared.base);
-    reported.sort_by_cached_key(Finding::sort_key);
-    Ok((reported, stats, prepared.policy.root().to_path_buf()))
-}
-
 /// Build the policy and detector for a source.
 fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
     let (policy, base) = match source {
-        Source::Tree { paths, no_ignore } => {
-            let root = tree_root(paths);
+        Source::Tree(request) => {
+            let root = tree_root(&request.paths);
             let policy = Policy::from_work_tree(&root, common.config.as_deref(), &common.baseline)?;
-            let policy = if *no_ignore {
+            let policy = if request.no_ignore {
                 policy.without_paths()
             } else {
                 policy
             };
             (policy, root)
         }
-        Source::Stdin | Source::Report(_) => {
+        Source::Stdin => {
             let here = PathBuf::from(".");
             (
                 Policy::from_work_tree(&here, common.config.as_deref(), &common.baseline)?,
@@ -327,13 +372,13 @@ fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
                 root,
             )
         }
-        Source::History { repos, range, .. } if repos.len() != 1 => {
-            if range.is_some() {
+        Source::History(request) if request.repos.len() != 1 => {
+            if request.range.is_some() {
                 return Err(Error::new(
                     "--range names revisions of one repository; give one repository with it",
                 ));
             }
-            if repos.is_empty() {
+            if request.repos.is_empty() {
                 return Err(Error::new("no repository to audit"));
             }
             let here = PathBuf::from(".");
@@ -342,8 +387,8 @@ fn prepare(source: &Source, common: &CommonOptions) -> Result<Prepared, Error> {
                 here,
             )
         }
-        Source::History { repos, range, .. } => {
-            let repo = &repos[0].path;
+        Source::History(request) => {
+            let (repo, range) = (&request.repos[0].path, &request.range);
             // A repository that cannot be opened still gets its coverage record (with the
             // error) and exit 2, under the current directory's policy, unless a range needs
             // its base revision.
@@ -402,15 +447,10 @@ fn scan_source(
     let detector = &prepared.detector;
     let base = &prepared.base;
     let findings = match source {
-        Source::Tree { paths, no_ignore } => {
+        Source::Tree(request) => {
             let opts = scan::walk::WalkOptions {
-                paths: if paths.is_empty() {
-                    vec![PathBuf::from(".")]
-                } else {
-                    paths.clone()
-                },
+                request,
                 root: base.clone(),
-                no_ignore: *no_ignore,
                 limits: common.limits(),
                 threads: common.threads.unwrap_or(0),
                 exclude: prepared.policy.path_filter().cloned(),
@@ -426,52 +466,24 @@ fn scan_source(
             scan::staged::scan(detector, &opts, stats)
                 .map_err(|e| Error::new(format!("cannot scan the staged changes: {e}")))?
         }
-        Source::History {
-            repos,
-            range,
-            since,
-            unreachable,
-            all_occurrences,
-            state,
-        } => {
-            let since = match since {
-                None => None,
-                Some(s) => {
-                    Some(history::since(s, history::now()).map_err(|e| Error::new(e.to_string()))?)
-                }
-            };
-            let opts = history::HistoryOptions {
-                repos: repos.clone(),
-                range: range.clone(),
-                since,
-                unreachable: *unreachable,
-                all_occurrences: *all_occurrences,
+        Source::History(request) => {
+            let settings = history::Settings {
                 limits: common.limits(),
                 threads: common.threads.unwrap_or(0),
-                progress: !common.quiet && std::io::stderr().is_terminal(),
-                state: state.clone(),
+                progress: diag::Progress::new(common.quiet),
             };
-            let mut result = history::scan(detector, &opts, stats);
+            let mut result = history::run(detector, request, settings, stats)
+                .map_err(|e| Error::new(e.to_string()))?;
             let findings = std::mem::take(&mut result.findings);
             return Ok(Scanned {
                 findings,
                 history: Some(result),
-                earlier: None,
-            });
-        }
-        Source::Report(path) => {
-            let read = report::json::read(path, detector.rules())?;
-            return Ok(Scanned {
-                findings: read.findings,
-                history: None,
-                earlier: Some(read.summary),
             });
         }
     };
     Ok(Scanned {
         findings,
         history: None,
-        earlier: None,
     })
 }
 
@@ -589,34 +601,4 @@ fn failing(reported: &[Finding], common: &CommonOptions) -> bool {
         }
     }
     live > 0 || (unchecked > 0 && !common.allow_unknown)
-}
-
-/// Write the report to `--output` or stdout.
-pub(crate) fn write_report(
-    findings: &[Finding],
-    rules: &crate::rules::RuleSet,
-    summary: &Summary,
-    common: &CommonOptions,
-) -> Result<(), Error> {
-    let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();
-    let opts = ReportOptions {
-        format: common.format,
-        show_secrets: common.show_secrets,
-        color: report::style::use_color(common.color, to_terminal, |k| std::env::var_os(k)),
-    };
-    match &common.output {
-        // Whole or not at all, a device or FIFO in place, 0600 with secrets in full (issue 19
-        // item 17).
-        Some(path) => crate::output::write(path, common.show_secrets, |out| {
-            report::write(out, findings, rules, summary, &opts)
-        })
-        .map_err(Error::new)?,
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            report::write(&mut out, findings, rules, summary, &opts)?;
-            out.flush()?;
-        }
-    }
-    Ok(())
 }

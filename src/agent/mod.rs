@@ -31,7 +31,7 @@
 
 pub mod install;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
@@ -502,12 +502,7 @@ pub fn run(agent: Agent) -> Result<Outcome, Error> {
         return Ok(Outcome::Clean);
     }
     match answer(agent, &event, &verdict.findings) {
-        Some(reply) => {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            writeln!(out, "{reply}")?;
-            out.flush()?;
-        }
+        Some(reply) => crate::report::print(&format!("{reply}\n"))?,
         None => crate::diag::warn(&message(&event, &verdict.findings)),
     }
     Ok(Outcome::Clean)

@@ -36,7 +36,7 @@ use crate::pipeline::{self, Source};
 use crate::policy::Policy;
 use crate::report::{json, Coverage, Summary};
 use crate::rules::RuleSet;
-use crate::scan::history::RepoArg;
+use crate::scan::history::{RepoArg, Request};
 use list::{List, Location};
 use merge::Part;
 
@@ -98,8 +98,9 @@ pub struct AuditOptions {
     pub cache_dir: Option<PathBuf>,
     /// `--fetch-timeout`: how long one repository's clone or fetch may take.
     pub fetch_timeout: std::time::Duration,
-    pub since: Option<String>,
-    pub unreachable: bool,
+    /// What the history source is asked (`--since`, `--unreachable`); its repositories are
+    /// this shard's part of the list.
+    pub history: Request,
     /// `--verify` was asked for: refused, with the way to do it.
     pub verify: bool,
     pub common: CommonOptions,
@@ -201,8 +202,8 @@ pub fn run(opts: AuditOptions) -> Result<Outcome, Error> {
     part.summary.audit = Some(AuditRecord {
         list: list.identity(),
         repositories: list.names(),
-        since: opts.since.clone(),
-        unreachable: opts.unreachable,
+        since: opts.history.since.clone(),
+        unreachable: opts.history.unreachable,
         shard: (count > 1).then(|| ShardRecord {
             index,
             count,
@@ -346,17 +347,13 @@ fn audit_history(
         fail_on_live: false,
         ..common.clone()
     };
-    let source = Source::History {
+    let source = Source::History(Request {
         repos: targets
             .iter()
             .map(|(name, path)| RepoArg::new(name.clone(), path.clone()))
             .collect(),
-        range: None,
-        since: opts.since.clone(),
-        unreachable: opts.unreachable,
-        all_occurrences: false,
-        state: None,
-    };
+        ..opts.history.clone()
+    });
     let began = Instant::now();
     let run = match org_policy(common).and_then(|p| pipeline::collect_under(source, p, &inner)) {
         Ok(run) => run,
@@ -424,6 +421,7 @@ fn render(part: Part, rules: RuleSet, common: &CommonOptions) -> Result<Outcome,
         summary: part.summary,
         rules,
         judged: None,
+        root: PathBuf::from("."),
     };
     // An audit does not verify: any finding fails it, whatever --fail-on says. `--output` is
     // written whole or not at all (`crate::output`), so a pod killed midway leaves no report

@@ -11,7 +11,8 @@ pub mod json;
 pub mod sarif;
 pub mod style;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -354,6 +355,53 @@ pub fn write(
         Format::Github => github::write(out, findings, rules, summary, opts),
         Format::Html => html::write(out, findings, rules, summary, opts),
     }
+}
+
+/// Write the report to `to` (`--output`: whole or not at all, a device or FIFO in place, 0600
+/// with secrets in full, issue 19 item 17) or to standard output. With `color` (`--color`),
+/// colour is used when the report goes to a terminal and `NO_COLOR` is unset.
+pub fn emit(
+    to: Option<&Path>,
+    findings: &[Finding],
+    rules: &RuleSet,
+    summary: &Summary,
+    format: Format,
+    show_secrets: bool,
+    color: ColorChoice,
+) -> Result<(), crate::error::Error> {
+    let to_terminal = to.is_none() && stdout().is_terminal();
+    let opts = ReportOptions {
+        format,
+        show_secrets,
+        color: style::use_color(color, to_terminal, |k| std::env::var_os(k)),
+    };
+    match to {
+        Some(path) => crate::output::write(path, show_secrets, |out| {
+            write(out, findings, rules, summary, &opts)
+        })
+        .map_err(crate::error::Error::new)?,
+        None => {
+            let mut out = io::BufWriter::new(stdout());
+            write(&mut out, findings, rules, summary, &opts)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// A command's output on standard output when it is not a findings report: a rule list, a
+/// generated key, the stale entries of a baseline, an agent's answer. Written whole, as given:
+/// whoever builds `text` escapes outside values in it ([`crate::diag::escape`]).
+pub fn print(text: &str) -> io::Result<()> {
+    let mut out = stdout();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Standard output: only this module writes to it (clippy.toml, issue 24 item 7).
+#[allow(clippy::disallowed_methods)]
+fn stdout() -> io::StdoutLock<'static> {
+    io::stdout().lock()
 }
 
 /// The one-line summary on stderr.

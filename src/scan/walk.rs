@@ -16,13 +16,22 @@ use crate::diag;
 use crate::finding::{Finding, Provenance};
 use crate::policy::PathFilter;
 
+/// What a tree scan is asked (`keyhound scan PATH... --no-ignore`): built once from the command
+/// line and carried unchanged to the walk.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Files and folders to scan; none: the current directory.
+    pub paths: Vec<PathBuf>,
+    /// `--no-ignore`: every path is walked and reported (no ignore files, no `[allow] paths`).
+    pub no_ignore: bool,
+}
+
 /// What to walk and how.
 #[derive(Debug, Clone)]
-pub struct WalkOptions {
-    pub paths: Vec<PathBuf>,
+pub struct WalkOptions<'a> {
+    pub request: &'a Request,
     /// Paths are reported relative to this directory when they are under it.
     pub root: PathBuf,
-    pub no_ignore: bool,
     pub limits: Limits,
     pub threads: usize,
     /// The policy's path exclusions (`[allow] paths`, `.keyhoundignore`): skipped unread, and
@@ -35,8 +44,13 @@ pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Findi
     let findings = Mutex::new(Vec::new());
     // Paths given by name are not seen by the walker's filter: the policy is checked here (the
     // pre-commit framework passes every file by name).
-    let mut paths = Vec::with_capacity(opts.paths.len());
-    for p in &opts.paths {
+    let here = [PathBuf::from(".")];
+    let given = match opts.request.paths.as_slice() {
+        [] => &here[..],
+        paths => paths,
+    };
+    let mut paths = Vec::with_capacity(given.len());
+    for p in given {
         // A link named on the command line is not followed, as the walk follows none (issue
         // 19 item 18): `keyhound scan $(git ls-files)` must not read a committed link to
         // `~/.aws/credentials`. A trailing `/` (`link/`) names the folder it points to.
@@ -74,7 +88,7 @@ pub fn scan(detector: &Detector, opts: &WalkOptions, stats: &Stats) -> Vec<Findi
         .require_git(false)
         .git_global(false)
         .threads(opts.threads);
-    if opts.no_ignore {
+    if opts.request.no_ignore {
         builder.standard_filters(false).hidden(false);
     }
     // `.keyhoundignore` (at the policy's root) and `[allow] paths` are the policy's, so what

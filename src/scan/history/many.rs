@@ -1,11 +1,11 @@
 //! Several repositories in one audit (issue 12, item 3): `keyhound history A B C` and
 //! `--repos-from FILE`. Forks and mirrors share most objects, so each blob is read and scanned
-//! once per run: [`Shared`] keeps the id of every blob already read for an earlier repository of
+//! once per run: [`AlreadyRead`] keeps the id of every blob already read for an earlier repository of
 //! the run, and the findings (without provenance) of the few that had any. A later repository
 //! that reaches such a blob does not read it again; it gives those findings its own commit,
 //! path and author. [`RepoArg`] names a repository as the user gave it (what reports show) and
-//! where it is on disk; [`repos_from`] reads a list of them. [`scan`] audits the repositories
-//! one after the other (each with the parent module's `pass`), fills one [`Coverage`] record
+//! where it is on disk; [`repos_from`] reads a list of them. [`run`] audits the repositories
+//! one after the other ([`scan_repository`], each with the parent module's `pass`), fills one [`Coverage`] record
 //! per repository, and keeps one `--state` record per repository.
 
 use std::collections::{HashMap, HashSet};
@@ -18,7 +18,7 @@ use super::seen::Ids;
 use super::state::{self, KnownFinding, RuleKey, Stale, State, States};
 use super::{
     attribute, before_base, git_err, open, parse_range, pass, tune_libgit2, HistoryError,
-    HistoryOptions, HistoryResult,
+    HistoryResult, Request, Settings, Walk,
 };
 use crate::detect::Detector;
 use crate::diag;
@@ -71,14 +71,15 @@ pub fn repos_from(file: &Path) -> Result<Vec<RepoArg>, HistoryError> {
         .collect())
 }
 
-/// Blobs read for an earlier repository of this run, and the findings of those that had any.
+/// Blobs already read in this run (for an earlier repository), and the findings of those that
+/// had any: a value each repository's pass reads, and returns its own part of to be joined.
 #[derive(Default)]
-pub(super) struct Shared {
+pub(super) struct AlreadyRead {
     pub ids: Ids,
     findings: HashMap<Oid, Vec<Finding>>,
 }
 
-impl Shared {
+impl AlreadyRead {
     /// Remember a blob read for this repository, unless it could not be read (another
     /// repository may have it intact).
     pub fn remember(&mut self, blob: Oid, outcome: &Outcome) {
@@ -91,6 +92,12 @@ impl Shared {
                 self.findings.insert(blob, findings.clone());
             }
         }
+    }
+
+    /// What `other` read joins this.
+    pub fn join(&mut self, other: AlreadyRead) {
+        self.ids.extend(other.ids);
+        self.findings.extend(other.findings);
     }
 
     /// The outcome of a blob read for an earlier repository: `None` when none read it.
@@ -158,28 +165,42 @@ pub(super) fn shallow_missing(repo: &Repository) -> u64 {
     missing
 }
 
-/// Scan the history of every repository of `opts`, in order, each blob read once across them
+/// Scan the history of every repository of `request`, in order, each blob read once across them
 /// all: the findings (each with its repository when there are several) and one coverage record
 /// per repository. A repository that cannot be audited at all (not a repository, a bad range, a
 /// walk that fails) is reported on stderr and in its record, the run is incomplete (exit 2),
-/// and the others are still audited.
-pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> HistoryResult {
+/// and the others are still audited. An error only for a `--since` that is not a date.
+pub fn run(
+    detector: &Detector,
+    request: &Request,
+    settings: Settings,
+    stats: &Stats,
+) -> Result<HistoryResult, HistoryError> {
+    let since = match &request.since {
+        Some(text) => Some(super::since(text, super::now())?),
+        None => None,
+    };
+    let opts = &Walk {
+        request,
+        since,
+        settings,
+    };
     tune_libgit2();
-    let key = RuleKey::new(detector.rules(), &opts.limits);
-    let mut states = opts.state.as_deref().map(|path| load_state(path, &key));
-    let several = opts.repos.len() > 1;
-    let mut shared = Shared::default();
+    let key = RuleKey::new(detector.rules(), &opts.settings.limits);
+    let mut states = request.state.as_deref().map(|path| load_state(path, &key));
+    let several = request.repos.len() > 1;
+    let mut already = AlreadyRead::default();
     let mut result = HistoryResult::default();
     // Repositories answered from their record: when all are, the state is not written again.
     let mut answered = 0;
-    for arg in &opts.repos {
+    for arg in &request.repos {
         let started = std::time::Instant::now();
         let errors = Stats::get(&stats.errors);
         let known = states.as_ref().map(|s| {
             if !s.repos.contains_key(&arg.name) && !s.repos.is_empty() {
                 diag::note(&format!(
                     "{}: no record of {} yet; reading its whole history",
-                    opts.state.as_deref().unwrap_or(Path::new("")).display(),
+                    request.state.as_deref().unwrap_or(Path::new("")).display(),
                     arg.name
                 ));
             }
@@ -205,7 +226,7 @@ pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> Histor
             }
         }
         let refs = refs.map(|(refs, _)| refs);
-        match scan_one(detector, opts, arg, stats, &mut shared, known) {
+        match scan_repository(detector, opts, arg, stats, &already, known) {
             Ok(mut one) => {
                 let found = &one.attribution;
                 coverage.refs = found.refs;
@@ -222,7 +243,7 @@ pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> Histor
                     }
                 }
                 if let (Some(states), Some(mut state)) = (states.as_mut(), one.attribution.state) {
-                    let path = opts.state.as_deref().expect("states come from --state");
+                    let path = request.state.as_deref().expect("states come from --state");
                     let incomplete = Stats::get(&stats.errors) > errors;
                     // The record answers a later audit only if the blobs the object database
                     // lacks were all that went wrong (not a damaged commit, not a read error).
@@ -245,6 +266,7 @@ pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> Histor
                         record_state(path, arg, state, &one.findings, &one.at_tips, incomplete);
                     states.repos.insert(arg.name.clone(), state);
                 }
+                already.join(std::mem::take(&mut one.read));
                 result.commits += one.attribution.walked;
                 result.findings.append(&mut one.findings);
                 result.before_base.append(&mut one.before_base);
@@ -268,8 +290,8 @@ pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> Histor
         coverage.elapsed_ms = started.elapsed().as_millis() as u64;
         result.coverage.push(coverage);
     }
-    let unchanged = answered == opts.repos.len();
-    if let (Some(path), Some(states), false) = (&opts.state, &states, unchanged) {
+    let unchanged = answered == request.repos.len();
+    if let (Some(path), Some(states), false) = (&request.state, &states, unchanged) {
         if let Err(e) = states.save(path, &key) {
             diag::warn(&format!(
                 "{}: the state cannot be written ({e}); the next audit reads everything again",
@@ -278,7 +300,7 @@ pub fn scan(detector: &Detector, opts: &HistoryOptions, stats: &Stats) -> Histor
             stats.error();
         }
     }
-    result
+    Ok(result)
 }
 
 /// What one repository's audit gave.
@@ -288,15 +310,18 @@ struct RepoScan {
     at_tips: HashSet<Oid>,
     attribution: attribute::Attribution,
     shallow_missing: u64,
+    /// The blobs this repository's pass read.
+    read: AlreadyRead,
 }
 
-/// Audit one repository; blobs in `shared` are not read again, and what this one reads joins it.
-fn scan_one(
+/// Audit one repository; blobs `already` read are not read again, and what this one reads comes
+/// back in [`RepoScan::read`].
+fn scan_repository(
     detector: &Detector,
-    opts: &HistoryOptions,
+    opts: &Walk,
     arg: &RepoArg,
     stats: &Stats,
-    shared: &mut Shared,
+    already: &AlreadyRead,
     known: Option<State>,
 ) -> Result<RepoScan, HistoryError> {
     let repo = open(&arg.path)?;
@@ -307,7 +332,7 @@ fn scan_one(
     }
     let repo_path = repo.path().to_path_buf();
     let partial = partial_clone(&repo);
-    let tips = match &opts.range {
+    let tips = match &opts.request.range {
         Some(range) => {
             let (from, to) = parse_range(&repo, range)?;
             let id =
@@ -326,21 +351,21 @@ fn scan_one(
     let plan = attribute::Plan {
         tips,
         since: opts.since,
-        all_occurrences: opts.all_occurrences,
-        unreachable: opts.unreachable,
-        keep_seen: opts.state.is_some(),
+        all_occurrences: opts.request.all_occurrences,
+        unreachable: opts.request.unreachable,
+        keep_seen: opts.request.state.is_some(),
     };
-    let threads = if opts.threads == 0 {
+    let threads = if opts.settings.threads == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
-        opts.threads
+        opts.settings.threads
     };
     let reader = read::Reader {
         detector,
-        limits: opts.limits,
+        limits: opts.settings.limits,
         stats,
         repo_path: &repo_path,
-        mode: match opts.range {
+        mode: match opts.request.range {
             Some(_) => read::Mode::AddedLines,
             None => read::Mode::All,
         },
@@ -359,13 +384,13 @@ fn scan_one(
             &reader,
             &plan,
             threads,
-            opts.progress,
+            opts.settings.progress,
             known,
-            Some(shared),
+            already,
         );
         (passed, tips.join().ok().flatten())
     });
-    let (findings, attribution) = passed?;
+    let (findings, attribution, read_here) = passed?;
     let at_tips = at_tips.unwrap_or_else(|| attribute::tip_blobs(&repo));
     let before_base = match plan.tips {
         attribute::Tips::Range { from, .. } if !findings.is_empty() => {
@@ -387,6 +412,7 @@ fn scan_one(
         at_tips,
         attribution,
         shallow_missing: missing_parents,
+        read: read_here,
     })
 }
 
@@ -468,13 +494,13 @@ fn say_earlier(path: &Path, arg: &RepoArg, earlier: &[KnownFinding]) {
 /// missing still missing. A re-audit of an unchanged repository then costs reading the state
 /// and the refs, not a walk of every commit and tree.
 fn unmoved<'k>(
-    opts: &HistoryOptions,
+    opts: &Walk,
     known: &'k State,
     refs: &std::collections::BTreeMap<String, String>,
     repo: &Repository,
 ) -> Option<&'k state::Walked> {
-    let whole =
-        opts.range.is_none() && opts.since.is_none() && !opts.unreachable && !opts.all_occurrences;
+    let r = opts.request;
+    let whole = r.range.is_none() && r.since.is_none() && !r.unreachable && !r.all_occurrences;
     let walked = known.walked.as_ref()?;
     if !whole || walked.refs.is_empty() || &walked.refs != refs {
         return None;
@@ -490,7 +516,7 @@ fn unmoved<'k>(
 /// A re-audit answered from the record: nothing read, nothing new; the missing blobs and a
 /// shallow clone warned about as the walk would, so the run's status is the walk's.
 fn answer_from_record(
-    opts: &HistoryOptions,
+    opts: &Walk,
     arg: &RepoArg,
     repo: &Repository,
     known: &State,
@@ -498,7 +524,7 @@ fn answer_from_record(
     stats: &Stats,
     coverage: &mut Coverage,
 ) {
-    let path = opts.state.as_deref().unwrap_or(Path::new(""));
+    let path = opts.request.state.as_deref().unwrap_or(Path::new(""));
     diag::note(&format!(
         "{}: {}: no ref has moved since the last audit: nothing new to read",
         path.display(),

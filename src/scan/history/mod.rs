@@ -4,7 +4,7 @@
 //! never shows, such as a merge commit's conflict resolution.
 //!
 //! This module holds the options, [`discover`] (which repository a path is in) and one
-//! repository's pass; [`scan`] (in `many`) runs it on each repository of the run, each blob read
+//! repository's pass; [`run`] (in `many`) runs it on each repository of the run, each blob read
 //! once across them all, with a coverage record per repository. For
 //! a whole history, git lists the object database in pack order (`batch::Listing`) and the
 //! scanning threads (`read`) read every listed blob, each thread one stretch of the pack
@@ -33,7 +33,7 @@ pub use base::{BaseFiles, Pinned};
 pub use dates::{now, parse_since, rfc3339, since, SINCE_FORMS};
 use error::git_err;
 pub use error::HistoryError;
-pub use many::{repos_from, scan, RepoArg};
+pub use many::{repos_from, run, RepoArg};
 use state::State;
 
 use std::collections::{HashMap, HashSet};
@@ -47,28 +47,45 @@ use crate::diag;
 use crate::finding::Finding;
 use crate::report::Coverage;
 
-/// What to scan.
-#[derive(Debug, Clone)]
-pub struct HistoryOptions {
+/// What a history run is asked: the repositories and the flags of `keyhound history` (or of an
+/// audit), built once from the command line and carried unchanged to the walk. A new flag is a
+/// field here, its clap field (the binary's `cli.rs`) and its use.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
     /// The repositories, audited in this order; a blob an earlier one read is not read again.
     pub repos: Vec<RepoArg>,
-    /// `A..B`: only blobs introduced by commits in B and not in A, and not in A's tree.
+    /// `--range A..B`: only blobs introduced by commits in B and not in A, and not in A's tree.
     pub range: Option<String>,
-    /// Only commits at or after this time (seconds since the epoch, committer date, as
-    /// `git log --since`); every blob, at every path, of an older commit is known, not new, even
-    /// if a newer commit brings it back. See [`parse_since`].
-    pub since: Option<i64>,
+    /// `--since`, as given: only commits at or after this time (committer date, as `git log
+    /// --since`); every blob, at every path, of an older commit is known, not new, even if a
+    /// newer commit brings it back. Read by [`since`] when the run starts.
+    pub since: Option<String>,
+    /// `--unreachable`: also objects no ref reaches.
     pub unreachable: bool,
-    /// Attribute each (blob, path) pair, not each blob, so every path a secret had is listed.
+    /// `--all-occurrences`: attribute each (blob, path) pair, not each blob, so every path a
+    /// secret had is listed.
     pub all_occurrences: bool,
-    pub limits: Limits,
-    pub threads: usize,
-    /// Show a progress line on stderr (the caller decides: only on a terminal).
-    pub progress: bool,
     /// `--state FILE`: read only what earlier audits recorded there did not, and record this
     /// one (a whole history only: not with `range`, `since` or `all_occurrences`); one record
     /// per repository in the file, by `RepoArg::name`.
     pub state: Option<PathBuf>,
+}
+
+/// How a run goes, whatever it is asked: what every source shares (limits, threads, progress).
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub limits: Limits,
+    /// 0: one thread a core.
+    pub threads: usize,
+    pub progress: crate::diag::Progress,
+}
+
+/// One run of the history source: the request, its `--since` as seconds since the epoch, and
+/// the settings.
+struct Walk<'a> {
+    request: &'a Request,
+    since: Option<i64>,
+    settings: Settings,
 }
 
 /// Where a repository lives.
@@ -213,17 +230,18 @@ const MWINDOWS: usize = 12;
 /// read every listed blob while attribution walks the trees; blobs attribution then does not
 /// want are dropped. Otherwise (a range, `--since`), attribution comes first and only what it
 /// wants is read, in the order it met them. Blobs wanted but not listed are read at the end.
-/// Blobs in `shared` (read for an earlier repository of the run) are not read: their findings
-/// are given this repository's provenance; what this pass reads joins `shared`.
+/// Blobs `already` read (for an earlier repository of the run) are not read: their findings
+/// are given this repository's provenance; what this pass reads comes back as the third value.
 fn pass(
     repo: &Repository,
     reader: &read::Reader,
     plan: &attribute::Plan,
     threads: usize,
-    progress: bool,
+    progress: crate::diag::Progress,
     known: Option<State>,
-    mut shared: Option<&mut many::Shared>,
-) -> Result<(Vec<Finding>, attribute::Attribution), HistoryError> {
+    already: &many::AlreadyRead,
+) -> Result<(Vec<Finding>, attribute::Attribution, many::AlreadyRead), HistoryError> {
+    let mut read_here = many::AlreadyRead::default();
     let keep = known.is_some();
     let (seen, findings_before) = match known {
         Some(state) => (seen::Seen::known(state.trees, state.blobs), state.findings),
@@ -232,10 +250,8 @@ fn pass(
     // Blobs an earlier audit read are not read again, nor listed for reading; nor are those
     // read for an earlier repository of this run.
     let skip: Option<seen::Ids> = keep.then(|| seen.blob_ids());
-    let read_before = shared.as_deref().map(|s| &s.ids);
-    let fresh = |id: &Oid| {
-        skip.as_ref().is_none_or(|s| !s.contains(id)) && read_before.is_none_or(|s| !s.contains(id))
-    };
+    let fresh =
+        |id: &Oid| skip.as_ref().is_none_or(|s| !s.contains(id)) && !already.ids.contains(id);
     let whole = matches!(
         plan.tips,
         attribute::Tips::Refs | attribute::Tips::Ancestors(_)
@@ -248,9 +264,9 @@ fn pass(
     let done_count = AtomicU64::new(0);
     let done = AtomicBool::new(false);
     let (found, early) = std::thread::scope(|scope| {
-        if progress {
+        if progress.is_on() {
             let (total, done_count, done) = (&total, &done_count, &done);
-            scope.spawn(move || read::progress(reader.stats, total, done_count, done));
+            scope.spawn(move || read::progress(progress, reader.stats, total, done_count, done));
         }
         let early = whole.then(|| {
             let (total, done_count) = (&total, &done_count);
@@ -279,7 +295,7 @@ fn pass(
     let mut late: Vec<read::Want> = found
         .order
         .iter()
-        .filter(|b| !outcomes.contains_key(b) && read_before.is_none_or(|s| !s.contains(*b)))
+        .filter(|b| !outcomes.contains_key(b) && !already.ids.contains(*b))
         .map(|&b| (b, None))
         .collect();
     let mut stray = Vec::new();
@@ -315,13 +331,11 @@ fn pass(
                 } else {
                     found.scanned += 1;
                 }
-                if let Some(shared) = shared.as_deref_mut() {
-                    shared.remember(blob, &outcome);
-                }
+                read_here.remember(blob, &outcome);
                 Some(outcome)
             }
             None => {
-                let before = shared.as_deref().and_then(|s| s.outcome(&blob));
+                let before = already.outcome(&blob);
                 found.shared += u64::from(before.is_some());
                 before
             }
@@ -354,9 +368,7 @@ fn pass(
             } else {
                 found.scanned += 1;
             }
-            if let Some(shared) = shared.as_deref_mut() {
-                shared.remember(blob, &outcome);
-            }
+            read_here.remember(blob, &outcome);
             let origin = attribute::Origin {
                 path: format!("unreachable blob {blob}").into(),
                 commit: None,
@@ -371,11 +383,9 @@ fn pass(
             ));
         }
     }
-    if let Some(shared) = shared {
-        // Read but wanted by no ref of this repository: a later one may want them.
-        for (blob, outcome) in &outcomes {
-            shared.remember(*blob, outcome);
-        }
+    // Read but wanted by no ref of this repository: a later one may want them.
+    for (blob, outcome) in &outcomes {
+        read_here.remember(*blob, outcome);
     }
     if let Some(state) = found.state.as_mut() {
         // What this audit read joins what earlier ones did; what it could not read does not.
@@ -391,7 +401,7 @@ fn pass(
             ..state::Walked::default()
         });
     }
-    Ok((out, found))
+    Ok((out, found, read_here))
 }
 
 /// The secrets a range reports, found in the history of its base (issue 10, #18 there): each
@@ -427,8 +437,16 @@ fn before_base(
         unreachable: false,
         keep_seen: false,
     };
-    match pass(repo, &reader, &plan, threads, false, None, None) {
-        Ok((mut found, _)) => {
+    match pass(
+        repo,
+        &reader,
+        &plan,
+        threads,
+        crate::diag::Progress::off(),
+        None,
+        &many::AlreadyRead::default(),
+    ) {
+        Ok((mut found, _, _)) => {
             let wanted: HashSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
             found.retain(|f| wanted.contains(f.fingerprint.as_str()));
             audit::keep_earliest(&mut found);

@@ -91,9 +91,14 @@ pub(super) enum Mode {
     Containing(Vec<memmem::Finder<'static>>),
 }
 
-/// The progress line on stderr (only on a terminal): blobs done of those wanted, MB/s.
-pub(super) fn progress(stats: &Stats, total: &AtomicU64, read: &AtomicU64, done: &AtomicBool) {
-    use std::io::Write;
+/// The progress line (see [`crate::diag::Progress`]): blobs done of those wanted, MB/s.
+pub(super) fn progress(
+    line: crate::diag::Progress,
+    stats: &Stats,
+    total: &AtomicU64,
+    read: &AtomicU64,
+    done: &AtomicBool,
+) {
     use std::sync::atomic::Ordering::Relaxed;
     let started = std::time::Instant::now();
     loop {
@@ -102,16 +107,13 @@ pub(super) fn progress(stats: &Stats, total: &AtomicU64, read: &AtomicU64, done:
         let total = total.load(Relaxed);
         let mb = stats.bytes.load(Relaxed) as f64 / 1e6;
         let rate = mb / started.elapsed().as_secs_f64().max(0.001);
-        let mut err = std::io::stderr().lock();
         if done.load(Relaxed) {
-            let _ = write!(err, "\r\x1b[2K");
+            line.clear();
             return;
         }
-        let _ = write!(
-            err,
-            "\r\x1b[2Kkeyhound: history: {scanned}/{total} blobs, {mb:.0} MB, {rate:.0} MB/s"
-        );
-        let _ = err.flush();
+        line.show(&format!(
+            "history: {scanned}/{total} blobs, {mb:.0} MB, {rate:.0} MB/s"
+        ));
     }
 }
 
