@@ -138,7 +138,7 @@ enum CliCommand {
     },
     /// List the rules, check rule files' examples, or print a fake key a rule reports.
     Rules {
-        /// `markdown`: one table row a provider (README's provider list).
+        /// `markdown`: one table row a provider (the list in docs/providers.md).
         #[arg(long, value_enum, default_value = "text")]
         format: RulesFormat,
         #[command(subcommand)]
@@ -224,7 +224,7 @@ enum RulesAction {
         /// Read `.keyhound.toml` custom rules from this file too.
         #[arg(long)]
         config: Option<PathBuf>,
-        /// `markdown`: one table row a provider (README's provider list).
+        /// `markdown`: one table row a provider (the list in docs/providers.md).
         #[arg(long, value_enum, default_value = "text")]
         format: RulesFormat,
     },

@@ -100,9 +100,9 @@ pub fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
     }
 }
 
-/// The README's provider list: one Markdown table row a provider, in name order, with what its
-/// rules find and whether `--verify` has a live check for it. Generated, so it cannot drift from
-/// the rules (`tests/it/readme.rs` compares README's copy with this text).
+/// The provider list of docs/providers.md: one Markdown table row a provider, in name order,
+/// with what its rules find and whether `--verify` has a live check for it. Generated, so it
+/// cannot drift from the rules (`tests/it/readme.rs` compares that copy with this text).
 pub fn provider_table(set: &RuleSet) -> String {
     let mut by_provider: std::collections::BTreeMap<&str, Vec<&crate::rules::Rule>> =
         std::collections::BTreeMap::new();

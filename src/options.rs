@@ -149,7 +149,7 @@ pub enum BaselineCommand {
 
 #[derive(Debug, Clone)]
 pub enum RulesCommand {
-    /// `markdown`: the README's provider table instead of one line a rule.
+    /// `markdown`: the provider table of docs/providers.md instead of one line a rule.
     List {
         config: Option<PathBuf>,
         markdown: bool,

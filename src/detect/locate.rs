@@ -20,8 +20,8 @@ const SNIPPET_CONTEXT: usize = 60;
 /// report can hold thousands of distinct secrets (a leaked dump, a hostile file), each costing
 /// one computation (about 1 ms of a core: 5,000 distinct secrets cost 5 s of CPU), and a scan
 /// must stay minutes, not hours. It is still memory-hard: a guess moves about 6 MiB of memory,
-/// so a GPU tries some hundred thousand a second where it tries ten billion SHA-256 (README,
-/// "What a report gives away").
+/// so a GPU tries some hundred thousand a second where it tries ten billion SHA-256
+/// (docs/redaction.md, "What a report gives away").
 const FINGERPRINT_MEMORY_KIB: u32 = 2 * 1024;
 /// Passes over that memory (Argon2id `t`).
 const FINGERPRINT_PASSES: u32 = 1;

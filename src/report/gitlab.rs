@@ -72,7 +72,6 @@ struct Tool {
     id: &'static str,
     name: &'static str,
     version: &'static str,
-    url: &'static str,
     vendor: Vendor,
 }
 
@@ -276,7 +275,6 @@ pub fn write_at(
         id: "keyhound",
         name: "keyhound",
         version: env!("CARGO_PKG_VERSION"),
-        url: "https://github.com/keyhound/keyhound",
         vendor: Vendor { name: "keyhound" },
     };
     let mut messages = Vec::new();

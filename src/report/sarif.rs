@@ -271,7 +271,6 @@ pub fn write(
                 "name": "keyhound",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/keyhound/keyhound",
                 "rules": fired.iter().map(|&r| rule_entry(&rules.rules[r])).collect::<Vec<_>>(),
             }},
             "columnKind": "unicodeCodePoints",

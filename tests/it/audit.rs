@@ -911,13 +911,14 @@ fn issue_13_verify_from_the_merged_report_checks_each_secret_once() {
     assert_eq!(asked, unique, "each unique secret checked exactly once");
 }
 
-/// README's "Audit an organisation" commands, run as written (but for `keyhound verify`, which
-/// would ask the real providers: tested above against a loopback one) on the test organisation:
-/// the merged report is the one-process report, byte for byte.
+/// The "Audit an organisation" commands (docs/audit.md, once a README section), run as written
+/// (but for `keyhound verify`, which would ask the real providers: tested above against a
+/// loopback one) on the test organisation: the merged report is the one-process report, byte
+/// for byte.
 #[test]
 fn issue_13_readme_organisation_commands_work_as_written() {
     let Some(org) = Org::new() else { return };
-    let blocks = crate::ci::readme_blocks_in("## Audit an organisation");
+    let blocks = crate::ci::blocks_in("docs/audit.md", "# Audit an organisation");
     let block = blocks.first().expect("a command block");
     let verify_lines = block
         .iter()

@@ -44,20 +44,29 @@ fn issue_10_a_test_missing_its_tool_fails_under_ci_and_says_skipped_elsewhere() 
     assert!(ci.stdout.contains("1 failed"), "{}", ci.stdout);
 }
 
-/// The fenced blocks of README.md's section `heading` (up to the next `## `), each as its lines.
-pub fn readme_blocks_in(heading: &str) -> Vec<Vec<String>> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme
-        .find(&format!("\n{heading}\n"))
-        .unwrap_or_else(|| panic!("README.md has no heading {heading:?}"))
-        + heading.len()
-        + 2;
-    let section = &readme[start..];
-    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+/// The fenced blocks of `file`'s section `heading` (up to the next heading of its level or
+/// above, outside a fence), each as its lines.
+pub fn blocks_in(file: &str, heading: &str) -> Vec<Vec<String>> {
+    let text = crate::readme::doc_file(file);
+    let level = heading.split(' ').next().unwrap_or("##").len();
+    let mut in_section = false;
+    let mut found = false;
     let mut blocks = Vec::new();
     let mut open: Option<Vec<String>> = None;
-    for line in section.lines() {
+    for line in text.lines() {
+        if open.is_none() && line.starts_with('#') {
+            let hashes = line.len() - line.trim_start_matches('#').len();
+            if line == heading {
+                (in_section, found) = (true, true);
+                continue;
+            }
+            if hashes <= level && line[hashes..].starts_with(' ') {
+                in_section = false;
+            }
+        }
+        if !in_section {
+            continue;
+        }
         match (&mut open, line.starts_with("```")) {
             (None, true) => open = Some(Vec::new()),
             (Some(_), true) => blocks.push(open.take().unwrap()),
@@ -65,16 +74,9 @@ pub fn readme_blocks_in(heading: &str) -> Vec<Vec<String>> {
             (None, false) => {}
         }
     }
-    assert!(open.is_none(), "README.md {heading}: an unclosed block");
+    assert!(found, "{file} has no heading {heading:?}");
+    assert!(open.is_none(), "{file} {heading}: an unclosed block");
     blocks
-}
-
-/// The lines of the first fenced block of README.md's section `heading`.
-pub fn readme_block_after(heading: &str) -> Vec<String> {
-    readme_blocks_in(heading)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("README.md {heading}: no fenced block"))
 }
 
 /// Issue 10: `.ci/run` runs README's install commands and then README's test command, exactly as
@@ -82,21 +84,30 @@ pub fn readme_block_after(heading: &str) -> Vec<String> {
 /// nothing after the test command replaces it. Issue 14: the install is the wheel's: README's
 /// build block, then its `pip install` block, then the tests, in that order; and the tests run
 /// the keyhound that `pip install` put on PATH (`KEYHOUND_TEST_BIN`) and the wheel itself
-/// (`KEYHOUND_TEST_WHEEL`), both set before the test command.
+/// (`KEYHOUND_TEST_WHEEL`), both set before the test command. Issue 19 item 19: these are the
+/// Quick start's blocks, on README's first screen: build, install (ending with `keyhound scan
+/// .`), `keyhound hook install`, `cargo test --locked`, ten command lines at most.
 #[test]
 fn issue_10_ci_runs_readme_install_then_test_commands() {
-    let blocks = readme_blocks_in("## Install and run");
+    let blocks = blocks_in("README.md", "## Quick start");
     assert_eq!(
         blocks.len(),
-        2,
-        "Install and run: a build and an install block"
+        4,
+        "Quick start: build, install, hook and test blocks"
     );
-    let (build, install) = (&blocks[0], &blocks[1]);
+    let (build, install, hook, test) = (&blocks[0], &blocks[1], &blocks[2], &blocks[3]);
     assert!(build.iter().any(|l| l.contains("maturin build --release")));
     assert!(install.iter().any(|l| l.contains("/pip install ")));
     assert_eq!(install.last().map(String::as_str), Some("keyhound scan ."));
-    let test = readme_block_after("## Run the tests");
-    assert_eq!(test, vec!["cargo test --locked"]);
+    assert_eq!(hook, &vec!["keyhound hook install".to_string()]);
+    assert_eq!(test, &vec!["cargo test --locked".to_string()]);
+    assert!(blocks.iter().map(Vec::len).sum::<usize>() <= 10);
+    let readme = crate::readme::doc_file("README.md");
+    let first_screen: String = readme.lines().take(50).collect::<Vec<_>>().join("\n");
+    assert!(
+        first_screen.contains("cargo test --locked"),
+        "the Quick start ends within README's first 50 lines"
+    );
     let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).unwrap();
     let lines: Vec<&str> = ci.lines().collect();
     let at = |block: &[String]| {
@@ -107,7 +118,7 @@ fn issue_10_ci_runs_readme_install_then_test_commands() {
             })
             .unwrap_or_else(|| panic!(".ci/run does not run {block:?} as README gives it"))
     };
-    let (b, i, t) = (at(build), at(install), at(&test));
+    let (b, i, t) = (at(build), at(install), at(test));
     assert!(
         b + build.len() <= i && i + install.len() <= t,
         ".ci/run must build (line {}), install (line {}), then test (line {})",

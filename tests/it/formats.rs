@@ -174,7 +174,8 @@ fn check_values(r: &GlReport) {
         for s in [&tool.id, &tool.name, &tool.version, &tool.vendor.name] {
             assert!(!s.is_empty(), "minLength 1");
         }
-        assert!(url.is_match(tool.url.as_deref().unwrap()));
+        // Issue 19 item 19: keyhound has no project URL to give; the schema's `url` is optional.
+        assert_eq!(tool.url, None, "a project URL no one can open");
     }
     for m in r.scan.messages.iter().flatten() {
         assert!(["info", "warn", "fatal"].contains(&m.level.as_str()));
@@ -307,6 +308,36 @@ fn issue_14_gitlab_clean_scan_is_a_valid_empty_report() {
     let run = repo.keyhound(&["scan", ".", "--format", "gitlab"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(gitlab(&run).vulnerabilities.is_empty());
+}
+
+// issue 19 item 19: the SARIF and GitLab reports named https://github.com/keyhound/keyhound, a
+// project URL that was made up. No report names a home page for keyhound itself: the tool is
+// identified by name and version only (both optional fields in the schemas, left out).
+#[test]
+fn reports_name_no_made_up_project_url() {
+    let repo = TestRepo::git();
+    repo.write(
+        "app/settings.py",
+        format!("OPENAI_API_KEY = \"{}\"\n", openai_key(144)),
+    );
+    repo.commit("settings");
+    let gitlab_run = repo.keyhound(&["history", ".", "--format", "gitlab"]);
+    assert_eq!(gitlab_run.code, 1, "{}", gitlab_run.stderr);
+    let report = gitlab(&gitlab_run);
+    assert_eq!(report.vulnerabilities.len(), 1, "the control: a finding");
+    let sarif = repo.keyhound(&["history", ".", "--format", "sarif"]);
+    assert_eq!(sarif.code, 1, "{}", sarif.stderr);
+    let v: serde_json::Value = sarif.json();
+    let driver = &v["runs"][0]["tool"]["driver"];
+    assert_eq!(driver["name"], "keyhound");
+    assert!(driver.get("informationUri").is_none(), "{driver}");
+    let own = regex::Regex::new(r#"https?://[^\s"]*/keyhound(/keyhound)?\b"#).unwrap();
+    for (what, text) in [("gitlab", &gitlab_run.stdout), ("sarif", &sarif.stdout)] {
+        assert!(
+            !own.is_match(text),
+            "{what} names a keyhound project URL:\n{text}"
+        );
+    }
 }
 
 #[test]

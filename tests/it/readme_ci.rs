@@ -1,4 +1,4 @@
-//! Issue 14: the README's GitLab job and GitHub step (section "Reports GitLab and GitHub read")
+//! Issue 14: the README's GitLab job and GitHub step (section "Check pull requests in CI")
 //! are tested verbatim. Each block is parsed with a YAML parser (PyYAML: in the pre-commit venv
 //! CI builds, or the system `python3`) into typed structs, and the keyhound command each holds is
 //! run as written, through `sh`, with the CI variables it names set to real commits.
@@ -13,6 +13,8 @@ use crate::harness::{bin, openai_key, TestRepo};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GitlabJob {
+    image: String,
+    variables: BTreeMap<String, serde_json::Value>,
     script: Vec<String>,
     rules: Vec<BTreeMap<String, String>>,
     artifacts: Artifacts,
@@ -35,17 +37,16 @@ struct GithubStep {
     env: BTreeMap<String, String>,
 }
 
-/// The fenced YAML block that follows `<!-- tested: NAME -->` in README.md.
+/// The fenced YAML block that follows `<!-- tested: NAME -->` in README.md (or a docs/ page).
 fn readme_block(name: &str) -> String {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README.md");
     let marker = format!("<!-- tested: {name} -->\n```yaml\n");
-    let start = readme
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {marker:?} in README"))
-        + marker.len();
-    let end = start + readme[start..].find("```").expect("closing fence");
-    readme[start..end].to_string()
+    let (_, text) = crate::readme::doc_files()
+        .into_iter()
+        .find(|(_, text)| text.contains(&marker))
+        .unwrap_or_else(|| panic!("no {marker:?} in README or docs/"));
+    let start = text.find(&marker).expect("the marker") + marker.len();
+    let end = start + text[start..].find("```").expect("closing fence");
+    text[start..end].to_string()
 }
 
 /// YAML to JSON with PyYAML; `None` (outside CI) when no Python here has it.
@@ -98,15 +99,26 @@ fn pull_request() -> (TestRepo, String, String) {
     (repo, base, head)
 }
 
-/// Run `script` with `sh -c` in `repo`, `keyhound` on PATH, and `vars` set.
+/// Run `script` with `sh -c` in `repo`, the tested keyhound on PATH, and `vars` set.
 fn sh(repo: &TestRepo, script: &str, vars: &[(&str, &str)]) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(bin(), dir.path().join("keyhound")).unwrap();
-    let path = format!(
-        "{}:{}",
-        dir.path().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    sh_with(repo, script, vars, Some(dir.path()))
+}
+
+/// Run `script` with `sh -c` in `repo`, `first` (if any) first on PATH, and `vars` set.
+fn sh_with(
+    repo: &TestRepo,
+    script: &str,
+    vars: &[(&str, &str)],
+    first: Option<&Path>,
+) -> (i32, String) {
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let dirs = first
+        .map(Path::to_path_buf)
+        .into_iter()
+        .chain(std::env::split_paths(&inherited));
+    let path = std::env::join_paths(dirs).unwrap();
     let out = Command::new("sh")
         .args(["-c", script])
         .current_dir(repo.path())
@@ -126,11 +138,21 @@ fn sh(repo: &TestRepo, script: &str, vars: &[(&str, &str)]) -> (i32, String) {
 #[test]
 fn readme_gitlab_job_reports_secret_detection() {
     let text = readme_block("readme_gitlab_job");
+    assert!(
+        !text.contains("cargo ") && !text.contains('<'),
+        "the job installs the wheel, from a URL the team sets:\n{text}"
+    );
     let script: Vec<String> = match yaml(&text) {
         Some(v) => {
             let jobs: BTreeMap<String, GitlabJob> =
                 serde_json::from_value(v).expect("a GitLab job");
             let job = &jobs["secret_detection"];
+            assert_eq!(
+                job.variables["GIT_DEPTH"],
+                serde_json::json!(0),
+                "the range needs the history"
+            );
+            assert!(job.image.starts_with("python:"), "{}", job.image);
             assert_eq!(
                 job.artifacts.reports["secret_detection"],
                 "gl-secret-detection-report.json"
@@ -147,20 +169,46 @@ fn readme_gitlab_job_reports_secret_detection() {
         }
         None => text
             .lines()
-            .filter_map(|l| l.trim().strip_prefix("- keyhound "))
-            .map(|l| format!("keyhound {l}"))
+            .filter_map(|l| l.trim().strip_prefix("- "))
+            .filter(|l| l.starts_with("keyhound ") || l.starts_with("pip "))
+            .map(str::to_string)
             .collect(),
     };
-    assert_eq!(script.len(), 1);
-    let (repo, base, head) = pull_request();
-    let (code, _) = sh(
-        &repo,
-        &script[0],
-        &[
-            ("CI_MERGE_REQUEST_DIFF_BASE_SHA", &base),
-            ("CI_COMMIT_SHA", &head),
-        ],
+    assert_eq!(script.len(), 2, "{script:?}");
+    assert_eq!(
+        script[0], "pip install --quiet \"$KEYHOUND_WHEEL_URL\"",
+        "the job installs the wheel"
     );
+    let (repo, base, head) = pull_request();
+    let vars = [
+        ("CI_MERGE_REQUEST_DIFF_BASE_SHA", base.as_str()),
+        ("CI_COMMIT_SHA", head.as_str()),
+    ];
+    // GitLab runs a job's script lines in one shell, stopping at the first that fails.
+    let (code, _) = match crate::wheel::wheel_if_given() {
+        Some(wheel) => {
+            let venv = tempfile::tempdir().unwrap();
+            let python = std::env::var_os("KEYHOUND_PYTHON").unwrap_or("python3".into());
+            let made = Command::new(python)
+                .args(["-m", "venv"])
+                .arg(venv.path())
+                .status()
+                .unwrap();
+            assert!(made.success());
+            let wheel = wheel.to_string_lossy().into_owned();
+            let mut with_wheel = vars.to_vec();
+            with_wheel.push(("KEYHOUND_WHEEL_URL", &wheel));
+            with_wheel.push(("PIP_NO_INDEX", "1"));
+            with_wheel.push(("PIP_DISABLE_PIP_VERSION_CHECK", "1"));
+            let joined = format!("set -e\n{}\n", script.join("\n"));
+            sh_with(&repo, &joined, &with_wheel, Some(&venv.path().join("bin")))
+        }
+        None => {
+            let ran = sh(&repo, &script[1], &vars);
+            crate::wheel::wheel(); // says SKIPPED: the pip line did not run
+            ran
+        }
+    };
     assert_eq!(code, 1, "the key added in the merge request fails the job");
     let report: serde_json::Value = serde_json::from_slice(
         &std::fs::read(repo.path().join("gl-secret-detection-report.json")).unwrap(),

@@ -265,7 +265,7 @@ fn issue_11_placeholder_scope_match_judges_the_whole_match() {
     );
 }
 
-/// The `keyhound rules check ...` commands README gives (such as `keyhound rules check
+/// The `keyhound rules check ...` commands README and docs/ give (such as `keyhound rules check
 /// rules/openai.toml`, run at the top of a checkout), each run verbatim, and `rules check
 /// .keyhound.toml` on every README ```toml block that defines rules: all pass. They failed on
 /// the built-in id clash and on the missing counter_examples (issue 19 item 20). A built-in
@@ -273,9 +273,11 @@ fn issue_11_placeholder_scope_match_judges_the_whole_match() {
 /// still refused, as scans refuse them.
 #[test]
 fn readme_rules_check_commands_pass_as_written() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let commands: Vec<Vec<String>> = readme
+    let docs: String = crate::readme::doc_files()
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect();
+    let commands: Vec<Vec<String>> = docs
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("keyhound rules check "))
         .map(|rest| {
@@ -306,11 +308,7 @@ fn readme_rules_check_commands_pass_as_written() {
         let repo = TestRepo::git();
         repo.write(".keyhound.toml", &block);
         let run = repo.keyhound(&["rules", "check", ".keyhound.toml"]);
-        assert_eq!(
-            run.code, 0,
-            "README.md:{line}: {}{}",
-            run.stdout, run.stderr
-        );
+        assert_eq!(run.code, 0, "{line}: {}{}", run.stdout, run.stderr);
         checked += 1;
     }
     assert!(checked > 0, "README has a ```toml block with a [[rule]]");

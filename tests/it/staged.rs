@@ -380,12 +380,14 @@ fn issue_10_hook_scripts_never_suggest_cargo_install_keyhound() {
     let installed = std::fs::read_to_string(repo.path().join(".git/hooks/pre-commit")).unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut texts = vec![("keyhound hook install".to_string(), installed.clone())];
-    for file in ["hooks/pre-commit", "action.yml", "README.md"] {
+    for file in ["hooks/pre-commit", "action.yml"] {
         texts.push((
             file.to_string(),
             std::fs::read_to_string(root.join(file)).unwrap(),
         ));
     }
+    // README and the docs/ pages its reference passages moved to (issue 19 item 19).
+    texts.extend(crate::readme::doc_files());
     for (what, text) in &texts {
         let installs: Vec<&str> = text
             .match_indices("cargo install")

@@ -27,6 +27,14 @@ pub fn wheel() -> Option<PathBuf> {
     }
 }
 
+/// The wheel under test when `KEYHOUND_TEST_WHEEL` names a file; `None` (and no SKIPPED line)
+/// otherwise, for a test that has something to check without it.
+pub fn wheel_if_given() -> Option<PathBuf> {
+    std::env::var_os("KEYHOUND_TEST_WHEEL")
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
+}
+
 /// A fresh virtualenv with the wheel installed by pip, offline (`--no-index`: the wheel needs
 /// nothing else).
 struct Venv {
@@ -267,4 +275,53 @@ fn issue_14_python_hook_without_a_wheel_refuses_the_commit() {
     let shown = format!("{}{}", run.stdout, run.stderr);
     assert_ne!(run.code, 0, "the hook passed without keyhound:\n{shown}");
     assert!(shown.contains("Executable `keyhound` not found"), "{shown}");
+}
+
+/// README's Quick start install block, run as written (issue 19 item 19) in a checkout-like
+/// folder holding the wheel under `target/wheels/`, with a HOME of its own: `keyhound` is found
+/// on PATH and is the one the block linked, `keyhound scan .` passes, and `python3` is still the
+/// one it was before the block ran. It put `~/.keyhound/bin`, the virtualenv's folder with its
+/// own `python3`, first on PATH before, which shadowed the system Python.
+#[test]
+fn quick_start_install_puts_only_keyhound_on_path() {
+    let Some(wheel) = wheel() else {
+        return;
+    };
+    let blocks = crate::ci::blocks_in("README.md", "## Quick start");
+    let install = blocks[1].join("\n");
+    let checkout = TestRepo::git();
+    checkout.write(".gitignore", "target/\n");
+    let wheels = checkout.path().join("target/wheels");
+    std::fs::create_dir_all(&wheels).unwrap();
+    std::fs::copy(&wheel, wheels.join(wheel.file_name().unwrap())).unwrap();
+    let home = checkout.home.path();
+    let run = |script: &str| {
+        let out = Command::new("bash")
+            .args(["-c", script])
+            .current_dir(checkout.path())
+            .env("HOME", home)
+            .env("PIP_NO_INDEX", "1")
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{script}\n{}", text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let before = run("command -v python3");
+    let after = run(&format!(
+        "set -e\n{install}\necho \"python3=$(command -v python3)\"\necho \"keyhound=$(command -v keyhound)\"\n"
+    ));
+    assert!(
+        after.contains(&format!("python3={}", before.trim())),
+        "the install changed which python3 runs: before {before}, after:\n{after}"
+    );
+    assert!(
+        after.contains(&format!(
+            "keyhound={}/.local/bin/keyhound\n",
+            home.display()
+        )),
+        "{after}"
+    );
+    let linked = std::fs::read_link(home.join(".local/bin/keyhound")).unwrap();
+    assert_eq!(linked, home.join(".keyhound/bin/keyhound"));
 }
