@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::baseline::{self, Baseline};
 use crate::config::Config;
-use crate::detect::Detector;
+use crate::detect::{self, Detector};
 use crate::diag;
 use crate::error::{Error, Outcome};
 use crate::hook;
@@ -14,7 +14,7 @@ use crate::options::{BaselineCommand, HookCommand, RulesCommand};
 use crate::pipeline::{self, Source};
 use crate::policy::BaselineChoice;
 use crate::report;
-use crate::rules::{self, RuleSet};
+use crate::rules::RuleSet;
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -44,7 +44,7 @@ pub(crate) fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
             let config = Config::load(config.as_deref(), Path::new("."))?;
             config.apply(&mut set)?;
             let detector = Detector::new(set);
-            let text = rules::example::generate(&detector, &rule).map_err(Error::new)?;
+            let text = detect::example::generate(&detector, &rule).map_err(Error::new)?;
             report::print(&format!("{text}\n"))?;
             diag::note(&format!(
                 "a fake key for {rule}, generated now (no provider issued it): commit it to see the pre-commit hook block it"
@@ -80,7 +80,7 @@ pub(crate) fn rules(cmd: RulesCommand) -> Result<Outcome, Error> {
                 set.extend(loaded)?;
             }
             let detector = Detector::new(set);
-            let problems = rules::check::check(&detector, &ids);
+            let problems = detect::check::check(&detector, &ids);
             let text: String = problems
                 .iter()
                 .map(|p| format!("{}\n", diag::escape(&format!("{}: {}", p.rule, p.message))))

@@ -150,6 +150,9 @@ pub enum Suppression {
     InlineAllow,
     /// `[allow] paths` or `.keyhoundignore`.
     Path,
+    /// The `paths` or `commits` of an allow-list in an imported gitleaks config (`--rules-from`,
+    /// `rules_from`).
+    Imported,
     /// `[allow] fingerprints`: this secret, wherever it occurs.
     Fingerprint,
     /// The baseline: this secret, wherever it occurs.
@@ -161,6 +164,7 @@ impl Suppression {
         match self {
             Suppression::InlineAllow => "keyhound:allow",
             Suppression::Path => "allow.paths/.keyhoundignore",
+            Suppression::Imported => "gitleaks allow-list",
             Suppression::Fingerprint => "allow.fingerprints",
             Suppression::Baseline => "baseline",
         }

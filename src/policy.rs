@@ -3,9 +3,10 @@
 //! base revision A ([`Policy::from_revision`]), so a pull request cannot allow-list its own key.
 //! It holds everything that silences a finding: `[allow] paths` and `.keyhoundignore` (gitignore
 //! syntax, relative to the config file's folder), `[allow] fingerprints`, the baseline, and the
-//! inline `keyhound:allow` marker that the detector flags. [`Policy::decide`] gives, for each
-//! finding, `None` (reported) or the [`Suppression`] that silences it, so reports can list what
-//! was silenced (`--show-suppressed`). Fingerprints and baselines are keyed by rule and secret:
+//! inline `keyhound:allow` marker that the detector flags, and the `paths` and `commits` of
+//! imported gitleaks allow-lists. [`Policy::decide`] gives, for each finding, `None` (reported)
+//! or the [`Suppression`] that silences it, so reports can list what was silenced
+//! (`--show-suppressed`). Fingerprints and baselines are keyed by rule and secret:
 //! they silence that secret wherever it occurs, not one line.
 //!
 //! It does not load rules' patterns or scan anything; `[allow] rules` is applied when the rule set
@@ -23,6 +24,7 @@ use crate::error::Error;
 pub use crate::finding::Suppression;
 use crate::finding::{Finding, Provenance};
 use crate::paths::{PathFilter, Pinned};
+use crate::rules::gitleaks::{self, ByPlace};
 use crate::rules::{LoadError, RuleSet};
 use crate::summary::Notice;
 
@@ -298,6 +300,9 @@ impl Policy {
                 return Some(Suppression::Path);
             }
         }
+        if self.by_place(finding) == ByPlace::Allowed {
+            return Some(Suppression::Imported);
+        }
         // A fingerprint written before issue 19 (old form, worked out in memory only) still
         // accepts its secret.
         if self.fingerprints.contains(&finding.fingerprint)
@@ -317,42 +322,39 @@ impl Policy {
         None
     }
 
-    /// Drop the findings that imported gitleaks rules do not report by path or commit: a rule's
-    /// `path` condition, and allow-lists by `paths` or `commits`. Judged here, where every
-    /// source's findings have their provenance (history scans a blob before it knows where it
-    /// was seen); dropped as gitleaks drops them, not marked suppressed.
-    fn gitleaks_filter(&self, mut findings: Vec<Finding>) -> Vec<Finding> {
-        let rules: std::collections::HashMap<&str, &crate::rules::gitleaks::Filters> = self
+    /// What imported gitleaks configs say of `finding` by its place: its rule's `path`, and
+    /// the `paths` and `commits` of the rule's and the global allow-lists. Judged here, where
+    /// every source's findings have their provenance (history scans a blob before it knows
+    /// where it was seen); the detector asks the same when it knows the place, to skip early.
+    fn by_place(&self, finding: &Finding) -> ByPlace {
+        let rule = self
             .config
             .rules
             .iter()
-            .filter_map(|r| r.gitleaks.as_deref().map(|g| (r.id.as_str(), g)))
-            .collect();
-        if rules.is_empty() && self.config.allowlists.is_empty() {
-            return findings;
+            .find(|r| r.id == finding.rule_id)
+            .and_then(|r| r.gitleaks.as_deref());
+        if rule.is_none() && self.config.allowlists.is_empty() {
+            return ByPlace::Open;
         }
-        findings.retain(|f| {
-            let ctx = crate::rules::gitleaks::Context {
-                path: Some(match f.provenance {
-                    Provenance::Stdin => "",
-                    _ => f.provenance.path(),
-                }),
-                commit: f.provenance.commit().map(|c| c.id.as_str()),
-            };
-            !self.config.allowlists.iter().any(|a| a.allows_source(&ctx))
-                && rules
-                    .get(f.rule_id.as_str())
-                    .is_none_or(|g| g.applies(&ctx))
-        });
-        findings
+        let ctx = gitleaks::Context {
+            path: Some(match finding.provenance {
+                Provenance::Stdin => "",
+                _ => finding.provenance.path(),
+            }),
+            commit: finding.provenance.commit().map(|c| c.id.as_str()),
+        };
+        gitleaks::judge(&self.config.allowlists, rule, &ctx)
     }
 
     /// Split findings into those reported and those silenced (each marked with why).
+    /// A finding outside its imported rule's `path` is no finding of that rule: dropped.
     pub fn apply(&self, findings: Vec<Finding>, base: &Path) -> (Vec<Finding>, Vec<Finding>) {
-        let findings = self.gitleaks_filter(findings);
         let mut reported = Vec::with_capacity(findings.len());
         let mut suppressed = Vec::new();
         for mut f in findings {
+            if self.by_place(&f) == ByPlace::OutOfScope {
+                continue;
+            }
             match self.decide(&f, base) {
                 None => reported.push(f),
                 Some(why) => {

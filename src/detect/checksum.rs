@@ -1,26 +1,19 @@
 //! Built-in validators that a rule names in `checksum`: structure a regex cannot express
 //! (equal halves around OpenAI's marker) and real checksums (CRC32 in GitHub and npm tokens).
-//! Pure functions, no I/O.
+//! Pure functions, no I/O. The validators are named by [`Checksum`] (rule data, `crate::rules`).
 
-/// Names of the built-in validators, for config validation.
-pub const NAMES: &[&str] = &[
-    "openai-marker",
-    "openai-marker-other",
-    "github-crc32",
-    "aws-secret",
-];
+use crate::rules::Checksum;
 
-/// Validate `secret` with the named validator. `None` = unknown validator name.
-pub fn validate(name: &str, secret: &[u8]) -> Option<bool> {
-    Some(match name {
-        "openai-marker" => openai_marker(secret).is_some(),
-        "openai-marker-other" => {
+/// Whether `secret` passes the validator.
+pub fn validate(checksum: Checksum, secret: &[u8]) -> bool {
+    match checksum {
+        Checksum::OpenaiMarker => openai_marker(secret).is_some(),
+        Checksum::OpenaiMarkerOther => {
             openai_marker(secret).is_some_and(|prefix| !OPENAI_KNOWN_PREFIXES.contains(&prefix))
         }
-        "github-crc32" => github_crc32(secret),
-        "aws-secret" => aws_secret(secret),
-        _ => return None,
-    })
+        Checksum::GithubCrc32 => github_crc32(secret),
+        Checksum::AwsSecret => aws_secret(secret),
+    }
 }
 
 const OPENAI_MARKER: &[u8] = b"T3BlbkFJ";

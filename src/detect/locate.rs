@@ -34,8 +34,14 @@ pub fn findings_counted(
     provenance: &Provenance,
     clean: Option<&mut super::prefilter::CleanChunks>,
 ) -> (Vec<Finding>, u64) {
+    // A blob read before its place is known (a history's, an archive member's) has an empty
+    // path: the place is unknown then, and imported gitleaks rules are judged by place later,
+    // by the policy (issue 24 item 4; judged by an empty path, a rule with a `path` found
+    // nothing in a history).
     let ctx = super::Context {
-        path: (*provenance != Provenance::Stdin).then(|| provenance.path()),
+        path: (*provenance != Provenance::Stdin)
+            .then(|| provenance.path())
+            .filter(|p| !p.is_empty()),
         commit: provenance.commit().map(|c| c.id.as_str()),
     };
     let matches = match clean {

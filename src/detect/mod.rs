@@ -5,8 +5,10 @@
 //! reporting the encoded text's place, and keyword windows that hold JSON `\u` or URL `%XX` escapes, decoded ([`unescape`]).
 //! It knows nothing of paths, commits or formats (see `crate::scan` and `crate::report`).
 
+pub mod check;
 pub mod checksum;
 pub(crate) mod entropy;
+pub(crate) mod example;
 pub mod filter;
 pub mod locate;
 pub(crate) mod prefilter;
@@ -16,8 +18,8 @@ use std::collections::HashSet;
 
 use base64::Engine;
 
-use crate::rules::gitleaks::Candidate;
 pub use crate::rules::gitleaks::Context;
+use crate::rules::gitleaks::{judge, ByPlace, Candidate};
 use crate::rules::{Rule, RuleSet};
 use prefilter::Prefilter;
 
@@ -167,8 +169,8 @@ impl Detector {
     /// [`Detector::find`] for a blob seen at `ctx` (its path and commit), which imported
     /// gitleaks rules and allow-lists may depend on.
     pub fn find_in(&self, bytes: &[u8], ctx: &Context) -> Vec<Match> {
-        // Paths and commits are judged here when known (a tree, the index), else by the policy
-        // once the blob's provenance is (history); see `Policy::apply`.
+        // The policy decides by path and commit (`Policy::apply`); the detector asks the same
+        // question early only when it knows the place (a tree, the index), not in a history.
         self.find_top(bytes, ctx, None)
     }
 
@@ -184,14 +186,15 @@ impl Detector {
         self.find_top(bytes, ctx, Some(clean))
     }
 
-    /// The blob itself, unless an imported allow-list passes over its path or commit.
+    /// The blob itself, unless an imported allow-list allows everything at its place (the
+    /// policy's answer, asked early: see `crate::rules::gitleaks::allow`).
     fn find_top(
         &self,
         bytes: &[u8],
         ctx: &Context,
         clean: Option<&mut prefilter::CleanChunks>,
     ) -> Vec<Match> {
-        if ctx.path.is_some() && self.rules.allowlists.iter().any(|a| a.allows_source(ctx)) {
+        if ctx.path.is_some() && judge(&self.rules.allowlists, None, ctx) != ByPlace::Open {
             return Vec::new();
         }
         self.find_nested(bytes, 0, ctx, clean)
@@ -293,7 +296,13 @@ impl Detector {
                 continue;
             }
             let rule = &self.rules.rules[ri];
-            if ctx.path.is_some() && rule.gitleaks.as_ref().is_some_and(|g| !g.applies(ctx)) {
+            // Outside the rule's `path`, or allowed by its own allow-lists at this place: the
+            // policy's answer, asked early when the place is known (the global allow-lists
+            // were asked of the whole blob).
+            if ctx.path.is_some()
+                && rule.gitleaks.is_some()
+                && judge(&[], rule.gitleaks.as_deref(), ctx) != ByPlace::Open
+            {
                 continue;
             }
             normalize(rule_windows);
@@ -347,16 +356,17 @@ impl Detector {
                 return false;
             }
         }
-        if let Some(name) = &rule.checksum {
-            if checksum::validate(name, secret) != Some(true) {
+        if let Some(checksum) = rule.checksum {
+            if !checksum::validate(checksum, secret) {
                 return false;
             }
         }
         !filter::is_placeholder(secret) && !filter::in_regex_literal(bytes, start, end)
     }
 
-    /// The imported gitleaks checks: the rule's entropy bound and allow-lists, and the global
-    /// allow-lists (which apply to every rule). Free when no gitleaks config is in use.
+    /// The imported gitleaks checks of a match's text: the rule's entropy bound and allow-lists,
+    /// and the global allow-lists (which apply to every rule). Free when no gitleaks config is
+    /// in use.
     fn survives_allowlists(
         &self,
         rule: &Rule,
@@ -385,7 +395,7 @@ impl Detector {
             .rules
             .allowlists
             .iter()
-            .any(|a| a.allows(ctx, &candidate))
+            .any(|a| a.allows_match(ctx, &candidate))
     }
 
     /// Drop overlapping matches (the longer secret wins, then the earlier rule) and matches

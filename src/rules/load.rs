@@ -7,8 +7,7 @@ use std::fmt;
 use regex::bytes::RegexBuilder;
 use serde::Deserialize;
 
-use super::{Rule, Severity};
-use crate::detect::checksum;
+use super::{Checksum, Rule, Severity};
 
 /// The built-in rule files, one per provider: file name, TOML text, and the same as JSON
 /// (converted by `build.rs`; `null` when the TOML does not parse).
@@ -218,14 +217,15 @@ fn build(spec: RuleSpec, text: &str, origin: &str, eager: bool) -> Result<Rule, 
         }
         let _ = regex.set(compiled);
     }
-    if let Some(name) = &spec.checksum {
-        if checksum::validate(name, b"").is_none() {
-            return Err(err(format!(
+    let checksum = match spec.checksum.as_deref() {
+        None => None,
+        Some(name) => Some(Checksum::from_name(name).ok_or_else(|| {
+            err(format!(
                 "unknown checksum \"{name}\"; built-in validators: {}",
-                checksum::NAMES.join(", ")
-            )));
-        }
-    }
+                Checksum::ALL.map(Checksum::name).join(", ")
+            ))
+        })?),
+    };
     let severity = match spec.severity.as_deref() {
         None | Some("high") => Severity::High,
         Some("medium") => Severity::Medium,
@@ -266,7 +266,7 @@ fn build(spec: RuleSpec, text: &str, origin: &str, eager: bool) -> Result<Rule, 
         keywords: spec.keywords,
         pattern: spec.pattern,
         min_entropy: spec.min_entropy,
-        checksum: spec.checksum,
+        checksum,
         revoke_url: spec.revoke_url,
         remediation: spec.remediation,
         references: spec.references,

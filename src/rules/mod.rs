@@ -1,9 +1,8 @@
 //! Rules are data: [`Rule`] is one compiled rule, [`RuleSet`] the built-in rules (embedded from
 //! `rules/*.toml`) plus the user's, minus the ones the config disables. Loading and validation
-//! live in [`load`]; matching lives in `crate::detect`.
+//! live in [`load`]; matching, and checking rules against their examples, live in
+//! `crate::detect` (which this module never imports: rules are data the detector reads).
 
-pub mod check;
-pub mod example;
 pub mod gitleaks;
 pub mod load;
 pub mod prefix;
@@ -33,6 +32,46 @@ impl Severity {
     }
 }
 
+/// A validator a rule names in `checksum`, for structure a regex cannot express. Written by
+/// name in `rules/*.toml` and `.keyhound.toml` ([`Checksum::from_name`]); the check itself is
+/// the detector's (`crate::detect::checksum`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Checksum {
+    /// `openai-marker`: OpenAI's `T3BlbkFJ` marker between two bodies of the same length.
+    OpenaiMarker,
+    /// `openai-marker-other`: the same, for a prefix no other OpenAI rule claims.
+    OpenaiMarkerOther,
+    /// `github-crc32`: GitHub's (and npm's) CRC32 of the random part, in base62.
+    GithubCrc32,
+    /// `aws-secret`: 40 characters mixing cases, not all hex.
+    AwsSecret,
+}
+
+impl Checksum {
+    /// Every validator, in the order `--help` and errors list them.
+    pub const ALL: [Checksum; 4] = [
+        Checksum::OpenaiMarker,
+        Checksum::OpenaiMarkerOther,
+        Checksum::GithubCrc32,
+        Checksum::AwsSecret,
+    ];
+
+    /// The name rule files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Checksum::OpenaiMarker => "openai-marker",
+            Checksum::OpenaiMarkerOther => "openai-marker-other",
+            Checksum::GithubCrc32 => "github-crc32",
+            Checksum::AwsSecret => "aws-secret",
+        }
+    }
+
+    /// The validator a rule file names; `None` for a name that is none.
+    pub fn from_name(name: &str) -> Option<Checksum> {
+        Checksum::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
 /// One compiled rule.
 #[derive(Clone, Debug)]
 pub struct Rule {
@@ -45,7 +84,7 @@ pub struct Rule {
     /// small scan's start-up time. User rules are compiled when loaded, to report errors early.
     pub(crate) regex: std::sync::OnceLock<Regex>,
     pub min_entropy: Option<f64>,
-    pub checksum: Option<String>,
+    pub checksum: Option<Checksum>,
     pub severity: Severity,
     pub revoke_url: Option<String>,
     pub remediation: String,

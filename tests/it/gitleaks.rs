@@ -622,3 +622,109 @@ fn gitleaks_slow_keywordless_rule_is_warned_at_load() {
         ])
     );
 }
+
+/// Issue 24 item 4: the policy alone decides the `paths` and `commits` of imported allow-lists,
+/// for a history too: what they allow is suppressed, not reported, and `--show-suppressed` lists
+/// it as `imported`. A global path allow-list and a commit allow-list targeted at the rule each
+/// silence one commit's key; the third key is reported (the control), and without the
+/// allow-lists all three are.
+#[test]
+fn gitleaks_path_and_commit_allowlists_show_as_imported_suppressions() {
+    let repo = TestRepo::git();
+    let mut r = Rng::new(24);
+    let mut key = || format!("T = \"acme_{}\"\n", r.string(LOWER_ALNUM, 32));
+    repo.write("a.py", key());
+    let first = repo.commit("first");
+    repo.write("vendor/b.py", key());
+    repo.commit("vendored");
+    repo.write("c.py", key());
+    repo.commit("third");
+    let rule = "[[rules]]\nid = \"acme-api-token\"\nregex = '''\\b(acme_[a-z0-9]{32})\\b'''\nkeywords = [\"acme_\"]\n";
+    let dir = TestRepo::dir();
+    dir.write("plain.toml", rule);
+    dir.write(
+        "allowed.toml",
+        format!(
+            "{rule}\n[[allowlists]]\npaths = ['''^vendor/''']\n\n[[allowlists]]\ntargetRules = [\"acme-api-token\"]\ncommits = [\"{first}\"]\n"
+        ),
+    );
+    let run = |file: &str, extra: &[&str]| {
+        let path = dir.path().join(file);
+        let mut args = vec![
+            "history",
+            "--format",
+            "json",
+            "--rules-from",
+            path.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        repo.keyhound(&args)
+    };
+    let shown = |run: &crate::harness::Run| -> BTreeSet<(String, Option<String>)> {
+        run.report()
+            .findings
+            .into_iter()
+            .map(|f| (f.path, f.suppressed))
+            .collect()
+    };
+    let rule_id = "gitleaks.acme-api-token";
+    assert_eq!(
+        found(&run("plain.toml", &[]), "history plain"),
+        set(&[
+            (rule_id, "a.py"),
+            (rule_id, "vendor/b.py"),
+            (rule_id, "c.py")
+        ])
+    );
+    let allowed = run("allowed.toml", &[]);
+    assert_eq!(allowed.code, 1, "{}", allowed.stderr);
+    assert_eq!(shown(&allowed), [("c.py".into(), None)].into());
+    assert_eq!(allowed.report().summary.suppressed, 2, "{}", allowed.stderr);
+    let listed = run("allowed.toml", &["--show-suppressed"]);
+    assert_eq!(listed.code, 1, "{}", listed.stderr);
+    assert_eq!(
+        shown(&listed),
+        [
+            ("a.py".into(), Some("imported".into())),
+            ("vendor/b.py".into(), Some("imported".into())),
+            ("c.py".into(), None),
+        ]
+        .into()
+    );
+}
+
+/// Issue 24 item 4: a rule's `path` is judged by the finding's real path in a history too (the
+/// detector judged a history's blob by an empty path, so such a rule found nothing there); the
+/// same key outside the path is not reported by it.
+#[test]
+fn gitleaks_rule_path_applies_in_history() {
+    let repo = TestRepo::git();
+    let mut r = Rng::new(25);
+    repo.write(".env", format!("ZETA=zk-{}\n", r.string(LOWER_HEX, 40)));
+    repo.write(
+        "notes.txt",
+        format!("zeta: zk-{}\n", r.string(LOWER_HEX, 40)),
+    );
+    repo.commit("keys");
+    let dir = TestRepo::dir();
+    dir.write(
+        "zeta.toml",
+        "[[rules]]\nid = \"zeta-key\"\nregex = '''zk-[0-9a-f]{40}'''\nkeywords = [\"zk-\"]\npath = '''(^|/)\\.env$'''\n",
+    );
+    let path = dir.path().join("zeta.toml");
+    for source in ["history", "scan"] {
+        let run = repo.keyhound(&[
+            source,
+            "--format",
+            "json",
+            "--rules-from",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            found(&run, source),
+            set(&[("gitleaks.zeta-key", ".env")]),
+            "{}",
+            run.stderr
+        );
+    }
+}

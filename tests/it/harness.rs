@@ -312,6 +312,8 @@ pub struct FindingJson {
     pub commit: Option<CommitJson>,
     /// With `--verify`: what the provider said.
     pub verification: Option<VerdictJson>,
+    /// Only with `--show-suppressed`: what silenced it (`baseline`, `imported`, ...).
+    pub suppressed: Option<String>,
 }
 
 /// A finding's `verification`.
@@ -340,6 +342,8 @@ pub struct SummaryJson {
     pub skipped_large: u64,
     pub errors: u64,
     pub findings: u64,
+    /// Findings the policy silenced.
+    pub suppressed: u64,
     pub incomplete: bool,
     /// History: one record per repository.
     pub coverage: Vec<CoverageJson>,

@@ -80,13 +80,7 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
 
 /// Arrows known to break the layers, each to be removed by named work; the test fails when
 /// one is no longer there, so the list cannot outlive its reason.
-const KNOWN: &[(&str, &str, &str)] = &[
-    // Removed by issue 24 item 5 ("rules/ imports nothing from detect/"), worked on beside
-    // this test: the checksum names and the rule-example checker move to detect.
-    ("rules::load", "detect", "issue 24 item 5"),
-    ("rules::example", "detect", "issue 24 item 5"),
-    ("rules::check", "detect", "issue 24 item 5"),
-];
+const KNOWN: &[(&str, &str, &str)] = &[];
 
 #[test]
 fn imports_go_down_the_floors_and_form_no_circle() {

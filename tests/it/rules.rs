@@ -479,3 +479,46 @@ fn readme_try_the_hook_block_works_as_written() {
     assert_eq!(repo.git_ok(&["status", "--porcelain"]), "");
     assert_eq!(repo.git_ok(&["rev-list", "--count", "HEAD"]), "1");
 }
+
+/// Issue 24 item 5: a rule names its checksum by one of the built-in validators' names, read
+/// into a typed validator when the rule loads. A named validator applies (an all-hex
+/// counter-example fails `aws-secret`, and the same rule without it reports that text: the
+/// control); an unknown name is a clear error naming the file, the line and the valid names.
+#[test]
+fn a_rule_names_its_checksum_and_an_unknown_name_is_an_error() {
+    let mut r = crate::harness::Rng::new(24);
+    let mixed = format!("Q{}a1", r.string(crate::harness::ALNUM, 37));
+    let hex = r.string(b"0123456789abcdef", 40);
+    let rule = |checksum: &str| {
+        format!(
+            "[[rule]]\nid = \"acme.secret\"\nprovider = \"acme\"\nname = \"Acme secret\"\n\
+             keywords = [\"acme_secret\"]\npattern = '''acme_secret=([A-Za-z0-9]{{40}})'''\n\
+             {checksum}examples = [\"acme_secret={mixed}\"]\n\
+             counter_examples = [\"acme_secret={hex}\"]\n"
+        )
+    };
+    let repo = TestRepo::dir();
+    repo.write("named.toml", rule("checksum = \"aws-secret\"\n"));
+    repo.write("none.toml", rule(""));
+    repo.write("unknown.toml", rule("checksum = \"crc99\"\n"));
+    let run = repo.keyhound(&["rules", "check", "named.toml"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let control = repo.keyhound(&["rules", "check", "none.toml"]);
+    assert_eq!(control.code, 1, "{}{}", control.stdout, control.stderr);
+    assert!(
+        control
+            .stdout
+            .contains("acme.secret: counter_example 1 should give no finding"),
+        "{}",
+        control.stdout
+    );
+    let bad = repo.keyhound(&["rules", "check", "unknown.toml"]);
+    assert_eq!(bad.code, 2, "{}{}", bad.stdout, bad.stderr);
+    assert!(
+        bad.stderr.contains(
+            "unknown.toml:2: rule \"acme.secret\": unknown checksum \"crc99\"; built-in validators: openai-marker, openai-marker-other, github-crc32, aws-secret"
+        ),
+        "{}",
+        bad.stderr
+    );
+}

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::seen::Ids;
-use crate::rules::RuleSet;
+use crate::rules::{Checksum, RuleSet};
 use crate::scan::Limits;
 
 /// The format of the state file (2: one record per repository).
@@ -46,7 +46,7 @@ impl RuleKey {
                 r.keywords,
                 r.pattern,
                 r.min_entropy,
-                r.checksum,
+                r.checksum.map(Checksum::name),
                 r.window,
                 r.boundary,
                 r.requires_nearby,

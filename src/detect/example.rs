@@ -10,9 +10,8 @@
 
 use std::hash::{BuildHasher, Hasher};
 
-use super::Rule;
-use crate::detect::checksum;
-use crate::detect::Detector;
+use super::{checksum, Detector};
+use crate::rules::{Checksum, Rule};
 
 /// Attempts per example before giving up (a placeholder word drawn by chance, an entropy bound
 /// missed: each attempt fails rarely, so a rule that fails them all cannot be generated).
@@ -20,7 +19,7 @@ const ATTEMPTS: usize = 64;
 
 /// A line (or lines, for a PEM key) of text holding a freshly generated fake key that the
 /// detector reports as `rule_id`, or why there is none.
-pub fn generate(detector: &Detector, rule_id: &str) -> Result<String, String> {
+pub(crate) fn generate(detector: &Detector, rule_id: &str) -> Result<String, String> {
     let set = detector.rules();
     let Some(index) = set.index_of(rule_id) else {
         return Err(format!(
@@ -47,8 +46,8 @@ pub fn generate(detector: &Detector, rule_id: &str) -> Result<String, String> {
         let fixed = fixed_positions(rule, secret);
         for _ in 0..ATTEMPTS {
             let text = redraw(rule, example, start..end, &fixed, &mut rng);
-            let fresh = match &rule.checksum {
-                Some(name) => fix_checksum(name, text[start..end].to_string()),
+            let fresh = match rule.checksum {
+                Some(checksum) => fix_checksum(checksum, text[start..end].to_string()),
                 None => text[start..end].to_string(),
             };
             if fresh == secret {
@@ -191,8 +190,8 @@ fn redraw(
 /// Recompute what a checksum covers: GitHub's and npm's CRC32 over the 30 random characters.
 /// The other validators check structure that [`redraw`] keeps (OpenAI's marker and equal
 /// halves, an AWS secret's mix of cases).
-fn fix_checksum(name: &str, secret: String) -> String {
-    if name != "github-crc32" {
+fn fix_checksum(checksum: Checksum, secret: String) -> String {
+    if checksum != Checksum::GithubCrc32 {
         return secret;
     }
     let Some(us) = secret.find('_') else {
@@ -246,10 +245,7 @@ mod tests {
     #[test]
     fn github_checksum_is_recomputed() {
         let random = "a".repeat(30);
-        let fixed = fix_checksum("github-crc32", format!("ghp_{random}000000"));
-        assert_eq!(
-            checksum::validate("github-crc32", fixed.as_bytes()),
-            Some(true)
-        );
+        let fixed = fix_checksum(Checksum::GithubCrc32, format!("ghp_{random}000000"));
+        assert!(checksum::validate(Checksum::GithubCrc32, fixed.as_bytes()));
     }
 }

@@ -1,9 +1,10 @@
 //! `keyhound rules check`: runs every rule's examples and counter-examples through the full
 //! detector (prefilter, regex, boundary, entropy, checksum, placeholder filter). An example must
 //! give exactly one finding, from its own rule; a counter-example must give none from any rule.
+//! It lives with the detector because it runs it; the rules themselves are data (`crate::rules`).
 
-use super::{Rule, RuleSet};
-use crate::detect::Detector;
+use super::Detector;
+use crate::rules::{self, Rule, RuleSet};
 
 /// One failed example.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +32,7 @@ fn check_rule(detector: &Detector, rule: &Rule, problems: &mut Vec<Problem>) {
             message,
         })
     };
-    match super::load::build_regex(&rule.pattern) {
+    match rules::load::build_regex(&rule.pattern) {
         Ok(re) if re.captures_len() == 2 => {}
         Ok(_) => problem("pattern must have exactly one capture group".into()),
         Err(e) => problem(format!("pattern does not compile: {e}")),
