@@ -295,11 +295,19 @@ fn quick_start_install_puts_only_keyhound_on_path() {
     std::fs::create_dir_all(&wheels).unwrap();
     std::fs::copy(&wheel, wheels.join(wheel.file_name().unwrap())).unwrap();
     let home = checkout.home.path();
+    // The PATH of a machine without keyhound: folders holding one (`cargo install` put one in
+    // ~/.cargo/bin before the tests in CI) are left out, so the block's own link is what runs.
+    let path = std::env::join_paths(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .filter(|dir| !dir.join("keyhound").exists()),
+    )
+    .expect("PATH entries join");
     let run = |script: &str| {
         let out = Command::new("bash")
             .args(["-c", script])
             .current_dir(checkout.path())
             .env("HOME", home)
+            .env("PATH", &path)
             .env("PIP_NO_INDEX", "1")
             .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
             .output()
