@@ -51,9 +51,17 @@ pub fn findings_counted(
     if matches.is_empty() {
         return (Vec::new(), 0);
     }
-    warm_fingerprints(detector, &matches);
-    // Every match is redacted in the snippets, listed or not.
+    // Every match is redacted in the snippets, listed or not; only listed ones get a
+    // fingerprint (a slow hash: not spent on the matches the cap leaves out).
     let (keep, more) = super::cap(&matches);
+    warm_fingerprints(
+        detector,
+        matches
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(m, _)| m),
+    );
     let mut out = Vec::with_capacity(matches.len() - more as usize);
     let mut lines = LineCounter::default();
     let shown = |m: &Match, secret: &[u8]| {
@@ -99,15 +107,10 @@ pub fn findings_counted(
 /// Work out the fingerprints of a blob's distinct secrets on every core at once (a file of
 /// thousands of keys would otherwise take one core seconds); [`fingerprint`] then finds them
 /// in its memo.
-fn warm_fingerprints(detector: &Detector, matches: &[Match]) {
+fn warm_fingerprints<'m>(detector: &Detector, matches: impl Iterator<Item = &'m Match>) {
     use rayon::prelude::*;
-    if matches.len() < 2 {
-        return;
-    }
-    let mut distinct: Vec<(usize, &[u8])> = matches
-        .iter()
-        .map(|m| (m.rule, m.secret.as_slice()))
-        .collect();
+    let mut distinct: Vec<(usize, &[u8])> =
+        matches.map(|m| (m.rule, m.secret.as_slice())).collect();
     distinct.sort_unstable();
     distinct.dedup();
     if distinct.len() < 2 {

@@ -9,39 +9,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
+use crate::harness::{bin, openai_key, Report, TestRepo};
 
-use crate::harness::{bin, openai_key, TestRepo};
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct AuditReport {
-    findings: Vec<AuditFinding>,
-    summary: AuditSummary,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct AuditFinding {
-    path: String,
-    secret: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct AuditSummary {
-    coverage: Vec<CoverageJson>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct CoverageJson {
-    repository: String,
-    incomplete: bool,
-    error: Option<String>,
-}
-
-fn report_of(text: &str, stderr: &str) -> AuditReport {
+/// The JSON report an audit wrote, read through the harness's typed `Report`.
+fn report_of(text: &str, stderr: &str) -> Report {
     serde_json::from_str(text)
         .unwrap_or_else(|e| panic!("not a JSON report ({e}):\n{text}\nstderr:\n{stderr}"))
 }

@@ -279,7 +279,7 @@ fn issue_7_a_pull_request_cannot_allow_list_its_own_key() {
 }
 
 #[test]
-fn issue_7_a_huge_blob_in_history_is_scanned_in_windows() {
+fn a_huge_blob_in_history_is_scanned_in_windows() {
     let repo = TestRepo::git();
     // Zeros compress to almost nothing in git, yet inflate 8 times past the limit: the blob is
     // scanned in windows of --max-file-size (issue 19 item 12; it was skipped), and the key at

@@ -40,7 +40,7 @@ fn issue_7_ten_million_short_lines() {
 }
 
 #[test]
-fn issue_7_a_sparse_file_is_scanned_in_windows() {
+fn a_sparse_file_is_scanned_in_windows() {
     // A sparse file was skipped by its size before any read; since issue 19 item 12 a file over
     // --max-file-size is scanned in windows of that size (memory: one window), a key at its
     // end included.

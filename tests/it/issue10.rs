@@ -527,7 +527,7 @@ fn issue_10_stdin_follows_the_file_rules() {
 /// #23: a staged blob over the size limit was skipped by the size in its header; since issue
 /// 19 item 12 it is read from git in windows, and its key found.
 #[test]
-fn issue_10_staged_scans_an_oversized_blob_in_windows() {
+fn staged_scans_an_oversized_blob_in_windows() {
     let repo = TestRepo::git();
     repo.write("README.md", "hello\n");
     repo.commit("initial");
